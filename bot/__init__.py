@@ -1,0 +1,1 @@
+"""Wegweiser: an anonymous, multilingual first-contact chat for counselling services."""

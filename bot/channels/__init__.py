@@ -1,0 +1,1 @@
+"""Edges that turn messages into engine events and actions into messages."""

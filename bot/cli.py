@@ -1,0 +1,133 @@
+"""`wegweiser`: the command line of the project.
+
+wegweiser chat [--lang de]              try the dialogue in the terminal
+wegweiser flows check                   check the flow files (errors with file:line)
+wegweiser flows graph [--format dot]    the dialogue tree as Mermaid or Graphviz text
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.channels.console import ConsoleChat
+from bot.config import Deployment, Settings, load_deployment
+from bot.dialogue import CheckResult, Engine, Flow, LoadError, check_flows
+from bot.dialogue.graph import to_dot, to_mermaid
+
+EXIT_OK = 0
+EXIT_FLOW_ERRORS = 1
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_USAGE
+    settings = Settings()
+    flows: Path = args.flows or settings.flows
+    config: Path = args.config or settings.config
+    try:
+        deployment = load_deployment(config)
+    except LoadError as error:
+        print(f"The deployment configuration is not valid:\n{error}", file=sys.stderr)
+        return EXIT_USAGE
+    return int(args.handler(args, flows, deployment))
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--flows", type=Path, help="folder of flow files (default: WEGWEISER_FLOWS or ./flows)"
+    )
+    common.add_argument(
+        "--config",
+        type=Path,
+        help="deployment file (default: WEGWEISER_CONFIG or deploy/example-config.yaml)",
+    )
+
+    parser = argparse.ArgumentParser(prog="wegweiser", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(title="commands")
+
+    chat = commands.add_parser("chat", parents=[common], help="try the dialogue in the terminal")
+    chat.add_argument("--lang", help="language to chat in (skips the language question)")
+    chat.set_defaults(handler=_chat)
+
+    flows = commands.add_parser("flows", help="check or draw the flow files")
+    flow_commands = flows.add_subparsers(title="flow commands")
+    check = flow_commands.add_parser("check", parents=[common], help="check the flow files")
+    check.set_defaults(handler=_flows_check)
+    graph = flow_commands.add_parser("graph", parents=[common], help="draw the dialogue tree")
+    graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    graph.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
+    graph.set_defaults(handler=_flows_graph)
+    return parser
+
+
+def _check(flows: Path, deployment: Deployment) -> CheckResult:
+    return check_flows(
+        flows, placeholders=deployment.placeholders(), contacts=deployment.contact_entries()
+    )
+
+
+def _checked_flow(flows: Path, deployment: Deployment) -> Flow | None:
+    """The flow if it passes the check; otherwise the errors are printed and None returned."""
+    result = _check(flows, deployment)
+    if result.flow is None or result.errors:
+        print("The flow files have errors:", file=sys.stderr)
+        for problem in result.errors:
+            print(f"  {problem}", file=sys.stderr)
+        return None
+    return result.flow
+
+
+def _flows_check(args: argparse.Namespace, flows: Path, deployment: Deployment) -> int:
+    started = time.perf_counter()
+    result = _check(flows, deployment)
+    elapsed = time.perf_counter() - started
+    for problem in result.problems:
+        print(problem)
+    nodes = len(result.flow.nodes) if result.flow else 0
+    print(
+        f"{len(result.errors)} error(s), {len(result.warnings)} warning(s) "
+        f"in {nodes} nodes ({elapsed:.2f} s)"
+    )
+    return EXIT_OK if result.ok else EXIT_FLOW_ERRORS
+
+
+def _flows_graph(args: argparse.Namespace, flows: Path, deployment: Deployment) -> int:
+    flow = _checked_flow(flows, deployment)
+    if flow is None:
+        return EXIT_FLOW_ERRORS
+    text = to_dot(flow) if args.format == "dot" else to_mermaid(flow)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _chat(args: argparse.Namespace, flows: Path, deployment: Deployment) -> int:
+    if args.lang is not None and args.lang not in deployment.languages:
+        offered = ", ".join(deployment.languages)
+        print(f"Language '{args.lang}' is not offered; choose one of: {offered}", file=sys.stderr)
+        return EXIT_USAGE
+    flow = _checked_flow(flows, deployment)
+    if flow is None:
+        return EXIT_FLOW_ERRORS
+    engine = Engine(
+        flow,
+        languages=deployment.language_names(),
+        placeholders=deployment.placeholders(),
+        contacts=deployment.contact_entries(),
+    )
+    return ConsoleChat(engine, sys.stdin, sys.stdout).run(args.lang)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Settings: environment variables WEGWEISER_* plus one deployment file for structured settings.
+
+From a fresh clone nothing needs to be set: the shipped flows and the example deployment
+(a fictional "Beratungsstelle Beispielstadt") are used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.dialogue.loader import load_model
+from bot.dialogue.render import ContactEntry
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_DEPLOYMENT = PROJECT_ROOT / "deploy" / "example-config.yaml"
+
+
+class Settings(BaseSettings):
+    """What the environment sets (WEGWEISER_FLOWS, WEGWEISER_CONFIG)."""
+
+    model_config = SettingsConfigDict(env_prefix="WEGWEISER_", extra="ignore")
+
+    flows: Path = PROJECT_ROOT / "flows"
+    config: Path = EXAMPLE_DEPLOYMENT
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Service(_Section):
+    """The counselling centre itself; the flows show it as {service.name}, {service.phone}, ..."""
+
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    website: str | None = None
+    hours: str | None = None
+
+
+class Contact(_Section):
+    name: str
+    phone: str | None = None
+    address: str | None = None
+    hours: str | None = None
+    link: str | None = None
+
+
+class Deployment(_Section):
+    """The deployment file: one counselling centre's details (see deploy/example-config.yaml)."""
+
+    service: Service
+    languages: list[str] = Field(default=["de"], min_length=1)
+    contacts: dict[str, Contact] = {}
+
+    @field_validator("languages")
+    @classmethod
+    def _languages_are_known(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            try:
+                Locale.parse(code.replace("-", "_"))
+            except (ValueError, UnknownLocaleError) as error:
+                raise ValueError(f"'{code}' is not a language code babel knows") from error
+        if len(set(codes)) != len(codes):
+            raise ValueError("a language is listed twice")
+        return codes
+
+    def placeholders(self) -> dict[str, str]:
+        """The values behind {service.*} placeholders; unset ones are left out."""
+        return {
+            f"service.{key}": value
+            for key, value in self.service.model_dump().items()
+            if value is not None
+        }
+
+    def contact_entries(self) -> dict[str, ContactEntry]:
+        return {name: ContactEntry(**entry.model_dump()) for name, entry in self.contacts.items()}
+
+    def language_names(self) -> dict[str, str]:
+        """Each offered language named in itself ("Română", "Български"), in the given order."""
+        names = {}
+        for code in self.languages:
+            name = Locale.parse(code.replace("-", "_")).get_display_name(code) or code
+            names[code] = name[:1].upper() + name[1:]
+        return names
+
+
+def load_deployment(path: Path) -> Deployment:
+    """The deployment file, or LoadError naming the file, line and setting that is wrong."""
+    return load_model(Deployment, path)

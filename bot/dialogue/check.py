@@ -1,0 +1,372 @@
+"""The flow linter behind `wegweiser flows check`: rules that need the whole flow and deployment.
+
+Errors stop a flow from going live; warnings are for the maintainer to look at. CI and (later)
+live reload run the same `check_flows`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.dialogue.engine import CONFIRM, OPTION_SEPARATOR, normalise
+from bot.dialogue.flow import FACTS_LINES, SYSTEM_LINES, Flow, Location, Problem, Severity
+from bot.dialogue.loader import LoadError, load_flow, shown_path
+from bot.dialogue.render import PLACEHOLDER, ContactEntry
+from bot.dialogue.schema import ContactsNode, GlobalAction, HandoverNode, MediaPath
+
+# Telegram's limits (Bot API): a message text is at most 4096 characters, callback data at most
+# 64 bytes. Labels are not limited by the API, but phones cut long ones.
+MESSAGE_LIMIT = 4096
+CALLBACK_DATA_LIMIT = 64
+LABEL_LIMIT = 64
+# What reads well on a phone: one screen of text, labels that fit a button.
+SCREEN_LENGTH = 700
+LABEL_LENGTH = 40
+MANY_OPTIONS = 12
+# Telegram's upload limits for bots: photos 10 MB, other files 50 MB.
+IMAGE_BYTES = 10 * 1024 * 1024
+AUDIO_BYTES = 50 * 1024 * 1024
+# Time-sensitive facts are checked again after this long.
+RECHECK_AFTER = datetime.timedelta(days=183)
+
+ANY_BRACES = re.compile(r"\{[^{}]*\}")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    flow: Flow | None
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return self.flow is not None and not self.errors
+
+
+def check_flows(
+    directory: Path,
+    *,
+    placeholders: Mapping[str, str],
+    contacts: Mapping[str, ContactEntry],
+    today: datetime.date | None = None,
+) -> CheckResult:
+    """Load the flows in `directory` and lint them against one deployment."""
+    try:
+        flow = load_flow(directory)
+    except LoadError as error:
+        return CheckResult(None, error.problems)
+    linter = _Linter(flow, placeholders, contacts, today or datetime.date.today())
+    return CheckResult(flow, sorted(linter.run(), key=_reading_order))
+
+
+def _reading_order(problem: Problem) -> tuple[str, int, str]:
+    return (problem.location.file, problem.location.line, problem.message)
+
+
+class _Linter:
+    def __init__(
+        self,
+        flow: Flow,
+        placeholders: Mapping[str, str],
+        contacts: Mapping[str, ContactEntry],
+        today: datetime.date,
+    ) -> None:
+        self.flow = flow
+        self.placeholders = placeholders
+        self.contacts = contacts
+        self.today = today
+        self.problems: list[Problem] = []
+
+    def run(self) -> list[Problem]:
+        self._system_targets()
+        for node_id in self.flow.nodes:
+            self._targets(node_id)
+            self._texts(node_id)
+            self._telegram_limits(node_id)
+            self._media(node_id)
+            self._contacts(node_id)
+        self._system_texts()
+        self._facts()
+        self._keywords()
+        self._reachability()
+        self._dead_ends()
+        return self.problems
+
+    def _error(self, location: Location, message: str, node_id: str | None = None) -> None:
+        self.problems.append(Problem(location, message, node_id, Severity.ERROR))
+
+    def _warn(self, location: Location, message: str, node_id: str | None = None) -> None:
+        self.problems.append(Problem(location, message, node_id, Severity.WARNING))
+
+    def _unknown_target(self, target: str) -> str:
+        close = difflib.get_close_matches(target, self.flow.nodes, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return f"unknown target '{target}'{hint}"
+
+    # -- targets and graph -------------------------------------------------------------------
+
+    def _system_targets(self) -> None:
+        system = self.flow.system
+        for key in ("start", "menu", "counsellor", "privacy"):
+            target = getattr(system, key)
+            if target not in self.flow.nodes:
+                self._error(
+                    self.flow.where(SYSTEM_LINES, key), f"{key}: {self._unknown_target(target)}"
+                )
+        counsellor = self.flow.nodes.get(system.counsellor)
+        if counsellor is not None and not isinstance(counsellor, HandoverNode):
+            self._error(
+                self.flow.where(SYSTEM_LINES, "counsellor"),
+                f"counsellor: '{system.counsellor}' must be a node of kind handover",
+            )
+
+    def _targets(self, node_id: str) -> None:
+        for index, option in enumerate(self.flow.nodes[node_id].options):
+            if option.goto is not None and option.goto not in self.flow.nodes:
+                where = self.flow.where(node_id, "options", index, "goto")
+                self._error(where, self._unknown_target(option.goto), node_id)
+
+    def _successors(self, node_id: str) -> Iterator[str]:
+        for option in self.flow.nodes[node_id].options:
+            if option.goto is not None:
+                yield option.goto
+            elif option.action is not None and (target := self.flow.global_target(option.action)):
+                yield target
+
+    def _reachability(self) -> None:
+        system = self.flow.system
+        roots = [system.start, system.menu, system.counsellor, system.privacy]
+        roots += [node_id for node_id, node in self.flow.nodes.items() if node.keywords]
+        seen: set[str] = set()
+        queue = [root for root in roots if root in self.flow.nodes]
+        while queue:
+            node_id = queue.pop()
+            if node_id in seen:
+                continue
+            seen.add(node_id)
+            queue.extend(t for t in self._successors(node_id) if t in self.flow.nodes)
+        for node_id in self.flow.nodes.keys() - seen:
+            self._warn(
+                self.flow.where(node_id),
+                "unreachable: no option, keyword or system setting leads here",
+                node_id,
+            )
+
+    def _dead_ends(self) -> None:
+        """Every node must offer a way back to the main menu: its navigation buttons, an option
+        with the menu or back action (back with nothing to go back to is the menu), or options
+        that lead to a node which does."""
+        escapes = {GlobalAction.MENU, GlobalAction.BACK}
+        safe = {
+            node_id
+            for node_id, node in self.flow.nodes.items()
+            if node_id == self.flow.system.menu
+            or (node.navigation and escapes & set(self.flow.system.navigation))
+            or any(option.action in escapes for option in node.options)
+        }
+        changed = True
+        while changed:
+            changed = False
+            for node_id in self.flow.nodes.keys() - safe:
+                if any(target in safe for target in self._successors(node_id)):
+                    safe.add(node_id)
+                    changed = True
+        for node_id in sorted(self.flow.nodes.keys() - safe):
+            self._error(
+                self.flow.where(node_id),
+                "dead end: no way back to the main menu (navigation is off and no option "
+                "leads there)",
+                node_id,
+            )
+
+    # -- texts -------------------------------------------------------------------------------
+
+    def _node_texts(self, node_id: str) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        node = self.flow.nodes[node_id]
+        yield ("text",), node.text
+        if isinstance(node, HandoverNode):
+            yield ("confirm",), node.confirm
+        for index, option in enumerate(node.options):
+            yield ("options", index, "label"), option.label
+
+    def _texts(self, node_id: str) -> None:
+        for path, text in self._node_texts(node_id):
+            for message in self._placeholder_problems(text):
+                self._error(self.flow.where(node_id, *path), message, node_id)
+
+    def _system_texts(self) -> None:
+        system = self.flow.system
+        for section in ("labels", "messages"):
+            for key, text in getattr(system, section).model_dump().items():
+                where = self.flow.where(SYSTEM_LINES, section, key)
+                for message in self._placeholder_problems(text):
+                    self._error(where, f"{key}: {message}")
+                if section == "labels" and len(text) > LABEL_LIMIT:
+                    self._error(
+                        where, f"{key}: label is {len(text)} characters (at most {LABEL_LIMIT})"
+                    )
+
+    def _placeholder_problems(self, text: str) -> Iterator[str]:
+        for braces in ANY_BRACES.findall(text):
+            match = PLACEHOLDER.fullmatch(braces)
+            if match is None:
+                yield f"'{braces}' is not a placeholder: use {{service.NAME}} or {{fact.NAME}}"
+                continue
+            group, name = match.groups()
+            if group == "fact":
+                if name not in self.flow.facts:
+                    yield f"'{braces}': no fact '{name}' in facts.yaml"
+            elif group == "service":
+                if braces[1:-1] not in self.placeholders:
+                    yield f"'{braces}': the deployment configuration does not set service.{name}"
+            else:
+                yield f"'{braces}': unknown placeholder (use service.* or fact.*)"
+
+    def _rendered_length(self, node_id: str) -> int:
+        node = self.flow.nodes[node_id]
+
+        def fill(match: re.Match[str]) -> str:
+            group, name = match.groups()
+            if group == "fact" and name in self.flow.facts:
+                return self.flow.facts[name].text
+            return self.placeholders.get(f"{group}.{name}", match.group(0))
+
+        length = len(PLACEHOLDER.sub(fill, node.text))
+        if isinstance(node, ContactsNode):
+            entries = [self.contacts[name] for name in node.contacts if name in self.contacts]
+            length += sum(len("\n".join(entry.lines())) + 2 for entry in entries)
+        return length
+
+    def _telegram_limits(self, node_id: str) -> None:
+        node = self.flow.nodes[node_id]
+        length = self._rendered_length(node_id)
+        where = self.flow.where(node_id, "text")
+        if length > MESSAGE_LIMIT:
+            self._error(
+                where, f"text is {length} characters; Telegram allows {MESSAGE_LIMIT}", node_id
+            )
+        elif length > SCREEN_LENGTH:
+            self._warn(
+                where,
+                f"text is {length} characters, more than a phone screen "
+                f"(about {SCREEN_LENGTH}); consider splitting it",
+                node_id,
+            )
+        for path, label in self._node_texts(node_id):
+            if path == ("text",):
+                continue
+            where = self.flow.where(node_id, *path)
+            if len(label) > LABEL_LIMIT:
+                self._error(
+                    where, f"label is {len(label)} characters (at most {LABEL_LIMIT})", node_id
+                )
+            elif len(label) > LABEL_LENGTH:
+                self._warn(
+                    where,
+                    f"label is {len(label)} characters; phones may cut it after "
+                    f"about {LABEL_LENGTH}",
+                    node_id,
+                )
+        data = [
+            f"{node_id}{OPTION_SEPARATOR}{CONFIRM}",
+            f"{node_id}{OPTION_SEPARATOR}{len(node.options)}",
+        ]
+        longest = max(data, key=lambda d: len(d.encode()))
+        if len(longest.encode()) > CALLBACK_DATA_LIMIT:
+            self._error(
+                self.flow.where(node_id),
+                f"node id too long: button data '{longest}' exceeds Telegram's "
+                f"{CALLBACK_DATA_LIMIT} bytes",
+                node_id,
+            )
+        if len(node.options) > MANY_OPTIONS:
+            self._warn(
+                self.flow.where(node_id, "options"),
+                f"{len(node.options)} options are a lot for a phone; consider grouping",
+                node_id,
+            )
+
+    def _media(self, node_id: str) -> None:
+        media: MediaPath | None = self.flow.nodes[node_id].media
+        if media is None:
+            return
+        where = self.flow.where(node_id, "media")
+        path = self.flow.directory / "media" / media.path
+        media_root = (self.flow.directory / "media").resolve()
+        if not path.resolve().is_relative_to(media_root):
+            self._error(where, f"media '{media.path}' must stay inside flows/media/", node_id)
+        elif not path.is_file():
+            self._error(where, f"media file not found: {shown_path(path)}", node_id)
+        else:
+            limit = AUDIO_BYTES if media.kind == "audio" else IMAGE_BYTES
+            if path.stat().st_size > limit:
+                self._error(
+                    where,
+                    f"media file is larger than Telegram's {limit // 2**20} MB for {media.kind}",
+                    node_id,
+                )
+
+    def _contacts(self, node_id: str) -> None:
+        node = self.flow.nodes[node_id]
+        if not isinstance(node, ContactsNode):
+            return
+        for index, name in enumerate(node.contacts):
+            if name not in self.contacts:
+                self._error(
+                    self.flow.where(node_id, "contacts", index),
+                    f"contact '{name}' is not in the deployment configuration's contacts",
+                    node_id,
+                )
+
+    def _facts(self) -> None:
+        used = {
+            name
+            for node_id in self.flow.nodes
+            for _, text in self._node_texts(node_id)
+            for group, name in PLACEHOLDER.findall(text)
+            if group == "fact"
+        }
+        system = self.flow.system
+        for text in [*system.labels.model_dump().values(), *system.messages.model_dump().values()]:
+            used.update(name for group, name in PLACEHOLDER.findall(text) if group == "fact")
+        for name, fact in self.flow.facts.items():
+            where = self.flow.where(FACTS_LINES, "facts", name)
+            if ANY_BRACES.search(fact.text):
+                self._error(
+                    where, f"fact '{name}' contains a placeholder; facts must be plain text"
+                )
+            if name not in used:
+                self._warn(where, f"fact '{name}' is not used by any text")
+            if fact.time_sensitive and self.today - fact.checked > RECHECK_AFTER:
+                self._warn(
+                    where,
+                    f"fact '{name}' is time-sensitive and was last checked on "
+                    f"{fact.checked.isoformat()}: check it again ({fact.source})",
+                )
+
+    def _keywords(self) -> None:
+        owner: dict[str, str] = {}
+        for node_id, node in self.flow.nodes.items():
+            for index, keyword in enumerate(node.keywords):
+                word = normalise(keyword)
+                where = self.flow.where(node_id, "keywords", index)
+                if not word:
+                    self._error(where, f"keyword '{keyword}' has no letters or digits", node_id)
+                elif word in owner and owner[word] != node_id:
+                    self._error(
+                        where, f"keyword '{keyword}' also leads to '{owner[word]}'", node_id
+                    )
+                else:
+                    owner[word] = node_id

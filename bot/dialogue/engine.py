@@ -1,0 +1,400 @@
+"""The dialogue engine: `Engine.step(session, event) -> (session, actions)`.
+
+Pure: no Telegram, no storage, no clock. Sessions, events and actions are immutable values; the
+channels (Telegram, terminal) turn updates into events and actions into messages.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from bot.dialogue.flow import Flow
+from bot.dialogue.render import SYSTEM_CONTEXT, ContactEntry, Renderer, SourceTexts, Translator
+from bot.dialogue.schema import ContactsNode, GlobalAction, HandoverNode
+
+# Button data: "<node id>|<option index>" for an option of a node, "<node id>|confirm" for the
+# handover confirmation, "!<action>" for a global action, "!lang:<code>" for a language.
+# Telegram limits callback data to 64 bytes and lets any client send any data, so every press is
+# checked against the node the session is at.
+OPTION_SEPARATOR = "|"
+CONFIRM = "confirm"
+GLOBAL_PREFIX = "!"
+LANGUAGE_PREFIX = "!lang:"
+
+COMMANDS: Mapping[str, GlobalAction] = {
+    "menu": GlobalAction.MENU,
+    "help": GlobalAction.MENU,
+    "back": GlobalAction.BACK,
+    "language": GlobalAction.LANGUAGE,
+    "counsellor": GlobalAction.COUNSELLOR,
+    "exit": GlobalAction.EXIT,
+    "privacy": GlobalAction.PRIVACY,
+}
+
+
+# ---------------------------------------------------------------------------- session and events
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """Where a person is in the dialogue. Nothing here identifies them."""
+
+    node: str | None = None
+    history: tuple[str, ...] = ()
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """The conversation (re)starts. `language_hint` is the client's language, if it tells one."""
+
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonPressed:
+    data: str  # untrusted: comes from the client
+
+
+@dataclass(frozen=True, slots=True)
+class TextTyped:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str  # without the slash, e.g. "menu"
+
+
+Event = Start | ButtonPressed | TextTyped | Command
+
+
+# ---------------------------------------------------------------------------------------- actions
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Show:
+    """One message with buttons, one row per tuple. `node_id` is None for system screens."""
+
+    node_id: str | None
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A short note before the next screen (a toast on a pressed button, where the channel can)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendMedia:
+    path: Path
+    kind: Literal["image", "audio"]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHandover:
+    """The person confirmed they want a counsellor. `path` is the nodes they came through."""
+
+    topic: str | None
+    language: str
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Erase:
+    """Delete the conversation and the session, now. Nothing is shown afterwards."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetLanguage:
+    language: str
+
+
+Action = Show | Notice | SendMedia | RequestHandover | Erase | SetLanguage
+Step = tuple[Session, tuple[Action, ...]]
+
+
+# ----------------------------------------------------------------------------------------- engine
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, words separated by single spaces: for matching typed keywords."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    letters = (
+        char if char.isalnum() else " " for char in decomposed if not unicodedata.combining(char)
+    )
+    return " ".join("".join(letters).split())
+
+
+class Engine:
+    """Runs one flow for one deployment. Build it once; `step` is safe to call concurrently."""
+
+    def __init__(
+        self,
+        flow: Flow,
+        *,
+        languages: Mapping[str, str],
+        translator: Translator | None = None,
+        placeholders: Mapping[str, str] | None = None,
+        contacts: Mapping[str, ContactEntry] | None = None,
+        handover_available: bool = False,
+        history_limit: int = 20,
+    ) -> None:
+        """`languages` maps each offered language code to its name in itself, in display order;
+        the first is the default. `handover_available` says whether a counsellor can be reached
+        through the channel; without one, the handover button shows the centre's contacts."""
+        if not languages:
+            raise ValueError("at least one language is needed")
+        self.flow = flow
+        self.languages = dict(languages)
+        self.default_language = next(iter(self.languages))
+        self.handover_available = handover_available
+        self.history_limit = history_limit
+        self.renderer = Renderer(
+            translator=translator or SourceTexts(),
+            facts=flow.facts,
+            placeholders=placeholders or {},
+            contacts=contacts or {},
+        )
+        self.keywords = self._keyword_index()
+
+    # -- the contract ------------------------------------------------------------------------
+
+    def step(self, session: Session, event: Event) -> Step:
+        """Answer one event. Never raises for any session or event content.
+
+        A session at a node that no longer exists continues at the start node; a button that does
+        not belong to the session's node is refused and the node is shown again.
+        """
+        session = self._repaired(session)
+        match event:
+            case Start(language_hint=hint):
+                return self._start(session, hint)
+            case Command(name=name):
+                return self._command(session, name)
+            case ButtonPressed(data=data):
+                return self._button(session, data)
+            case TextTyped(text=text):
+                return self._typed(session, text)
+        return self._show_current(session)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def _start(self, session: Session, hint: str | None) -> Step:
+        if session.language is None:
+            preselected = self._supported(hint) or self.default_language
+            session = replace(session, language=preselected)
+            if len(self.languages) > 1:
+                return session, (self._language_choice(session),)
+        return self._go(replace(session, history=()), self.flow.system.start, remember=False)
+
+    def _command(self, session: Session, name: str) -> Step:
+        name = name.lstrip("/").split("@", 1)[0].casefold()
+        if name == "start":
+            return self._start(session, None)
+        action = COMMANDS.get(name)
+        if action is None:
+            return self._not_understood(session)
+        return self._global(session, action)
+
+    def _button(self, session: Session, data: str) -> Step:
+        if data.startswith(LANGUAGE_PREFIX):
+            language = data.removeprefix(LANGUAGE_PREFIX)
+            if language in self.languages:
+                chosen, shown = self._show_current(replace(session, language=language))
+                return chosen, (SetLanguage(language), *shown)
+        elif data.startswith(GLOBAL_PREFIX):
+            try:
+                action = GlobalAction(data.removeprefix(GLOBAL_PREFIX))
+            except ValueError:
+                pass
+            else:
+                return self._global(session, action)
+        else:
+            node_id, _, choice = data.partition(OPTION_SEPARATOR)
+            if node_id == session.node:
+                node = self.flow.nodes[node_id]
+                if choice == CONFIRM and isinstance(node, HandoverNode):
+                    return self._handover(session, node)
+                if choice.isdigit() and int(choice) < len(node.options):
+                    option = node.options[int(choice)]
+                    if option.action is not None:
+                        return self._global(session, option.action)
+                    if option.goto is not None:
+                        return self._go(session, option.goto)
+        return self._refuse_stale(session)
+
+    def _typed(self, session: Session, text: str) -> Step:
+        words = f" {normalise(text)} "
+        found = [
+            (words.find(f" {keyword} "), node_id)
+            for keyword, node_id in self.keywords.items()
+            if f" {keyword} " in words
+        ]
+        if found:
+            return self._go(session, min(found)[1])
+        return self._not_understood(session)
+
+    # -- global actions ----------------------------------------------------------------------
+
+    def _global(self, session: Session, action: GlobalAction) -> Step:
+        match action:
+            case GlobalAction.MENU:
+                return self._go(replace(session, history=()), self.flow.system.menu, remember=False)
+            case GlobalAction.BACK:
+                if not session.history:
+                    return self._global(session, GlobalAction.MENU)
+                back = replace(session, history=session.history[:-1])
+                return self._go(back, session.history[-1], remember=False)
+            case GlobalAction.LANGUAGE:
+                return session, (self._language_choice(session),)
+            case GlobalAction.EXIT:
+                return Session(), (Erase(),)
+        target = self.flow.global_target(action)
+        assert target is not None  # every remaining action shows a node
+        return self._go(session, target)
+
+    def _handover(self, session: Session, node: HandoverNode) -> Step:
+        language = self._language(session)
+        if self.handover_available:
+            path = (*session.history, str(session.node))
+            return session, (RequestHandover(node.topic, language, path),)
+        text = self._system_text(language, self.flow.system.messages.handover_unavailable)
+        return session, (Show(None, text, self._navigation_rows(session, None)),)
+
+    # -- showing -----------------------------------------------------------------------------
+
+    def _go(self, session: Session, node_id: str, *, remember: bool = True) -> Step:
+        if node_id not in self.flow.nodes:
+            # Only reachable through a flow that failed its check; keep the person somewhere sane.
+            node_id = self.flow.system.start
+        history = session.history
+        if remember and session.node is not None and session.node != node_id:
+            history = (*history, session.node)[-self.history_limit :]
+        moved = replace(session, node=node_id, history=history)
+        return moved, self._render(moved, node_id)
+
+    def _show_current(self, session: Session) -> Step:
+        node_id = session.node or self.flow.system.start
+        return replace(session, node=node_id), self._render(session, node_id)
+
+    def _refuse_stale(self, session: Session) -> Step:
+        language = self._language(session)
+        notice = Notice(self._system_text(language, self.flow.system.messages.stale_button))
+        shown_session, shown = self._show_current(session)
+        return shown_session, (notice, *shown)
+
+    def _not_understood(self, session: Session) -> Step:
+        language = self._language(session)
+        labels = self.flow.system.labels
+        rows = tuple(
+            (Button(self._system_text(language, labels.of(action)), GLOBAL_PREFIX + action),)
+            for action in (GlobalAction.MENU, GlobalAction.COUNSELLOR)
+        )
+        text = self._system_text(language, self.flow.system.messages.not_understood)
+        return session, (Show(None, text, rows),)
+
+    def _language_choice(self, session: Session) -> Show:
+        language = self._language(session)
+        rows = tuple(
+            (Button(name, LANGUAGE_PREFIX + code),) for code, name in self.languages.items()
+        )
+        return Show(
+            None, self._system_text(language, self.flow.system.messages.choose_language), rows
+        )
+
+    def _render(self, session: Session, node_id: str) -> tuple[Action, ...]:
+        node = self.flow.nodes[node_id]
+        language = self._language(session)
+        text = self.renderer.text(language, node_id, node.text)
+        if isinstance(node, ContactsNode):
+            text = f"{text}\n\n{self.renderer.contact_list(node.contacts)}"
+        rows: list[tuple[Button, ...]] = []
+        if isinstance(node, HandoverNode):
+            confirm = self.renderer.text(language, node_id, node.confirm)
+            rows.append((Button(confirm, f"{node_id}{OPTION_SEPARATOR}{CONFIRM}"),))
+        for index, option in enumerate(node.options):
+            label = self.renderer.text(language, node_id, option.label)
+            data = (
+                GLOBAL_PREFIX + option.action
+                if option.action is not None
+                else f"{node_id}{OPTION_SEPARATOR}{index}"
+            )
+            rows.append((Button(label, data),))
+        if node.navigation:
+            rows.extend(self._navigation_rows(session, node_id))
+        show = Show(node_id, text, tuple(rows))
+        if node.media is None:
+            return (show,)
+        media = SendMedia(self.flow.directory / "media" / node.media.path, node.media.kind)
+        return (media, show)
+
+    def _navigation_rows(self, session: Session, node_id: str | None) -> tuple[tuple[Button, ...]]:
+        """The buttons every screen gets (system.yaml `navigation`), minus pointless ones:
+        no "back" with nowhere to go back to, no "main menu" on the main menu."""
+        language = self._language(session)
+        labels = self.flow.system.labels
+        buttons = tuple(
+            Button(self._system_text(language, labels.of(action)), GLOBAL_PREFIX + action)
+            for action in self.flow.system.navigation
+            if not (action is GlobalAction.BACK and not session.history)
+            and not (action is GlobalAction.MENU and node_id == self.flow.system.menu)
+        )
+        return (buttons,) if buttons else ()
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _repaired(self, session: Session) -> Session:
+        """A session saved under an older flow or language list, made valid for this one."""
+        node = session.node
+        if node is not None and node not in self.flow.nodes:
+            node = self.flow.system.start
+        history = tuple(step for step in session.history if step in self.flow.nodes)
+        language = session.language
+        if language is not None and language not in self.languages:
+            language = self.default_language
+        if (node, history, language) == (session.node, session.history, session.language):
+            return session
+        return Session(node=node, history=history, language=language)
+
+    def _language(self, session: Session) -> str:
+        return session.language or self.default_language
+
+    def _supported(self, hint: str | None) -> str | None:
+        """The offered language a client's language code ("de-AT", "ro") stands for, if any."""
+        if not hint:
+            return None
+        code = hint.replace("_", "-").casefold()
+        for candidate in (code, code.split("-", 1)[0]):
+            if candidate in self.languages:
+                return candidate
+        return None
+
+    def _system_text(self, language: str, source: str) -> str:
+        return self.renderer.text(language, SYSTEM_CONTEXT, source)
+
+    def _keyword_index(self) -> dict[str, str]:
+        """Every keyword in every offered language, so a person can type in their own language
+        before they have chosen one. Translations may list several words, comma-separated."""
+        index: dict[str, str] = {}
+        for node_id, node in self.flow.nodes.items():
+            for keyword in node.keywords:
+                for language in self.languages:
+                    translated = self.renderer.translator.translate(language, node_id, keyword)
+                    for word in (keyword, *translated.split(",")):
+                        if normalised := normalise(word):
+                            index.setdefault(normalised, node_id)
+        return index

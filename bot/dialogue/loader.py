@@ -1,0 +1,252 @@
+"""Reads flows/*.yaml into a Flow, reporting every error with file:line and the node id.
+
+YAML is composed (not constructed) so that each value keeps its line, and every scalar is read as
+a string: `Nein`, `no` or `on` stay words instead of turning into booleans; pydantic converts the
+few fields that are not text. Duplicate keys, which plain YAML loading drops silently, are errors.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from bot.dialogue.flow import FACTS_LINES, SYSTEM_LINES, FieldPath, Flow, Location, Problem
+from bot.dialogue.schema import (
+    LOCAL_ID_PATTERN,
+    FactsFile,
+    Node,
+    SystemFile,
+    TopicFile,
+)
+
+SYSTEM_FILE = "system.yaml"
+FACTS_FILE = "facts.yaml"
+NODE_KINDS = ("menu", "info", "contacts", "handover")
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class LoadError(Exception):
+    """Files could not be read into their models; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
+def load_model(model: type[M], path: Path) -> M:
+    """One YAML file as a pydantic model, or LoadError naming file:line and the setting."""
+    problems: list[Problem] = []
+    name = shown_path(path)
+    if not path.is_file():
+        raise LoadError([Problem(Location(name, 0), "file not found")])
+    data, file_lines = _read_yaml(path, name, problems)
+    result = None if data is None else _validate(model, data, file_lines, name, None, problems)
+    if result is None:
+        raise LoadError(problems)
+    return result
+
+
+def load_flow(directory: Path) -> Flow:
+    """Every flow file in `directory` as one Flow, or LoadError with all problems found."""
+    problems: list[Problem] = []
+    nodes: dict[str, Node] = {}
+    lines: dict[FieldPath, Location] = {}
+    system: SystemFile | None = None
+    facts = FactsFile()
+
+    if not directory.is_dir():
+        raise LoadError([Problem(Location(str(directory), 0), "flow folder not found")])
+    for path in sorted(directory.glob("*.yaml")):
+        name = shown_path(path)
+        data, file_lines = _read_yaml(path, name, problems)
+        if data is None:
+            continue
+        if path.name == SYSTEM_FILE:
+            system = _validate(SystemFile, data, file_lines, name, None, problems)
+            lines.update(_located(SYSTEM_LINES, file_lines, name))
+        elif path.name == FACTS_FILE:
+            facts = _validate(FactsFile, data, file_lines, name, None, problems) or facts
+            lines.update(_located(FACTS_LINES, file_lines, name))
+        else:
+            _add_topic(path.stem, data, file_lines, name, nodes, lines, problems)
+
+    if system is None and not any(p.location.file.endswith(SYSTEM_FILE) for p in problems):
+        problems.append(Problem(Location(str(directory / SYSTEM_FILE), 0), "file is missing"))
+    if problems or system is None:
+        raise LoadError(problems)
+    return Flow(directory=directory, system=system, nodes=nodes, facts=facts.facts, lines=lines)
+
+
+def _add_topic(
+    namespace: str,
+    data: object,
+    file_lines: dict[FieldPath, int],
+    name: str,
+    nodes: dict[str, Node],
+    lines: dict[FieldPath, Location],
+    problems: list[Problem],
+) -> None:
+    if not re.match(LOCAL_ID_PATTERN, namespace):
+        problems.append(
+            Problem(
+                Location(name, 1),
+                "file name must be lower case letters, digits and _ (it is the namespace of "
+                "its node ids)",
+            )
+        )
+        return
+    topic = _validate(TopicFile, data, file_lines, name, namespace, problems)
+    if topic is None:
+        return
+    for local_id, node in topic.nodes.items():
+        node_id = f"{namespace}.{local_id}"
+        nodes[node_id] = _with_full_targets(node, namespace)
+        node_lines = {
+            path[2:]: line for path, line in file_lines.items() if path[:2] == ("nodes", local_id)
+        }
+        lines.update(_located(node_id, node_lines, name))
+
+
+def _located(prefix: str, file_lines: dict[FieldPath, int], name: str) -> dict[FieldPath, Location]:
+    return {(prefix, *path): Location(name, line) for path, line in file_lines.items()}
+
+
+def _with_full_targets(node: Node, namespace: str) -> Node:
+    """Targets written without a namespace (`goto: sti_test`) point into the same file."""
+    options = tuple(
+        option.model_copy(update={"goto": f"{namespace}.{option.goto}"})
+        if option.goto is not None and "." not in option.goto
+        else option
+        for option in node.options
+    )
+    return node.model_copy(update={"options": options})
+
+
+def shown_path(path: Path) -> str:
+    """Paths in messages as a maintainer would type them: relative to the working directory."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _read_yaml(
+    path: Path, name: str, problems: list[Problem]
+) -> tuple[object, dict[FieldPath, int]]:
+    file_lines: dict[FieldPath, int] = {}
+    try:
+        with path.open(encoding="utf-8") as stream:
+            root = yaml.compose(stream, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 0
+        problems.append(Problem(Location(name, line), f"YAML syntax: {error.problem}"))
+        return None, file_lines
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        problems.append(Problem(Location(name, 0), f"cannot read file: {error}"))
+        return None, file_lines
+    if root is None:
+        problems.append(Problem(Location(name, 1), "file is empty"))
+        return None, file_lines
+    data = _plain(root, (), file_lines, name, problems)
+    return data, file_lines
+
+
+def _plain(
+    node: yaml.Node,
+    path: FieldPath,
+    file_lines: dict[FieldPath, int],
+    name: str,
+    problems: list[Problem],
+) -> object:
+    file_lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, object] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in result:
+                first = file_lines[(*path, key)]
+                problems.append(
+                    Problem(
+                        Location(name, line), f"'{key}' is written twice (first at line {first})"
+                    )
+                )
+                continue
+            file_lines[(*path, key)] = line
+            result[key] = _plain(value_node, (*path, key), file_lines, name, problems)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _plain(item, (*path, index), file_lines, name, problems)
+            for index, item in enumerate(node.value)
+        ]
+    return None if node.tag == _NULL_TAG else node.value
+
+
+def _validate(
+    model: type[M],
+    data: object,
+    file_lines: dict[FieldPath, int],
+    name: str,
+    namespace: str | None,
+    problems: list[Problem],
+) -> M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        for detail in error.errors():
+            path = _field_path(detail["loc"])
+            line = _nearest_line(path, file_lines)
+            node_id = f"{namespace}.{path[1]}" if namespace and len(path) > 1 else None
+            problems.append(Problem(Location(name, line), _explain(detail, path), node_id))
+        return None
+
+
+def _field_path(loc: tuple[str | int, ...]) -> FieldPath:
+    """pydantic's error location without the union tag it inserts (`nodes.x.info.text`)."""
+    path = list(loc)
+    if len(path) > 2 and path[0] == "nodes" and path[2] in NODE_KINDS:
+        del path[2]
+    return tuple(path)
+
+
+def _nearest_line(path: FieldPath, file_lines: dict[FieldPath, int]) -> int:
+    for end in range(len(path), -1, -1):
+        line = file_lines.get(path[:end])
+        if line is not None:
+            return line
+    return 1
+
+
+def _explain(detail: ErrorDetails, path: FieldPath) -> str:
+    """pydantic's message in words a maintainer can act on."""
+    kind = detail["type"]
+    field = ".".join(str(part) for part in path if part != "[key]") or "file"
+    last = str(path[-1]) if path else "file"
+    if kind == "missing":
+        return f"'{last}' is missing"
+    if kind == "extra_forbidden":
+        return f"unknown key '{last}' (a typo?)"
+    if kind == "union_tag_not_found":
+        return f"'kind' is missing: one of {', '.join(NODE_KINDS)}"
+    if kind == "union_tag_invalid":
+        return f"kind '{detail['input']}' is unknown: use one of {', '.join(NODE_KINDS)}"
+    if kind == "string_pattern_mismatch" and path and path[-1] == "[key]":
+        return f"id '{path[-2]}' must be lower case letters, digits and _, starting with a letter"
+    if kind == "string_pattern_mismatch":
+        return f"{field}: '{detail['input']}' is not a node id (lower case letters, digits, _)"
+    if kind == "enum":
+        expected = detail.get("ctx", {}).get("expected", "")
+        return f"{field}: '{detail['input']}' is unknown; expected {expected}"
+    message = detail["msg"].removeprefix("Value error, ")
+    return f"{field}: {message}"

@@ -1,0 +1,70 @@
+"""Turns flow texts into what a person reads: translated, placeholders filled, contacts listed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.dialogue.schema import Fact
+
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\}")
+SYSTEM_CONTEXT = "system"
+
+
+class Translator(Protocol):
+    """Looks up the translation of a source (German) text; `context` is the node id."""
+
+    def translate(self, language: str, context: str, text: str) -> str: ...
+
+
+class SourceTexts:
+    """The source texts themselves, for flows that have no catalogs yet."""
+
+    def translate(self, language: str, context: str, text: str) -> str:
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class ContactEntry:
+    """A local service from the deployment configuration, as a contacts node lists it."""
+
+    name: str
+    phone: str | None = None
+    address: str | None = None
+    hours: str | None = None
+    link: str | None = None
+
+    def lines(self) -> list[str]:
+        # Symbols instead of words ("Telefon:") so the entry needs no translation.
+        parts = [("☎️", self.phone), ("📍", self.address), ("🕘", self.hours), ("🔗", self.link)]
+        return [self.name, *(f"{symbol} {value}" for symbol, value in parts if value)]
+
+
+@dataclass(frozen=True)
+class Renderer:
+    translator: Translator
+    facts: Mapping[str, Fact]
+    placeholders: Mapping[str, str]
+    contacts: Mapping[str, ContactEntry]
+
+    def text(self, language: str, context: str, source: str) -> str:
+        """The text in `language` with {service.*} and {fact.*} filled in.
+
+        An unknown placeholder is left as written (the linter reports it) rather than failing a
+        conversation.
+        """
+        translated = self.translator.translate(language, context, source)
+
+        def fill(match: re.Match[str]) -> str:
+            group, name = match.groups()
+            if group == "fact" and name in self.facts:
+                return self.translator.translate(language, f"fact.{name}", self.facts[name].text)
+            return self.placeholders.get(f"{group}.{name}", match.group(0))
+
+        return PLACEHOLDER.sub(fill, translated)
+
+    def contact_list(self, names: tuple[str, ...]) -> str:
+        entries = [self.contacts[name] for name in names if name in self.contacts]
+        return "\n\n".join("\n".join(entry.lines()) for entry in entries)

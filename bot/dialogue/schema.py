@@ -1,0 +1,178 @@
+"""Pydantic models of the flow files in flows/ (see flows/README.md for the maintainer's view).
+
+The models describe one file each. They check what can be checked inside one file; rules that need
+the whole flow (targets, reachability, placeholders) live in check.py.
+"""
+
+from __future__ import annotations
+
+import datetime
+from enum import StrEnum
+from pathlib import PurePosixPath
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+LOCAL_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+NODE_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$"
+PLACEHOLDER_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+LocalId = Annotated[str, StringConstraints(pattern=LOCAL_ID_PATTERN)]
+Target = Annotated[str, StringConstraints(pattern=NODE_ID_PATTERN)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
+AUDIO_SUFFIXES = frozenset({".mp3", ".m4a", ".ogg"})
+
+
+class GlobalAction(StrEnum):
+    """Actions that work from every node, as buttons and as chat commands."""
+
+    MENU = "menu"
+    BACK = "back"
+    LANGUAGE = "language"
+    COUNSELLOR = "counsellor"
+    EXIT = "exit"
+    PRIVACY = "privacy"
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo like `optins:` must not be ignored silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(Strict):
+    label: Text
+    goto: Target | None = None
+    action: GlobalAction | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_destination(self) -> Option:
+        if (self.goto is None) == (self.action is None):
+            raise ValueError("an option needs exactly one of 'goto' or 'action'")
+        return self
+
+
+class MediaPath(Strict):
+    """A file under flows/media/. Its kind (image or audio) follows from the file suffix."""
+
+    path: str
+
+    @property
+    def kind(self) -> Literal["image", "audio"]:
+        return "audio" if PurePosixPath(self.path).suffix.lower() in AUDIO_SUFFIXES else "image"
+
+
+def _media_from_string(value: object) -> object:
+    """Lets maintainers write `media: emergency/numbers.png` instead of a mapping."""
+    return {"path": value} if isinstance(value, str) else value
+
+
+class _NodeBase(Strict):
+    text: Text
+    options: tuple[Option, ...] = ()
+    keywords: tuple[Text, ...] = ()
+    media: Annotated[MediaPath | None, BeforeValidator(_media_from_string)] = None
+    navigation: bool = True
+
+    @model_validator(mode="after")
+    def _media_suffix_is_known(self) -> _NodeBase:
+        if self.media is not None:
+            suffix = PurePosixPath(self.media.path).suffix.lower()
+            if suffix not in IMAGE_SUFFIXES | AUDIO_SUFFIXES:
+                known = ", ".join(sorted(IMAGE_SUFFIXES | AUDIO_SUFFIXES))
+                raise ValueError(f"media file must end in one of {known}")
+        return self
+
+    @model_validator(mode="after")
+    def _labels_are_distinct(self) -> _NodeBase:
+        labels = [option.label for option in self.options]
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            raise ValueError(f"two options have the same label: {', '.join(repeated)}")
+        return self
+
+
+class MenuNode(_NodeBase):
+    kind: Literal["menu"]
+    options: tuple[Option, ...] = Field(min_length=1)
+
+
+class InfoNode(_NodeBase):
+    kind: Literal["info"]
+
+
+class ContactsNode(_NodeBase):
+    """Lists contact entries of the deployment configuration, so one flow serves many centres."""
+
+    kind: Literal["contacts"]
+    contacts: tuple[LocalId, ...] = Field(min_length=1)
+
+
+class HandoverNode(_NodeBase):
+    """Asks whether the person wants a counsellor; the `confirm` button starts the handover."""
+
+    kind: Literal["handover"]
+    confirm: Text
+    topic: LocalId | None = None
+
+
+Node = Annotated[MenuNode | InfoNode | ContactsNode | HandoverNode, Field(discriminator="kind")]
+
+
+class TopicFile(Strict):
+    """A file flows/NAME.yaml; its node ids are NAME.<id>."""
+
+    nodes: dict[LocalId, Node] = Field(min_length=1)
+
+
+class Labels(Strict):
+    back: Text
+    menu: Text
+    language: Text
+    counsellor: Text
+    exit: Text
+    privacy: Text
+
+    def of(self, action: GlobalAction) -> str:
+        return str(getattr(self, action.value))
+
+
+class Messages(Strict):
+    not_understood: Text
+    stale_button: Text
+    choose_language: Text
+    handover_unavailable: Text
+
+
+class SystemFile(Strict):
+    """flows/system.yaml: where the dialogue starts and what every node shares."""
+
+    start: Target
+    menu: Target
+    counsellor: Target
+    privacy: Target
+    navigation: tuple[GlobalAction, ...] = (GlobalAction.BACK, GlobalAction.MENU)
+    labels: Labels
+    messages: Messages
+
+
+class Fact(Strict):
+    """A checked statement or number used in several texts as {fact.NAME}."""
+
+    text: Text
+    source: Text
+    checked: datetime.date
+    time_sensitive: bool = False
+
+
+class FactsFile(Strict):
+    facts: dict[Annotated[str, StringConstraints(pattern=PLACEHOLDER_NAME_PATTERN)], Fact] = {}
