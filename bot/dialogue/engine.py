@@ -130,9 +130,14 @@ Step = tuple[Session, tuple[Action, ...]]
 # ----------------------------------------------------------------------------------------- engine
 
 
+# Letters that Unicode does not decompose into a base letter and an accent (Turkish dotless ı,
+# Polish ł), so that "yardim" matches "yardım" as "ajutor" matches "ajutór".
+_UNDECOMPOSABLE = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d"})
+
+
 def normalise(text: str) -> str:
     """Lower case, no accents, words separated by single spaces: for matching typed keywords."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_UNDECOMPOSABLE))
     letters = (
         char if char.isalnum() else " " for char in decomposed if not unicodedata.combining(char)
     )

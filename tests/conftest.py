@@ -1,0 +1,52 @@
+"""Shared fixtures: a small valid flow (tests/fixtures/minimal) to copy and break, the shipped
+flows, and the deployments that go with them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.config import EXAMPLE_DEPLOYMENT, PROJECT_ROOT, Deployment, load_deployment
+from bot.dialogue import CheckResult, Engine, check_flows
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MINIMAL_FLOW = FIXTURES / "minimal"
+MINIMAL_DEPLOYMENT = FIXTURES / "deployment.yaml"
+SHIPPED_FLOWS = PROJECT_ROOT / "flows"
+
+
+@pytest.fixture
+def flow_dir(tmp_path: Path) -> Path:
+    """A private copy of the minimal flow, for a test to edit."""
+    return Path(shutil.copytree(MINIMAL_FLOW, tmp_path / "flows"))
+
+
+@pytest.fixture(scope="session")
+def minimal_deployment() -> Deployment:
+    return load_deployment(MINIMAL_DEPLOYMENT)
+
+
+@pytest.fixture(scope="session")
+def example_deployment() -> Deployment:
+    return load_deployment(EXAMPLE_DEPLOYMENT)
+
+
+def check(directory: Path, deployment: Deployment) -> CheckResult:
+    return check_flows(
+        directory, placeholders=deployment.placeholders(), contacts=deployment.contact_entries()
+    )
+
+
+def engine_for(directory: Path, deployment: Deployment, **options: object) -> Engine:
+    result = check(directory, deployment)
+    assert result.ok, [str(problem) for problem in result.errors]
+    assert result.flow is not None
+    return Engine(
+        result.flow,
+        languages=deployment.language_names(),
+        placeholders=deployment.placeholders(),
+        contacts=deployment.contact_entries(),
+        **options,  # type: ignore[arg-type]
+    )

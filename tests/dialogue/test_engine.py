@@ -1,0 +1,387 @@
+"""The engine's contract: step(session, event) -> (session, actions), for any session and event."""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from pathlib import Path
+
+import pytest
+
+from bot.config import Deployment
+from bot.dialogue import (
+    Button,
+    ButtonPressed,
+    Command,
+    Engine,
+    Erase,
+    Notice,
+    RequestHandover,
+    SendMedia,
+    Session,
+    SetLanguage,
+    Show,
+    Start,
+    TextTyped,
+)
+from bot.dialogue.engine import normalise
+from tests.conftest import MINIMAL_FLOW, SHIPPED_FLOWS, engine_for
+
+
+@pytest.fixture(scope="module")
+def engine(minimal_deployment: Deployment) -> Engine:
+    return engine_for(MINIMAL_FLOW, minimal_deployment)
+
+
+@pytest.fixture(scope="module")
+def shipped(example_deployment: Deployment) -> Engine:
+    return engine_for(SHIPPED_FLOWS, example_deployment)
+
+
+def shown(actions: tuple[object, ...]) -> Show:
+    screens = [action for action in actions if isinstance(action, Show)]
+    assert len(screens) == 1, actions
+    return screens[0]
+
+
+def buttons(show: Show) -> list[Button]:
+    return [button for row in show.buttons for button in row]
+
+
+def at(node: str, history: tuple[str, ...] = ()) -> Session:
+    return Session(node=node, history=history, language="de")
+
+
+def data_for(show: Show, label: str) -> str:
+    matches = [button.data for button in buttons(show) if button.label == label]
+    assert matches, f"no button {label!r} in {[b.label for b in buttons(show)]}"
+    return matches[0]
+
+
+# -------------------------------------------------------------------------- start and language
+
+
+def test_start_with_several_languages_asks_for_the_language_first(engine: Engine) -> None:
+    session, actions = engine.step(Session(), Start())
+    screen = shown(actions)
+    assert screen.node_id is None
+    assert screen.text == "Bitte wähl deine Sprache."
+    assert [b.label for b in buttons(screen)] == ["Deutsch", "Română"]
+    assert session.node is None
+
+
+def test_client_language_preselects_but_the_person_still_chooses(engine: Engine) -> None:
+    session, actions = engine.step(Session(), Start(language_hint="ro-RO"))
+    assert session.language == "ro"
+    assert shown(actions).node_id is None  # the language list is still shown
+
+
+def test_unsupported_client_language_preselects_the_default(engine: Engine) -> None:
+    session, _ = engine.step(Session(), Start(language_hint="th"))
+    assert session.language == "de"
+
+
+def test_choosing_a_language_sets_it_and_shows_the_start_node(engine: Engine) -> None:
+    session, _ = engine.step(Session(), Start())
+    session, actions = engine.step(session, ButtonPressed("!lang:ro"))
+    assert session.language == "ro"
+    assert actions[0] == SetLanguage("ro")
+    assert shown(actions).node_id == "main.welcome"
+    assert session.node == "main.welcome"
+    # the buttons of the shown node work straight away
+    menu = data_for(shown(actions), "Zum Menü")
+    session, actions = engine.step(session, ButtonPressed(menu))
+    assert shown(actions).node_id == "main.menu"
+
+
+def test_a_single_language_skips_the_question(shipped: Engine) -> None:
+    session, actions = shipped.step(Session(), Start())
+    assert shown(actions).node_id == shipped.flow.system.start
+    assert session.language == "de"
+
+
+def test_language_command_shows_the_list_and_keeps_the_place(engine: Engine) -> None:
+    session = at("topic.test", ("main.menu", "topic.start"))
+    after, actions = engine.step(session, Command("language"))
+    assert after == session
+    assert [b.data for b in buttons(shown(actions))] == ["!lang:de", "!lang:ro"]
+    after, actions = engine.step(after, ButtonPressed("!lang:ro"))
+    assert after.node == "topic.test" and after.history == session.history
+    assert after.language == "ro"
+
+
+def test_restart_goes_to_the_start_node_and_forgets_the_way_back(engine: Engine) -> None:
+    session = at("topic.test", ("main.menu", "topic.start"))
+    after, _actions = engine.step(session, Start())
+    assert after.node == "main.welcome" and after.history == ()
+    assert after.language == "de"
+
+
+# ------------------------------------------------------------------------------------- buttons
+
+
+def test_option_button_goes_to_its_target_and_remembers_the_way_back(engine: Engine) -> None:
+    session, actions = engine.step(at("main.menu"), ButtonPressed("main.menu|0"))
+    assert session.node == "topic.start"
+    assert session.history == ("main.menu",)
+    assert shown(actions).text == "Gesundheit."
+
+
+def test_back_returns_to_the_previous_node(engine: Engine) -> None:
+    session = at("topic.test", ("main.menu", "topic.start"))
+    session, _actions = engine.step(session, ButtonPressed("!back"))
+    assert session.node == "topic.start"
+    assert session.history == ("main.menu",)
+
+
+def test_back_with_nothing_to_go_back_to_is_the_main_menu(engine: Engine) -> None:
+    session, _actions = engine.step(at("topic.test"), Command("back"))
+    assert session.node == "main.menu"
+
+
+def test_navigation_row_has_back_and_menu_but_not_pointless_ones(engine: Engine) -> None:
+    _, actions = engine.step(at("main.menu"), Command("menu"))
+    labels = [b.label for b in buttons(shown(actions))]
+    assert "Hauptmenü" not in labels  # no "main menu" on the main menu
+    assert "Zurück" not in labels  # nothing to go back to
+    session = at("main.menu", ())
+    _, actions = engine.step(session, ButtonPressed("main.menu|0"))
+    assert [b.data for b in shown(actions).buttons[-1]] == ["!back", "!menu"]
+
+
+def test_option_with_a_global_action_runs_the_action(engine: Engine) -> None:
+    session, _actions = engine.step(at("main.menu"), ButtonPressed("!counsellor"))
+    assert session.node == "main.counsellor"
+    assert session.history == ("main.menu",)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "main.menu|0",  # a real button, but of another node
+        "main.welcome|99",  # index out of range
+        "main.welcome|-1",
+        "main.welcome|0x1",
+        "main.welcome|",
+        "main.welcome|confirm",  # confirm on a node that is not a handover
+        "nonsense",
+        "",
+        "!nonsense",
+        "!lang:xx",
+        "!lang:",
+        "|||",
+        "\x00\ufeff🙂" * 20,
+        "x" * 10_000,
+    ],
+)
+def test_forged_or_stale_button_is_refused_and_node_shown_again(
+    engine: Engine, forged: str
+) -> None:
+    session = at("main.welcome", ("main.menu",))
+    after, actions = engine.step(session, ButtonPressed(forged))
+    assert after == session
+    assert isinstance(actions[0], Notice)
+    assert actions[0].text == "Dieser Knopf ist nicht mehr aktuell."
+    assert shown(actions).node_id == "main.welcome"
+
+
+def test_button_pressed_without_a_session_shows_the_start_node(engine: Engine) -> None:
+    session, actions = engine.step(Session(language="de"), ButtonPressed("topic.start|0"))
+    assert isinstance(actions[0], Notice)
+    assert session.node == "main.welcome"
+    assert shown(actions).node_id == "main.welcome"
+
+
+# ------------------------------------------------------------------- text, keywords, commands
+
+
+@pytest.mark.parametrize("typed", ["Notfall", "NOTFALL!", "help", "Ajutor", "bitte help me"])
+def test_typed_keyword_in_any_language_jumps_to_its_node(engine: Engine, typed: str) -> None:
+    session, actions = engine.step(at("main.menu"), TextTyped(typed))
+    assert session.node == "topic.emergency"
+    assert session.history == ("main.menu",)
+    assert shown(actions).text == "Notruf 110. Hilfetelefon 116 016."
+
+
+@pytest.mark.parametrize("typed", ["hallo", "Notfallplan", "🙂", " ", "x" * 5000, "\u202e\u0000"])
+def test_text_that_matches_no_keyword_gets_the_friendly_hint(engine: Engine, typed: str) -> None:
+    session = at("topic.test", ("main.menu",))
+    after, actions = engine.step(session, TextTyped(typed))
+    assert after == session
+    screen = shown(actions)
+    assert screen.text == "Ich verstehe nur die Knöpfe."
+    assert [b.data for b in buttons(screen)] == ["!menu", "!counsellor"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Yardım", "yardim"),
+        ("POMÓC", "pomoc"),
+        ("Pomoc", "pomoc"),
+        ("Помощ!", "помощ"),
+        ("  urgență\t now ", "urgenta now"),
+        ("Straße", "strasse"),
+        ("ﬁle", "file"),
+    ],
+)
+def test_keywords_match_without_case_accents_or_punctuation(typed: str, expected: str) -> None:
+    assert normalise(typed) == expected
+
+
+def test_commands_work_with_slash_and_bot_name(engine: Engine) -> None:
+    session, _ = engine.step(at("topic.test"), Command("/menu@WegweiserBot"))
+    assert session.node == "main.menu"
+    session, _ = engine.step(session, Command("privacy"))
+    assert session.node == "main.privacy"
+
+
+def test_unknown_command_gets_the_friendly_hint(engine: Engine) -> None:
+    session = at("topic.test")
+    after, actions = engine.step(session, Command("rm -rf"))
+    assert after == session
+    assert shown(actions).text == "Ich verstehe nur die Knöpfe."
+
+
+def test_exit_erases_and_forgets_everything(engine: Engine) -> None:
+    session = at("topic.test", ("main.menu",))
+    after, actions = engine.step(session, Command("exit"))
+    assert actions == (Erase(),)
+    assert after == Session()
+
+
+# ------------------------------------------------------------------------ kinds of node, output
+
+
+def test_placeholders_are_filled_from_configuration_and_facts(engine: Engine) -> None:
+    _, actions = engine.step(Session(language="de"), Start())
+    assert shown(actions).text == "Willkommen bei Beratungsstelle Teststadt."
+
+
+def test_contacts_node_lists_the_configured_entries(engine: Engine) -> None:
+    _, actions = engine.step(at("main.counsellor"), ButtonPressed("main.counsellor|0"))
+    text = shown(actions).text
+    assert text.startswith("So erreichst du uns.\n\nBeratungsstelle Teststadt\n")
+    assert "0123 111" in text and "Mo 10\N{EN DASH}12 Uhr" in text
+
+
+def test_media_is_sent_before_the_text(engine: Engine) -> None:
+    _, actions = engine.step(at("topic.start"), ButtonPressed("topic.start|0"))
+    assert isinstance(actions[0], SendMedia)
+    assert actions[0].path == MINIMAL_FLOW / "media" / "test.png"
+    assert actions[0].kind == "image"
+    assert isinstance(actions[1], Show)
+
+
+def test_handover_confirm_requests_a_counsellor_with_topic_language_and_path(
+    minimal_deployment: Deployment,
+) -> None:
+    engine = engine_for(MINIMAL_FLOW, minimal_deployment, handover_available=True)
+    session = Session(node="main.counsellor", history=("main.menu",), language="ro")
+    after, actions = engine.step(session, ButtonPressed("main.counsellor|confirm"))
+    assert actions == (RequestHandover("general", "ro", ("main.menu", "main.counsellor")),)
+    assert after == session
+
+
+def test_handover_without_a_counsellor_channel_shows_how_to_reach_the_centre(
+    engine: Engine,
+) -> None:
+    session = at("main.counsellor", ("main.menu",))
+    _after, actions = engine.step(session, ButtonPressed("main.counsellor|confirm"))
+    screen = shown(actions)
+    assert screen.text == "Ruf uns an: 0123 111"
+    assert [b.data for b in buttons(screen)] == ["!back", "!menu"]
+    assert not any(isinstance(action, RequestHandover) for action in actions)
+
+
+def test_history_is_bounded(minimal_deployment: Deployment) -> None:
+    engine = engine_for(MINIMAL_FLOW, minimal_deployment, history_limit=3)
+    session = at("main.menu")
+    for _ in range(10):
+        session, _ = engine.step(session, Command("privacy"))
+        session, _ = engine.step(session, TextTyped("Notfall"))
+    assert session.history == ("main.privacy", "topic.emergency", "main.privacy")
+
+
+# ------------------------------------------------------------------------------ changed flows
+
+
+def test_session_at_a_removed_node_falls_back_to_the_start_node(engine: Engine) -> None:
+    session = Session(node="gone.node", history=("main.menu", "gone.other"), language="de")
+    after, actions = engine.step(session, ButtonPressed("gone.node|0"))
+    assert after.node == "main.welcome"
+    assert after.history == ("main.menu",)
+    assert shown(actions).node_id == "main.welcome"
+
+
+def test_session_with_a_language_no_longer_offered_gets_the_default(engine: Engine) -> None:
+    after, actions = engine.step(Session(node="main.menu", language="xx"), Command("menu"))
+    assert after.language == "de"
+    assert shown(actions).node_id == "main.menu"
+
+
+# ------------------------------------------------------------------------------ shipped flows
+
+
+def walk(engine: Engine) -> dict[str, Session]:
+    """Every node reachable by pressing buttons from /start, with one session that got there."""
+    start, actions = engine.step(Session(), Start())
+    reached: dict[str, Session] = {}
+    queue = deque([(start, actions)])
+    while queue:
+        session, actions = queue.popleft()
+        if session.node is None or session.node in reached:
+            continue
+        reached[session.node] = session
+        for button in buttons(shown(actions)):
+            queue.append(engine.step(session, ButtonPressed(button.data)))
+    return reached
+
+
+def test_every_shipped_node_is_reachable_from_start_by_buttons(shipped: Engine) -> None:
+    reached = walk(shipped)
+    assert set(reached) == set(shipped.flow.nodes)
+
+
+def test_every_shipped_node_offers_back_and_main_menu(shipped: Engine) -> None:
+    menu = shipped.flow.system.menu
+    for node_id, session in walk(shipped).items():
+        # how the person got there: the walk pressed buttons, so the history is real
+        after_menu, _actions = shipped.step(session, ButtonPressed("!menu"))
+        assert after_menu.node == menu, node_id
+        after_back, _ = shipped.step(session, ButtonPressed("!back"))
+        expected = session.history[-1] if session.history else menu
+        assert after_back.node == expected, node_id
+
+
+def test_every_shipped_screen_fits_telegram(shipped: Engine) -> None:
+    for node_id, session in walk(shipped).items():
+        # choosing the same language again shows the current node as it is
+        _, screen = shipped.step(session, ButtonPressed("!lang:de"))
+        show = shown(screen)
+        assert show.node_id == node_id
+        assert len(show.text) <= 4096, node_id
+        assert "{" not in show.text, (node_id, show.text)  # every placeholder filled
+        for button in buttons(show):
+            assert len(button.data.encode()) <= 64, (node_id, button.data)
+        for action in screen:
+            if isinstance(action, SendMedia):
+                assert Path(action.path).is_file()
+
+
+def test_random_walk_never_raises_and_only_shows_valid_screens(shipped: Engine) -> None:
+    rng = random.Random(20261125)
+    session, actions = shipped.step(Session(), Start())
+    junk = ["", "hallo", "Notfall", "/menu", "🙂" * 100, "main.menu|999", "!lang:de"]
+    for _ in range(3000):
+        screen = [a for a in actions if isinstance(a, Show)]
+        choice = rng.random()
+        if screen and choice < 0.8:
+            event = ButtonPressed(rng.choice(buttons(screen[0])).data)
+        elif choice < 0.9:
+            event = TextTyped(rng.choice(junk))
+        else:
+            event = Command(rng.choice(["menu", "back", "language", "privacy", "exit", "x"]))
+        session, actions = shipped.step(session, event)
+        assert actions
+        assert session.node is None or session.node in shipped.flow.nodes
