@@ -4,6 +4,8 @@ flows, and the deployments that go with them."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,4 +51,16 @@ def engine_for(directory: Path, deployment: Deployment, **options: object) -> En
         placeholders=deployment.placeholders(),
         contacts=deployment.contact_entries(),
         **options,  # type: ignore[arg-type]
+    )
+
+
+def wegweiser(*args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run the real command line (`python -m bot ...`) in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )

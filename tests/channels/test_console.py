@@ -1,0 +1,100 @@
+"""The terminal chat, driven as a newcomer would use it: a real process, typed lines."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, SHIPPED_FLOWS, wegweiser
+
+RULE = "─" * 40
+
+
+def chat(
+    *lines: str, flows: Path = MINIMAL_FLOW, args: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    config = ("--config", MINIMAL_DEPLOYMENT) if flows == MINIMAL_FLOW else ()
+    script = "".join(f"{line}\n" for line in lines)
+    return wegweiser("chat", "--flows", flows, *config, *args, stdin=script)
+
+
+def screens(output: str) -> list[str]:
+    """The text of each screen shown, without its buttons."""
+    return [block.strip().split("\n\n")[0] for block in output.split(RULE)[1:]]
+
+
+def test_a_scripted_conversation_walks_the_tree() -> None:
+    result = chat("1", "1", "1", "1", "/back", "Notfall", "hallo", "/menu")
+    assert result.returncode == 0, result.stderr
+    assert screens(result.stdout) == [
+        "Bitte wähl deine Sprache.",
+        "Willkommen bei Beratungsstelle Teststadt.",
+        "Worum geht es?",
+        "Gesundheit.",
+        "Beim Gesundheitsamt kannst du dich testen lassen.",
+        "Gesundheit.",
+        "Notruf 110. Hilfetelefon 116 016.",
+        "Ich verstehe nur die Knöpfe.",
+        "Worum geht es?",
+    ]
+    assert "🖼" in result.stdout and "media/test.png" in result.stdout
+    assert result.stderr == ""
+
+
+def test_buttons_are_numbered_and_navigation_shares_a_line() -> None:
+    result = chat("1", "1", "1")
+    health = result.stdout.split(RULE)[-1]
+    assert " 1) Test\n 2) Zurück    3) Hauptmenü" in health
+
+
+def test_a_number_without_a_button_is_treated_as_text() -> None:
+    result = chat("1", "9")
+    assert screens(result.stdout)[-1] == "Ich verstehe nur die Knöpfe."
+
+
+def test_exit_ends_the_chat_and_shows_nothing_more() -> None:
+    result = chat("1", "/exit", "1", "1")
+    assert result.returncode == 0
+    assert screens(result.stdout) == [
+        "Bitte wähl deine Sprache.",
+        "Willkommen bei Beratungsstelle Teststadt.",
+    ]
+
+
+def test_end_of_input_ends_the_chat_quietly() -> None:
+    result = chat()
+    assert result.returncode == 0
+    assert result.stderr == ""
+
+
+def test_lang_skips_the_language_question() -> None:
+    result = chat("/exit", args=("--lang", "ro"))
+    assert screens(result.stdout) == ["Willkommen bei Beratungsstelle Teststadt."]
+
+
+def test_a_language_that_is_not_offered_is_refused_with_the_choices() -> None:
+    result = chat(args=("--lang", "xx"))
+    assert result.returncode == 2
+    assert "de, ro" in result.stderr
+
+
+def test_a_broken_flow_is_refused_with_file_and_line(tmp_path: Path) -> None:
+    broken = tmp_path / "flows"
+    broken.mkdir()
+    for source in MINIMAL_FLOW.iterdir():
+        if source.is_file():
+            (broken / source.name).write_text(source.read_text(encoding="utf-8"))
+    text = (broken / "topic.yaml").read_text(encoding="utf-8")
+    (broken / "topic.yaml").write_text(text.replace("goto: test", "goto: tset"))
+    result = chat(flows=broken, args=("--config", str(MINIMAL_DEPLOYMENT)))
+    assert result.returncode == 1
+    assert "topic.yaml:7" in result.stderr and "did you mean 'topic.test'" in result.stderr
+    assert result.stdout == ""
+
+
+def test_the_shipped_flows_answer_an_emergency_keyword() -> None:
+    result = chat("Notfall", "/exit", flows=SHIPPED_FLOWS)
+    assert result.returncode == 0, result.stderr
+    emergency = result.stdout.split(RULE)[-1]
+    assert "110" in emergency and "112" in emergency and "116 016" in emergency
+    assert "numbers.png" in result.stdout
