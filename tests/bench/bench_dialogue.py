@@ -1,0 +1,571 @@
+"""Benchmark of the dialogue core: flow loading, the linter, the engine and memory.
+
+Measures
+  1. load_flow and check_flows (load + lint) of the shipped flows with the example deployment:
+     the first (cold) run, then median and min of N further runs;
+  2. the same for a generated flow of 2,000 nodes in 20 topic files (written to a temporary
+     folder, modelled on tests/fixtures/minimal, checked once to be free of errors before timing);
+  3. Engine.step calls per second in a deterministic random walk (buttons, now and then a typed
+     keyword or text, /menu or /back) on both flows; the figure includes the walk's own overhead
+     (picking a button), which is small against a step;
+  4. peak memory (tracemalloc) while loading and checking the 2,000-node flow and building its
+     engine, and what stays allocated afterwards.
+
+It prints figures and asserts nothing about timing; it is not a test. Run from the project root:
+
+    .venv/bin/python tests/bench/bench_dialogue.py            # full, about half a minute
+    .venv/bin/python tests/bench/bench_dialogue.py --quick    # CI smoke, a few seconds
+    .venv/bin/python tests/bench/bench_dialogue.py --json bench.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import platform
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bot.config import EXAMPLE_DEPLOYMENT, PROJECT_ROOT, Deployment, load_deployment
+from bot.dialogue import (
+    ButtonPressed,
+    CheckResult,
+    Command,
+    Engine,
+    Erase,
+    Event,
+    Session,
+    Show,
+    Start,
+    TextTyped,
+    check_flows,
+    load_flow,
+)
+
+SHIPPED_FLOWS = PROJECT_ROOT / "flows"
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
+FIXTURE_DEPLOYMENT = FIXTURES / "deployment.yaml"
+FIXTURE_MEDIA = FIXTURES / "minimal" / "media"
+
+T = TypeVar("T")
+
+GENERATED_NODES = 2000
+GENERATED_TOPICS = 20
+BRANCHING = 5  # children per menu in a generated topic
+SEED = 20261125
+
+
+@dataclass(frozen=True)
+class Mode:
+    runs: int  # timed runs per load/check figure, after the cold one
+    walk_steps: int  # at most this many steps per walk ...
+    walk_seconds: float  # ... or this long, whichever comes first
+
+
+FULL = Mode(runs=20, walk_steps=200_000, walk_seconds=3.0)
+QUICK = Mode(runs=3, walk_steps=20_000, walk_seconds=0.3)
+
+
+# ------------------------------------------------------------------------------ generated flow
+
+SENTENCES = (
+    "Hier findest du Infos, die dir weiterhelfen.",
+    "Die Beratung ist kostenlos und anonym.",
+    "Du musst deinen Namen nicht sagen.",
+    "Ruf uns an: {service.phone}.",
+    "Bei {service.name} hilft dir eine Beraterin weiter.",
+    "Du kannst auch eine Freundin mitbringen.",
+    "Eine Beratungsstelle kann das mit dir zusammen prüfen.",
+    "Es gibt Dolmetscherinnen für viele Sprachen.",
+    "Frag ruhig nach, wenn etwas unklar ist.",
+    "Deine Rechte gelten auch ohne Papiere.",
+)
+FACTS = ("hotline", "police", "ambulance", "deadline", "fee")
+
+
+def _topic_sizes(total: int, topics: int) -> list[int]:
+    base, extra = divmod(total, topics)
+    return [base + (1 if index < extra else 0) for index in range(topics)]
+
+
+def _text(rng: random.Random, fact: str | None) -> str:
+    sentences = rng.sample(SENTENCES, rng.randint(2, 5))
+    if fact is not None:
+        sentences.append(f"Wichtige Nummer: {{fact.{fact}}}.")
+    return " ".join(sentences)
+
+
+def _topic_nodes(
+    rng: random.Random, topic: int, namespaces: list[str], sizes: list[int]
+) -> dict[str, dict[str, Any]]:
+    """One topic file: a tree of menus (node k's parent is (k-1)//BRANCHING), info, contacts and
+    handover leaves, links into other files, keywords, media and a few nodes without
+    navigation."""
+    size = sizes[topic]
+    smallest = min(sizes)
+    nodes: dict[str, dict[str, Any]] = {}
+    for k in range(size):
+        children = [c for c in range(BRANCHING * k + 1, BRANCHING * k + BRANCHING + 1) if c < size]
+        other = namespaces[(topic + 1 + k) % len(namespaces)]
+        elsewhere = f"{other}.n{(k * 7) % smallest:03d}"
+        fact = FACTS[k % len(FACTS)] if k % 3 == 0 else None
+        node: dict[str, Any]
+        if children:
+            options: list[dict[str, str]] = [
+                {"label": f"Punkt {topic}.{child}", "goto": f"n{child:03d}"} for child in children
+            ]
+            options.append({"label": "Verwandtes Thema", "goto": elsewhere})
+            if k % 4 == 0:
+                options.append({"label": "Beraterin", "action": "counsellor"})
+            node = {"kind": "menu", "text": _text(rng, fact), "options": options}
+        elif k % 25 == 0:
+            node = {"kind": "contacts", "text": _text(rng, None), "contacts": ["centre"]}
+        elif k % 33 == 0:
+            node = {
+                "kind": "handover",
+                "text": "Möchtest du mit einer Beraterin sprechen?",
+                "confirm": "Ja, bitte",
+                "topic": f"topic{topic}",
+            }
+        else:
+            node = {"kind": "info", "text": _text(rng, fact)}
+            if k % 7 == 0:
+                node["options"] = [{"label": "Mehr dazu", "goto": elsewhere}]
+            if k % 49 == 0:
+                node["navigation"] = "false"
+                node["options"] = [{"label": "Zum Hauptmenü", "action": "menu"}]
+        if k % 10 == 5:
+            node["keywords"] = [f"stichwort{topic:02d}x{k:03d}", f"wort{topic}x{k}"]
+        if k % 40 == 10:
+            node["media"] = "test.png"
+        nodes[f"n{k:03d}"] = node
+    return nodes
+
+
+def _main_nodes(namespaces: list[str]) -> dict[str, dict[str, Any]]:
+    half = len(namespaces) // 2
+    return {
+        "welcome": {
+            "kind": "menu",
+            "text": "Willkommen bei {service.name}.",
+            "options": [
+                {"label": "Zum Menü", "goto": "menu"},
+                {"label": "Sprache", "action": "language"},
+            ],
+        },
+        "menu": {
+            "kind": "menu",
+            "navigation": "false",
+            "text": "Worum geht es?",
+            "options": [
+                *({"label": f"Thema {ns}", "goto": f"{ns}.n000"} for ns in namespaces[:half]),
+                {"label": "Weitere Themen", "goto": "more"},
+                {"label": "Beraterin", "action": "counsellor"},
+            ],
+        },
+        "more": {
+            "kind": "menu",
+            "text": "Weitere Themen.",
+            "options": [
+                *({"label": f"Thema {ns}", "goto": f"{ns}.n000"} for ns in namespaces[half:]),
+                {"label": "Datenschutz", "action": "privacy"},
+            ],
+        },
+        "privacy": {"kind": "info", "text": "Wir speichern nichts über dich."},
+        "counsellor": {
+            "kind": "handover",
+            "text": "Möchtest du mit einer Beraterin sprechen?",
+            "confirm": "Ja, bitte",
+            "topic": "general",
+            "options": [{"label": "Lieber anrufen", "goto": "phone"}],
+        },
+        "phone": {"kind": "contacts", "text": "So erreichst du uns.", "contacts": ["centre"]},
+    }
+
+
+def _dump(path: Path, data: object) -> None:
+    path.write_text(
+        yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8"
+    )
+
+
+def generate_flow(directory: Path, nodes: int, topics: int, seed: int) -> None:
+    """Writes a valid flow of exactly `nodes` nodes: main.yaml plus `topics` topic files."""
+    rng = random.Random(seed)
+    namespaces = [f"topic_{index:02d}" for index in range(topics)]
+    main = _main_nodes(namespaces)
+    sizes = _topic_sizes(nodes - len(main), topics)
+    today = datetime.date.today().isoformat()
+    _dump(
+        directory / "system.yaml",
+        {
+            "start": "main.welcome",
+            "menu": "main.menu",
+            "counsellor": "main.counsellor",
+            "privacy": "main.privacy",
+            "navigation": ["back", "menu"],
+            "labels": {
+                "back": "Zurück",
+                "menu": "Hauptmenü",
+                "language": "Sprache",
+                "counsellor": "Beraterin",
+                "exit": "Chat löschen",
+                "privacy": "Datenschutz",
+            },
+            "messages": {
+                "not_understood": "Ich verstehe nur die Knöpfe.",
+                "stale_button": "Dieser Knopf ist nicht mehr aktuell.",
+                "choose_language": "Bitte wähl deine Sprache.",
+                "handover_unavailable": "Ruf uns an: {service.phone}",
+            },
+        },
+    )
+    _dump(
+        directory / "facts.yaml",
+        {
+            "facts": {
+                name: {
+                    "text": f"0800 {index:03d} {index:03d}",
+                    "source": f"https://example.org/facts/{name}",
+                    "checked": today,
+                    "time_sensitive": "true" if index % 2 else "false",
+                }
+                for index, name in enumerate(FACTS)
+            }
+        },
+    )
+    _dump(directory / "main.yaml", {"nodes": main})
+    for topic, namespace in enumerate(namespaces):
+        _dump(
+            directory / f"{namespace}.yaml",
+            {"nodes": _topic_nodes(rng, topic, namespaces, sizes)},
+        )
+    shutil.copytree(FIXTURE_MEDIA, directory / "media")
+
+
+# ------------------------------------------------------------------------------------ measuring
+
+
+def check(directory: Path, deployment: Deployment) -> CheckResult:
+    return check_flows(
+        directory, placeholders=deployment.placeholders(), contacts=deployment.contact_entries()
+    )
+
+
+def engine_for(directory: Path, deployment: Deployment) -> Engine:
+    result = check(directory, deployment)
+    assert result.ok, [str(problem) for problem in result.errors]
+    assert result.flow is not None
+    return Engine(
+        result.flow,
+        languages=deployment.language_names(),
+        placeholders=deployment.placeholders(),
+        contacts=deployment.contact_entries(),
+    )
+
+
+@dataclass(frozen=True)
+class Timing:
+    name: str
+    nodes: int
+    runs: int
+    cold_ms: float
+    median_ms: float
+    min_ms: float
+
+
+def timed(function: Callable[[], T]) -> tuple[float, T]:
+    """One call: its duration in seconds and its result."""
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def series(name: str, nodes: int, runs: int, cold: float, function: Callable[[], object]) -> Timing:
+    """`runs` calls after the first (`cold`, timed by the caller)."""
+    gc.collect()
+    times = [timed(function)[0] for _ in range(runs)]
+    return Timing(name, nodes, runs, cold * 1e3, statistics.median(times) * 1e3, min(times) * 1e3)
+
+
+@dataclass(frozen=True)
+class Walk:
+    name: str
+    nodes: int
+    steps: int
+    seconds: float
+    steps_per_second: float
+    us_per_step: float
+    nodes_visited: int
+
+
+RANDOM_TEXTS = ("hallo", "ich brauche hilfe", "was kostet das?", "wo bist du", "🙂", "ok danke")
+
+
+def walk(name: str, engine: Engine, max_steps: int, max_seconds: float, seed: int) -> Walk:
+    """Presses a random button of the last screen; about every 10th step types a keyword or some
+    text, or sends /menu or /back. Starts again (Start) after /exit or a handover."""
+    rng = random.Random(seed)
+    keywords = sorted(engine.keywords)
+    session = Session()
+    event: Event = Start()
+    visited: set[str] = set()
+    steps = 0
+    step = engine.step
+    gc.collect()
+    start = time.perf_counter()
+    deadline = start + max_seconds
+    while steps < max_steps:
+        session, actions = step(session, event)
+        steps += 1
+        if steps % 512 == 0 and time.perf_counter() >= deadline:
+            break
+        show = next((a for a in reversed(actions) if isinstance(a, Show)), None)
+        if show is None or any(isinstance(a, Erase) for a in actions):
+            event = Start()
+            continue
+        if show.node_id is not None:
+            visited.add(show.node_id)
+        buttons = [button for row in show.buttons for button in row]
+        if not buttons or rng.random() < 0.1:
+            roll = rng.random()
+            if roll < 0.4 and keywords:
+                event = TextTyped(f"ich suche {rng.choice(keywords)}")
+            elif roll < 0.6:
+                event = TextTyped(rng.choice(RANDOM_TEXTS))
+            elif roll < 0.8:
+                event = Command("menu")
+            else:
+                event = Command("back")
+        else:
+            event = ButtonPressed(rng.choice(buttons).data)
+    seconds = time.perf_counter() - start
+    return Walk(
+        name,
+        len(engine.flow.nodes),
+        steps,
+        seconds,
+        steps / seconds,
+        seconds / steps * 1e6,
+        len(visited),
+    )
+
+
+@dataclass(frozen=True)
+class Memory:
+    name: str
+    nodes: int
+    peak_mib: float
+    retained_mib: float
+
+
+def memory(name: str, directory: Path, deployment: Deployment) -> Memory:
+    """Peak traced memory while checking the flow and building the engine, and what the engine
+    (with its flow) keeps afterwards."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        engine = engine_for(directory, deployment)
+        gc.collect()
+        retained, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return Memory(name, len(engine.flow.nodes), peak / 2**20, retained / 2**20)
+
+
+# -------------------------------------------------------------------------------------- output
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = [
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in [headers, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="fewer runs and steps (CI smoke)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write figures as JSON")
+    args = parser.parse_args(argv)
+    mode = QUICK if args.quick else FULL
+    began = time.perf_counter()
+
+    print(f"Python {platform.python_version()} ({platform.python_implementation()})")
+    print(f"{platform.platform()}, {platform.machine()}")
+    print(f"mode: {'quick' if args.quick else 'full'} ({mode.runs} runs after the cold one)")
+    print()
+
+    example = load_deployment(EXAMPLE_DEPLOYMENT)
+    fixture = load_deployment(FIXTURE_DEPLOYMENT)
+    timings: list[Timing] = []
+    walks: list[Walk] = []
+
+    # 1. the shipped flows. The first check_flows is the process's first flow load (cold);
+    # later "cold" figures are the first call of their series.
+    cold, shipped = timed(lambda: check(SHIPPED_FLOWS, example))
+    assert shipped.ok and shipped.flow is not None, [str(p) for p in shipped.errors]
+    shipped_nodes = len(shipped.flow.nodes)
+    timings.append(
+        series(
+            "shipped check_flows",
+            shipped_nodes,
+            mode.runs,
+            cold,
+            lambda: check(SHIPPED_FLOWS, example),
+        )
+    )
+    cold, _ = timed(lambda: load_flow(SHIPPED_FLOWS))
+    timings.append(
+        series(
+            "shipped load_flow", shipped_nodes, mode.runs, cold, lambda: load_flow(SHIPPED_FLOWS)
+        )
+    )
+
+    with tempfile.TemporaryDirectory(prefix="wegweiser-bench-") as temporary:
+        generated = Path(temporary)
+        generate_seconds, _ = timed(
+            lambda: generate_flow(generated, GENERATED_NODES, GENERATED_TOPICS, SEED)
+        )
+
+        # 2. the generated flow; the cold run is also the check that it has no errors
+        cold, result = timed(lambda: check(generated, fixture))
+        assert result.ok and result.flow is not None, [str(p) for p in result.errors[:10]]
+        generated_flow = result.flow
+        generated_nodes = len(generated_flow.nodes)
+        generated_warnings = len(result.warnings)
+        timings.append(
+            series(
+                "generated check_flows",
+                generated_nodes,
+                mode.runs,
+                cold,
+                lambda: check(generated, fixture),
+            )
+        )
+        cold, _ = timed(lambda: load_flow(generated))
+        timings.append(
+            series(
+                "generated load_flow",
+                generated_nodes,
+                mode.runs,
+                cold,
+                lambda: load_flow(generated),
+            )
+        )
+
+        def build() -> Engine:
+            return Engine(
+                generated_flow,
+                languages=fixture.language_names(),
+                placeholders=fixture.placeholders(),
+                contacts=fixture.contact_entries(),
+            )
+
+        cold, generated_engine = timed(build)
+        timings.append(series("generated Engine()", generated_nodes, mode.runs, cold, build))
+
+        # 3. engine steps
+        shipped_engine = engine_for(SHIPPED_FLOWS, example)
+        for name, engine in (("shipped", shipped_engine), ("generated", generated_engine)):
+            walks.append(walk(name, engine, mode.walk_steps, mode.walk_seconds, SEED))
+
+        # 4. memory
+        used = memory("generated flow + engine", generated, fixture)
+
+    print(
+        f"generated flow: {generated_nodes} nodes in {GENERATED_TOPICS} topic files + main.yaml,"
+        f" written in {generate_seconds * 1e3:.0f} ms, {generated_warnings} warnings, no errors"
+    )
+    print()
+    print(
+        table(
+            ["load / check", "nodes", "runs", "cold ms", "median ms", "min ms"],
+            [
+                [
+                    t.name,
+                    str(t.nodes),
+                    str(t.runs),
+                    f"{t.cold_ms:.2f}",
+                    f"{t.median_ms:.2f}",
+                    f"{t.min_ms:.2f}",
+                ]
+                for t in timings
+            ],
+        )
+    )
+    print()
+    print(
+        table(
+            ["engine walk", "nodes", "steps", "seconds", "steps/s", "µs/step", "visited"],
+            [
+                [
+                    w.name,
+                    str(w.nodes),
+                    str(w.steps),
+                    f"{w.seconds:.2f}",
+                    f"{w.steps_per_second:,.0f}",
+                    f"{w.us_per_step:.1f}",
+                    str(w.nodes_visited),
+                ]
+                for w in walks
+            ],
+        )
+    )
+    print()
+    print(
+        table(
+            ["memory (tracemalloc)", "nodes", "peak MiB", "retained MiB"],
+            [[used.name, str(used.nodes), f"{used.peak_mib:.1f}", f"{used.retained_mib:.1f}"]],
+        )
+    )
+    total = time.perf_counter() - began
+    print()
+    print(f"total {total:.1f} s")
+
+    if args.json is not None:
+        figures = {
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "mode": "quick" if args.quick else "full",
+            "generated": {
+                "nodes": generated_nodes,
+                "topics": GENERATED_TOPICS,
+                "warnings": generated_warnings,
+                "seed": SEED,
+            },
+            "load": [asdict(t) for t in timings],
+            "walk": [asdict(w) for w in walks],
+            "memory": asdict(used),
+            "total_seconds": total,
+        }
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        print(f"figures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
