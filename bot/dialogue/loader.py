@@ -67,7 +67,8 @@ def load_flow(directory: Path) -> Flow:
         raise LoadError([Problem(Location(str(directory), 0), "flow folder not found")])
     for path in sorted(directory.glob("*.yaml")):
         name = shown_path(path)
-        data, file_lines = _read_yaml(path, name, problems)
+        is_topic = path.name not in (SYSTEM_FILE, FACTS_FILE)
+        data, file_lines = _read_yaml(path, name, problems, path.stem if is_topic else None)
         if data is None:
             continue
         if path.name == SYSTEM_FILE:
@@ -140,9 +141,10 @@ def shown_path(path: Path) -> str:
 
 
 def _read_yaml(
-    path: Path, name: str, problems: list[Problem]
+    path: Path, name: str, problems: list[Problem], namespace: str | None = None
 ) -> tuple[object, dict[FieldPath, int]]:
     file_lines: dict[FieldPath, int] = {}
+    duplicates: list[tuple[FieldPath, int, str]] = []
     try:
         with path.open(encoding="utf-8") as stream:
             root = yaml.compose(stream, Loader=_Loader)
@@ -157,7 +159,9 @@ def _read_yaml(
     if root is None:
         problems.append(Problem(Location(name, 1), "file is empty"))
         return None, file_lines
-    data = _plain(root, (), file_lines, name, problems)
+    data = _plain(root, (), file_lines, duplicates)
+    for key_path, line, message in duplicates:
+        problems.append(Problem(Location(name, line), message, _node_id(namespace, key_path)))
     return data, file_lines
 
 
@@ -165,8 +169,7 @@ def _plain(
     node: yaml.Node,
     path: FieldPath,
     file_lines: dict[FieldPath, int],
-    name: str,
-    problems: list[Problem],
+    duplicates: list[tuple[FieldPath, int, str]],
 ) -> object:
     file_lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -176,18 +179,15 @@ def _plain(
             line = key_node.start_mark.line + 1
             if key in result:
                 first = file_lines[(*path, key)]
-                problems.append(
-                    Problem(
-                        Location(name, line), f"'{key}' is written twice (first at line {first})"
-                    )
-                )
+                message = f"'{key}' is written twice (first at line {first})"
+                duplicates.append(((*path, key), line, message))
                 continue
             file_lines[(*path, key)] = line
-            result[key] = _plain(value_node, (*path, key), file_lines, name, problems)
+            result[key] = _plain(value_node, (*path, key), file_lines, duplicates)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _plain(item, (*path, index), file_lines, name, problems)
+            _plain(item, (*path, index), file_lines, duplicates)
             for index, item in enumerate(node.value)
         ]
     return None if node.tag == _NULL_TAG else node.value
@@ -204,12 +204,27 @@ def _validate(
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        for detail in error.errors():
-            path = _field_path(detail["loc"])
+        details = error.errors()
+        paths = [_field_path(detail["loc"]) for detail in details]
+        for detail, path in zip(details, paths, strict=True):
+            if detail["type"] == "too_short" and _has_inner_error(path, paths):
+                continue  # "at least 1 item" only because the one item given was wrong
             line = _nearest_line(path, file_lines)
-            node_id = f"{namespace}.{path[1]}" if namespace and len(path) > 1 else None
-            problems.append(Problem(Location(name, line), _explain(detail, path), node_id))
+            problems.append(
+                Problem(Location(name, line), _explain(detail, path), _node_id(namespace, path))
+            )
         return None
+
+
+def _node_id(namespace: str | None, path: FieldPath) -> str | None:
+    """The full id of the node a field path in a topic file belongs to."""
+    if namespace and len(path) > 1 and path[0] == "nodes":
+        return f"{namespace}.{path[1]}"
+    return None
+
+
+def _has_inner_error(path: FieldPath, paths: list[FieldPath]) -> bool:
+    return any(len(other) > len(path) and other[: len(path)] == path for other in paths)
 
 
 def _field_path(loc: tuple[str | int, ...]) -> FieldPath:
@@ -240,7 +255,8 @@ def _explain(detail: ErrorDetails, path: FieldPath) -> str:
     if kind == "union_tag_not_found":
         return f"'kind' is missing: one of {', '.join(NODE_KINDS)}"
     if kind == "union_tag_invalid":
-        return f"kind '{detail['input']}' is unknown: use one of {', '.join(NODE_KINDS)}"
+        tag = detail.get("ctx", {}).get("tag", "")
+        return f"kind '{tag}' is unknown: use one of {', '.join(NODE_KINDS)}"
     if kind == "string_pattern_mismatch" and path and path[-1] == "[key]":
         return f"id '{path[-2]}' must be lower case letters, digits and _, starting with a letter"
     if kind == "string_pattern_mismatch":

@@ -171,11 +171,6 @@ def test_a_node_id_written_twice_is_an_error_at_the_second_naming_the_first(
     assert "line 2" in problem.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the duplicate-key problem of a node id carries no node_id (loader._plain does "
-    "not know the namespace), unlike every other schema error of a node",
-)
 def test_a_node_id_written_twice_names_the_node(flow_dir: Path) -> None:
     write(
         flow_dir,
@@ -472,11 +467,6 @@ def test_a_schema_error_is_reported_with_file_line_and_node_id(
     assert len(problems) == 1, [str(p) for p in problems]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: loader._explain prints detail['input'] for union_tag_invalid, which is the whole "
-    "node mapping ({'kind': 'page', 'text': ...}), not the tag (detail['ctx']['tag'])",
-)
 def test_an_unknown_kind_is_named_in_the_message(flow_dir: Path) -> None:
     write(
         flow_dir,
@@ -494,12 +484,6 @@ def test_an_unknown_kind_is_named_in_the_message(flow_dir: Path) -> None:
     assert problem.message == "kind 'page' is unknown: use one of menu, info, contacts, handover"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: when the only option of a menu is invalid, pydantic also reports 'options: Tuple "
-    "should have at least 1 item after validation, not 0' (it counts the valid items), a "
-    "misleading follow-up error at the options line",
-)
 def test_a_menu_whose_only_option_is_wrong_gets_one_error_not_two(flow_dir: Path) -> None:
     write(
         flow_dir,
