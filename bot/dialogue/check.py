@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.dialogue.engine import CONFIRM, OPTION_SEPARATOR, normalise
 from bot.dialogue.flow import FACTS_LINES, SYSTEM_LINES, Flow, Location, Problem, Severity
 from bot.dialogue.loader import LoadError, load_flow, shown_path
-from bot.dialogue.render import PLACEHOLDER, ContactEntry
+from bot.dialogue.render import PLACEHOLDER, ContactEntry, Renderer, SourceTexts
 from bot.dialogue.schema import ContactsNode, GlobalAction, HandoverNode, MediaPath
 
 # Telegram's limits (Bot API): a message text is at most 4096 characters, callback data at most
@@ -33,6 +33,9 @@ IMAGE_BYTES = 10 * 1024 * 1024
 AUDIO_BYTES = 50 * 1024 * 1024
 # Time-sensitive facts are checked again after this long.
 RECHECK_AFTER = datetime.timedelta(days=183)
+
+# Lengths are measured on the source texts; translations are checked by the i18n tooling.
+SOURCE_LANGUAGE = "de"
 
 ANY_BRACES = re.compile(r"\{[^{}]*\}")
 
@@ -87,6 +90,7 @@ class _Linter:
         self.placeholders = placeholders
         self.contacts = contacts
         self.today = today
+        self.renderer = Renderer(SourceTexts(), flow.facts, placeholders, contacts)
         self.problems: list[Problem] = []
 
     def run(self) -> list[Problem]:
@@ -219,6 +223,8 @@ class _Linter:
                     )
 
     def _placeholder_problems(self, text: str) -> Iterator[str]:
+        if "{" in ANY_BRACES.sub("", text) or "}" in ANY_BRACES.sub("", text):
+            yield "a '{' or '}' without its partner: a placeholder is written {service.NAME}"
         for braces in ANY_BRACES.findall(text):
             match = PLACEHOLDER.fullmatch(braces)
             if match is None:
@@ -234,24 +240,9 @@ class _Linter:
             else:
                 yield f"'{braces}': unknown placeholder (use service.* or fact.*)"
 
-    def _rendered_length(self, node_id: str) -> int:
-        node = self.flow.nodes[node_id]
-
-        def fill(match: re.Match[str]) -> str:
-            group, name = match.groups()
-            if group == "fact" and name in self.flow.facts:
-                return self.flow.facts[name].text
-            return self.placeholders.get(f"{group}.{name}", match.group(0))
-
-        length = len(PLACEHOLDER.sub(fill, node.text))
-        if isinstance(node, ContactsNode):
-            entries = [self.contacts[name] for name in node.contacts if name in self.contacts]
-            length += sum(len("\n".join(entry.lines())) + 2 for entry in entries)
-        return length
-
     def _telegram_limits(self, node_id: str) -> None:
         node = self.flow.nodes[node_id]
-        length = self._rendered_length(node_id)
+        length = len(self.renderer.node_text(SOURCE_LANGUAGE, node_id, node))
         where = self.flow.where(node_id, "text")
         if length > MESSAGE_LIMIT:
             self._error(

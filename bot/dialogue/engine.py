@@ -14,7 +14,7 @@ from typing import Literal
 
 from bot.dialogue.flow import Flow
 from bot.dialogue.render import SYSTEM_CONTEXT, ContactEntry, Renderer, SourceTexts, Translator
-from bot.dialogue.schema import ContactsNode, GlobalAction, HandoverNode
+from bot.dialogue.schema import GlobalAction, HandoverNode
 
 # Button data: "<node id>|<option index>" for an option of a node, "<node id>|confirm" for the
 # handover confirmation, "!<action>" for a global action, "!lang:<code>" for a language.
@@ -324,9 +324,7 @@ class Engine:
     def _render(self, session: Session, node_id: str) -> tuple[Action, ...]:
         node = self.flow.nodes[node_id]
         language = self._language(session)
-        text = self.renderer.text(language, node_id, node.text)
-        if isinstance(node, ContactsNode):
-            text = f"{text}\n\n{self.renderer.contact_list(node.contacts)}"
+        text = self.renderer.node_text(language, node_id, node)
         rows: list[tuple[Button, ...]] = []
         if isinstance(node, HandoverNode):
             confirm = self.renderer.text(language, node_id, node.confirm)

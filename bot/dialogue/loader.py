@@ -80,7 +80,11 @@ def load_flow(directory: Path) -> Flow:
         else:
             _add_topic(path.stem, data, file_lines, name, nodes, lines, problems)
 
-    if system is None and not any(p.location.file.endswith(SYSTEM_FILE) for p in problems):
+    for stray in sorted(directory.glob("*.yml")):
+        problems.append(
+            Problem(Location(shown_path(stray), 0), "flow files must end in .yaml, not .yml")
+        )
+    if system is None and not any(Path(p.location.file).name == SYSTEM_FILE for p in problems):
         problems.append(Problem(Location(str(directory / SYSTEM_FILE), 0), "file is missing"))
     if problems or system is None:
         raise LoadError(problems)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.dialogue.schema import Fact
+from bot.dialogue.schema import ContactsNode, Fact, Node
 
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\}")
 SYSTEM_CONTEXT = "system"
@@ -65,6 +65,10 @@ class Renderer:
 
         return PLACEHOLDER.sub(fill, translated)
 
-    def contact_list(self, names: tuple[str, ...]) -> str:
-        entries = [self.contacts[name] for name in names if name in self.contacts]
-        return "\n\n".join("\n".join(entry.lines()) for entry in entries)
+    def node_text(self, language: str, node_id: str, node: Node) -> str:
+        """The message a node shows: its text, and for a contacts node the contact entries."""
+        text = self.text(language, node_id, node.text)
+        if isinstance(node, ContactsNode):
+            entries = [self.contacts[name] for name in node.contacts if name in self.contacts]
+            text = "\n\n".join([text, *("\n".join(entry.lines()) for entry in entries)])
+        return text

@@ -642,3 +642,14 @@ def test_a_missing_deployment_file_is_an_error(tmp_path: Path) -> None:
 
     problem = find(raised.value.problems, "file not found")
     assert Path(problem.location.file).name == "deployment.yaml"
+
+
+def test_a_yml_file_is_refused_instead_of_skipped(flow_dir: Path) -> None:
+    (flow_dir / "extra.yml").write_text("nodes: {}\n", encoding="utf-8")
+
+    with pytest.raises(LoadError) as raised:
+        load_flow(flow_dir)
+
+    [problem] = raised.value.problems
+    assert problem.location.file.endswith("extra.yml")
+    assert "must end in .yaml" in problem.message
