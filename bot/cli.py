@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.channels.console import ConsoleChat
-from bot.config import Deployment, Settings, load_deployment
-from bot.dialogue import CheckResult, Engine, Flow, LoadError, check_flows
+from bot.config import Deployment, Settings, build_engine, check_flows_for, load_deployment
+from bot.dialogue import Flow, LoadError
 from bot.dialogue.graph import to_dot, to_mermaid
 
 EXIT_OK = 0
@@ -69,15 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check(flows: Path, deployment: Deployment) -> CheckResult:
-    return check_flows(
-        flows, placeholders=deployment.placeholders(), contacts=deployment.contact_entries()
-    )
-
-
 def _checked_flow(flows: Path, deployment: Deployment) -> Flow | None:
     """The flow if it passes the check; otherwise the errors are printed and None returned."""
-    result = _check(flows, deployment)
+    result = check_flows_for(flows, deployment)
     if result.flow is None or result.errors:
         print("The flow files have errors:", file=sys.stderr)
         for problem in result.errors:
@@ -88,7 +82,7 @@ def _checked_flow(flows: Path, deployment: Deployment) -> Flow | None:
 
 def _flows_check(args: argparse.Namespace, flows: Path, deployment: Deployment) -> int:
     started = time.perf_counter()
-    result = _check(flows, deployment)
+    result = check_flows_for(flows, deployment)
     elapsed = time.perf_counter() - started
     for problem in result.problems:
         print(problem)
@@ -120,13 +114,7 @@ def _chat(args: argparse.Namespace, flows: Path, deployment: Deployment) -> int:
     flow = _checked_flow(flows, deployment)
     if flow is None:
         return EXIT_FLOW_ERRORS
-    engine = Engine(
-        flow,
-        languages=deployment.language_names(),
-        placeholders=deployment.placeholders(),
-        contacts=deployment.contact_entries(),
-    )
-    return ConsoleChat(engine, sys.stdin, sys.stdout).run(args.lang)
+    return ConsoleChat(build_engine(flow, deployment), sys.stdin, sys.stdout).run(args.lang)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,17 @@ From a fresh clone nothing needs to be set: the shipped flows and the example de
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.dialogue.check import CheckResult, check_flows
+from bot.dialogue.engine import Engine
+from bot.dialogue.flow import Flow
 from bot.dialogue.loader import load_model
 from bot.dialogue.render import ContactEntry
 
@@ -93,3 +98,27 @@ class Deployment(_Section):
 def load_deployment(path: Path) -> Deployment:
     """The deployment file, or LoadError naming the file, line and setting that is wrong."""
     return load_model(Deployment, path)
+
+
+def build_engine(flow: Flow, deployment: Deployment, **options: Any) -> Engine:
+    """The engine for one deployment: its languages, {service.*} values and contacts.
+    `options` go to Engine (handover_available, translator, history_limit)."""
+    return Engine(
+        flow,
+        languages=deployment.language_names(),
+        placeholders=deployment.placeholders(),
+        contacts=deployment.contact_entries(),
+        **options,
+    )
+
+
+def check_flows_for(
+    directory: Path, deployment: Deployment, *, today: datetime.date | None = None
+) -> CheckResult:
+    """`wegweiser flows check`: the flows in `directory` against this deployment's values."""
+    return check_flows(
+        directory,
+        placeholders=deployment.placeholders(),
+        contacts=deployment.contact_entries(),
+        today=today,
+    )

@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import EXAMPLE_DEPLOYMENT, PROJECT_ROOT, Deployment, load_deployment
-from bot.dialogue import CheckResult, Engine, check_flows
+from bot.config import (
+    EXAMPLE_DEPLOYMENT,
+    PROJECT_ROOT,
+    Deployment,
+    build_engine,
+    check_flows_for,
+    load_deployment,
+)
+from bot.dialogue import CheckResult, Engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINIMAL_FLOW = FIXTURES / "minimal"
@@ -36,22 +43,14 @@ def example_deployment() -> Deployment:
 
 
 def check(directory: Path, deployment: Deployment) -> CheckResult:
-    return check_flows(
-        directory, placeholders=deployment.placeholders(), contacts=deployment.contact_entries()
-    )
+    return check_flows_for(directory, deployment)
 
 
 def engine_for(directory: Path, deployment: Deployment, **options: object) -> Engine:
     result = check(directory, deployment)
     assert result.ok, [str(problem) for problem in result.errors]
     assert result.flow is not None
-    return Engine(
-        result.flow,
-        languages=deployment.language_names(),
-        placeholders=deployment.placeholders(),
-        contacts=deployment.contact_entries(),
-        **options,  # type: ignore[arg-type]
-    )
+    return build_engine(result.flow, deployment, **options)
 
 
 def wegweiser(*args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:

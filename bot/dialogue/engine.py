@@ -6,6 +6,7 @@ channels (Telegram, terminal) turn updates into events and actions into messages
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from bot.dialogue.schema import GlobalAction, HandoverNode
 OPTION_SEPARATOR = "|"
 CONFIRM = "confirm"
 GLOBAL_PREFIX = "!"
+OPTION_INDEX = re.compile(r"0|[1-9][0-9]{0,2}")  # ASCII only: "²".isdigit() is True too
 LANGUAGE_PREFIX = "!lang:"
 
 COMMANDS: Mapping[str, GlobalAction] = {
@@ -234,7 +236,7 @@ class Engine:
                 node = self.flow.nodes[node_id]
                 if choice == CONFIRM and isinstance(node, HandoverNode):
                     return self._handover(session, node)
-                if choice.isdigit() and int(choice) < len(node.options):
+                if OPTION_INDEX.fullmatch(choice) and int(choice) < len(node.options):
                     option = node.options[int(choice)]
                     if option.action is not None:
                         return self._global(session, option.action)

@@ -8,6 +8,7 @@ few fields that are not text. Duplicate keys, which plain YAML loading drops sil
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from pathlib import Path
 from typing import TypeVar
 
@@ -112,13 +113,14 @@ def _add_topic(
     topic = _validate(TopicFile, data, file_lines, name, namespace, problems)
     if topic is None:
         return
+    lines_by_node: dict[str, dict[FieldPath, int]] = defaultdict(dict)
+    for path, line in file_lines.items():
+        if len(path) > 1 and path[0] == "nodes":
+            lines_by_node[str(path[1])][path[2:]] = line
     for local_id, node in topic.nodes.items():
         node_id = f"{namespace}.{local_id}"
         nodes[node_id] = _with_full_targets(node, namespace)
-        node_lines = {
-            path[2:]: line for path, line in file_lines.items() if path[:2] == ("nodes", local_id)
-        }
-        lines.update(_located(node_id, node_lines, name))
+        lines.update(_located(node_id, lines_by_node[local_id], name))
 
 
 def _located(prefix: str, file_lines: dict[FieldPath, int], name: str) -> dict[FieldPath, Location]:

@@ -6,14 +6,15 @@ Measures
   2. the same for a generated flow of 2,000 nodes in 20 topic files (written to a temporary
      folder, modelled on tests/fixtures/minimal, checked once to be free of errors before timing);
   3. Engine.step calls per second in a deterministic random walk (buttons, now and then a typed
-     keyword or text, /menu or /back) on both flows; the figure includes the walk's own overhead
-     (picking a button), which is small against a step;
+     keyword or text, /menu or /back) on both flows. steps/s and µs/step include the walk's own
+     work (choosing the next event); "engine µs/step" replays the recorded steps without it;
   4. peak memory (tracemalloc) while loading and checking the 2,000-node flow and building its
-     engine, and what stays allocated afterwards.
+     engine, and what stays allocated afterwards (measured after warm-up, so one-time caches of
+     the interpreter and libraries are not counted).
 
 It prints figures and asserts nothing about timing; it is not a test. Run from the project root:
 
-    .venv/bin/python tests/bench/bench_dialogue.py            # full, about half a minute
+    .venv/bin/python tests/bench/bench_dialogue.py            # full, about 25 seconds
     .venv/bin/python tests/bench/bench_dialogue.py --quick    # CI smoke, a few seconds
     .venv/bin/python tests/bench/bench_dialogue.py --json bench.json
 """
@@ -41,10 +42,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.config import EXAMPLE_DEPLOYMENT, PROJECT_ROOT, Deployment, load_deployment
+from bot.config import (
+    EXAMPLE_DEPLOYMENT,
+    Deployment,
+    build_engine,
+    load_deployment,
+)
 from bot.dialogue import (
     ButtonPressed,
-    CheckResult,
     Command,
     Engine,
     Erase,
@@ -53,14 +58,11 @@ from bot.dialogue import (
     Show,
     Start,
     TextTyped,
-    check_flows,
     load_flow,
 )
+from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, SHIPPED_FLOWS, check, engine_for
 
-SHIPPED_FLOWS = PROJECT_ROOT / "flows"
-FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
-FIXTURE_DEPLOYMENT = FIXTURES / "deployment.yaml"
-FIXTURE_MEDIA = FIXTURES / "minimal" / "media"
+FIXTURE_MEDIA = MINIMAL_FLOW / "media"
 
 T = TypeVar("T")
 
@@ -68,6 +70,7 @@ GENERATED_NODES = 2000
 GENERATED_TOPICS = 20
 BRANCHING = 5  # children per menu in a generated topic
 SEED = 20261125
+REPLAY_STEPS = 20_000  # walk steps recorded and replayed for the engine-only figure
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class Mode:
 
 
 FULL = Mode(runs=20, walk_steps=200_000, walk_seconds=3.0)
-QUICK = Mode(runs=3, walk_steps=20_000, walk_seconds=0.3)
+QUICK = Mode(runs=1, walk_steps=20_000, walk_seconds=0.2)
 
 
 # ------------------------------------------------------------------------------ generated flow
@@ -261,24 +264,6 @@ def generate_flow(directory: Path, nodes: int, topics: int, seed: int) -> None:
 # ------------------------------------------------------------------------------------ measuring
 
 
-def check(directory: Path, deployment: Deployment) -> CheckResult:
-    return check_flows(
-        directory, placeholders=deployment.placeholders(), contacts=deployment.contact_entries()
-    )
-
-
-def engine_for(directory: Path, deployment: Deployment) -> Engine:
-    result = check(directory, deployment)
-    assert result.ok, [str(problem) for problem in result.errors]
-    assert result.flow is not None
-    return Engine(
-        result.flow,
-        languages=deployment.language_names(),
-        placeholders=deployment.placeholders(),
-        contacts=deployment.contact_entries(),
-    )
-
-
 @dataclass(frozen=True)
 class Timing:
     name: str
@@ -311,6 +296,7 @@ class Walk:
     seconds: float
     steps_per_second: float
     us_per_step: float
+    engine_us_per_step: float
     nodes_visited: int
 
 
@@ -325,12 +311,16 @@ def walk(name: str, engine: Engine, max_steps: int, max_seconds: float, seed: in
     session = Session()
     event: Event = Start()
     visited: set[str] = set()
+    recorded: list[tuple[Session, Event]] = []
+    record = recorded.append
     steps = 0
     step = engine.step
     gc.collect()
     start = time.perf_counter()
     deadline = start + max_seconds
     while steps < max_steps:
+        if steps < REPLAY_STEPS:
+            record((session, event))
         session, actions = step(session, event)
         steps += 1
         if steps % 512 == 0 and time.perf_counter() >= deadline:
@@ -355,6 +345,13 @@ def walk(name: str, engine: Engine, max_steps: int, max_seconds: float, seed: in
         else:
             event = ButtonPressed(rng.choice(buttons).data)
     seconds = time.perf_counter() - start
+    # The first steps again without the walk's own work (choosing the next event): the engine
+    # alone. Only some are kept, so that holding them does not slow the garbage collector down.
+    gc.collect()
+    start = time.perf_counter()
+    for recorded_session, recorded_event in recorded:
+        step(recorded_session, recorded_event)
+    replay_seconds = time.perf_counter() - start
     return Walk(
         name,
         len(engine.flow.nodes),
@@ -362,6 +359,7 @@ def walk(name: str, engine: Engine, max_steps: int, max_seconds: float, seed: in
         seconds,
         steps / seconds,
         seconds / steps * 1e6,
+        replay_seconds / len(recorded) * 1e6,
         len(visited),
     )
 
@@ -418,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
 
     example = load_deployment(EXAMPLE_DEPLOYMENT)
-    fixture = load_deployment(FIXTURE_DEPLOYMENT)
+    fixture = load_deployment(MINIMAL_DEPLOYMENT)
     timings: list[Timing] = []
     walks: list[Walk] = []
 
@@ -476,12 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         def build() -> Engine:
-            return Engine(
-                generated_flow,
-                languages=fixture.language_names(),
-                placeholders=fixture.placeholders(),
-                contacts=fixture.contact_entries(),
-            )
+            return build_engine(generated_flow, fixture)
 
         cold, generated_engine = timed(build)
         timings.append(series("generated Engine()", generated_nodes, mode.runs, cold, build))
@@ -518,7 +511,16 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         table(
-            ["engine walk", "nodes", "steps", "seconds", "steps/s", "µs/step", "visited"],
+            [
+                "engine walk",
+                "nodes",
+                "steps",
+                "seconds",
+                "steps/s",
+                "µs/step",
+                "engine µs/step",
+                "nodes visited",
+            ],
             [
                 [
                     w.name,
@@ -527,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{w.seconds:.2f}",
                     f"{w.steps_per_second:,.0f}",
                     f"{w.us_per_step:.1f}",
+                    f"{w.engine_us_per_step:.1f}",
                     str(w.nodes_visited),
                 ]
                 for w in walks

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import EXAMPLE_DEPLOYMENT, PROJECT_ROOT, Deployment
-from bot.dialogue import CheckResult, Problem, Severity, check_flows
+from bot.config import EXAMPLE_DEPLOYMENT, PROJECT_ROOT, Deployment, check_flows_for
+from bot.dialogue import CheckResult, Problem, Severity
 from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, SHIPPED_FLOWS, check
 
 ERROR = Severity.ERROR
@@ -65,12 +65,7 @@ def only_error(result: CheckResult) -> Problem:
 
 
 def lint_on(directory: Path, deployment: Deployment, today: datetime.date) -> CheckResult:
-    return check_flows(
-        directory,
-        placeholders=deployment.placeholders(),
-        contacts=deployment.contact_entries(),
-        today=today,
-    )
+    return check_flows_for(directory, deployment, today=today)
 
 
 # -- valid flows -------------------------------------------------------------------------------

@@ -162,6 +162,10 @@ def test_option_with_a_global_action_runs_the_action(engine: Engine) -> None:
         "main.welcome|99",  # index out of range
         "main.welcome|-1",
         "main.welcome|0x1",
+        "main.welcome|²",  # str.isdigit() is true for it, int() fails
+        "main.welcome|٣",  # Arabic-Indic three
+        "main.welcome|007",
+        "main.welcome|" + "9" * 5000,
         "main.welcome|",
         "main.welcome|confirm",  # confirm on a node that is not a handover
         "nonsense",

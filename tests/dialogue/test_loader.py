@@ -165,30 +165,9 @@ def test_a_node_id_written_twice_is_an_error_at_the_second_naming_the_first(
 
     problem = find(load_problems(flow_dir), "written twice")
 
-    assert Path(problem.location.file).name == "topic.yaml"
-    assert problem.location.line == 5
+    assert located(problem) == ("topic.yaml", 5, "topic.start", Severity.ERROR)
     assert "'start'" in problem.message
     assert "line 2" in problem.message
-
-
-def test_a_node_id_written_twice_names_the_node(flow_dir: Path) -> None:
-    write(
-        flow_dir,
-        "topic.yaml",
-        """\
-        nodes:
-          start:
-            kind: info
-            text: Erste Fassung.
-          start:
-            kind: info
-            text: Zweite Fassung.
-        """,
-    )
-
-    problem = find(load_problems(flow_dir), "written twice")
-
-    assert located(problem) == ("topic.yaml", 5, "topic.start", Severity.ERROR)
 
 
 def test_a_key_written_twice_inside_a_node_is_an_error(flow_dir: Path) -> None:
