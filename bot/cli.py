@@ -8,6 +8,7 @@ wegweiser flows graph [--format dot]    the dialogue tree as Mermaid or Graphviz
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from bot.dialogue.graph import to_dot, to_mermaid
 EXIT_OK = 0
 EXIT_FLOW_ERRORS = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,7 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LoadError as error:
         print(f"The deployment configuration is not valid:\n{error}", file=sys.stderr)
         return EXIT_USAGE
-    return int(args.handler(args, flows, deployment))
+    try:
+        return int(args.handler(args, flows, deployment))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`wegweiser flows graph | head`): stop quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:

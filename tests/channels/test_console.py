@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, SHIPPED_FLOWS, wegweiser
@@ -98,3 +99,18 @@ def test_the_shipped_flows_answer_an_emergency_keyword() -> None:
     emergency = result.stdout.split(RULE)[-1]
     assert "110" in emergency and "112" in emergency and "116 016" in emergency
     assert "numbers.png" in result.stdout
+
+
+def test_a_closed_output_ends_the_chat_without_a_traceback() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--flows", SHIPPED_FLOWS],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stdin is not None
+    process.stdout.read(10)
+    process.stdout.close()  # like `wegweiser chat | head -1`
+    _, stderr = process.communicate(b"1\n" * 200, timeout=30)
+    assert b"Traceback" not in stderr
+    assert process.returncode == 0
