@@ -1,17 +1,18 @@
 """Settings: environment variables WEGWEISER_* plus one deployment file for structured settings.
 
-From a fresh clone nothing needs to be set: the shipped flows and the example deployment
-(a fictional "Beratungsstelle Beispielstadt") are used.
+From a fresh clone only WEGWEISER_TELEGRAM_TOKEN and WEGWEISER_SECRET_KEY need to be set (and
+`wegweiser chat` needs neither): the shipped flows, the example deployment (a fictional
+"Beratungsstelle Beispielstadt") and a SQLite file in the working directory are used.
 """
 
 from __future__ import annotations
 
 import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from babel import Locale, UnknownLocaleError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.dialogue.check import CheckResult, check_flows
@@ -24,13 +25,37 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DEPLOYMENT = PROJECT_ROOT / "deploy" / "example-config.yaml"
 
 
+TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+
 class Settings(BaseSettings):
-    """What the environment sets (WEGWEISER_FLOWS, WEGWEISER_CONFIG)."""
+    """What the environment sets: every field is WEGWEISER_<FIELD NAME> (see the README)."""
 
     model_config = SettingsConfigDict(env_prefix="WEGWEISER_", extra="ignore")
 
     flows: Path = PROJECT_ROOT / "flows"
     config: Path = EXAMPLE_DEPLOYMENT
+    telegram_token: SecretStr | None = None
+    # Another Bot API server: a self-hosted one, or the fake one of the tests.
+    telegram_api_url: str = TELEGRAM_API_URL
+    # Keys the pseudonyms and encrypts the chat addresses; changing it ends every session.
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    database: Path = Path("wegweiser.sqlite3")
+    counsellor_chat_id: int | None = None
+    # Webhook mode when set (the public HTTPS address Telegram posts to); long polling otherwise.
+    webhook_url: HttpUrl | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url_is_http(cls, url: str) -> str:
+        if not url.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http:// for a local Bot API server)")
+        return url
 
 
 class _Section(BaseModel):
@@ -56,12 +81,30 @@ class Contact(_Section):
     link: str | None = None
 
 
+class Sessions(_Section):
+    """How long session state is kept (the privacy statement of issue 6 quotes these)."""
+
+    # A session nobody used for this long is deleted, with its node, language and message ids.
+    idle_hours: float = Field(default=24, gt=0, le=24 * 90)
+    # How often the expired sessions are looked for and deleted.
+    purge_every_minutes: float = Field(default=10, gt=0, le=24 * 60)
+
+
+class Limits(_Section):
+    """Per-person flood limit: a burst of `burst` updates, then `per_minute` on average."""
+
+    burst: int = Field(default=15, ge=1)
+    per_minute: int = Field(default=30, ge=1)
+
+
 class Deployment(_Section):
     """The deployment file: one counselling centre's details (see deploy/example-config.yaml)."""
 
     service: Service
     languages: list[str] = Field(default=["de"], min_length=1)
     contacts: dict[str, Contact] = {}
+    sessions: Sessions = Sessions()
+    limits: Limits = Limits()
 
     @field_validator("languages")
     @classmethod
