@@ -4,6 +4,7 @@ flow files; nothing here knows Telegram, storage or time of day."""
 from bot.dialogue.check import CheckResult, check_flows
 from bot.dialogue.engine import (
     Action,
+    BotProfile,
     Button,
     ButtonPressed,
     Command,
@@ -18,6 +19,8 @@ from bot.dialogue.engine import (
     Show,
     Start,
     TextTyped,
+    TooFast,
+    Unreadable,
 )
 from bot.dialogue.flow import Flow, Location, Problem, Severity
 from bot.dialogue.loader import LoadError, load_flow, load_model
@@ -25,6 +28,7 @@ from bot.dialogue.render import ContactEntry, SourceTexts, Translator
 
 __all__ = [
     "Action",
+    "BotProfile",
     "Button",
     "ButtonPressed",
     "CheckResult",
@@ -47,7 +51,9 @@ __all__ = [
     "SourceTexts",
     "Start",
     "TextTyped",
+    "TooFast",
     "Translator",
+    "Unreadable",
     "check_flows",
     "load_flow",
     "load_model",

@@ -24,6 +24,14 @@ from bot.dialogue.schema import ContactsNode, GlobalAction, HandoverNode, MediaP
 MESSAGE_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
 LABEL_LIMIT = 64
+# Telegram's limits for the bot's profile (description 512, short description 120, a command's
+# description 256 characters), and ours for labels.
+SYSTEM_TEXT_LIMITS = {
+    "labels": LABEL_LIMIT,
+    "description": 512,
+    "short_description": 120,
+    "commands": 256,
+}
 # What reads well on a phone: one screen of text, labels that fit a button.
 SCREEN_LENGTH = 700
 LABEL_LENGTH = 40
@@ -211,16 +219,26 @@ class _Linter:
                 self._error(self.flow.where(node_id, *path), message, node_id)
 
     def _system_texts(self) -> None:
+        for path, text in self._system_text_items():
+            where = self.flow.where(SYSTEM_LINES, *path)
+            name = ".".join(map(str, path[1:]))
+            for message in self._placeholder_problems(text):
+                self._error(where, f"{name}: {message}")
+            limit = next((SYSTEM_TEXT_LIMITS[key] for key in path if key in SYSTEM_TEXT_LIMITS), 0)
+            if limit and len(text) > limit:
+                self._error(where, f"{name}: {len(text)} characters (at most {limit})")
+
+    def _system_text_items(self) -> Iterator[tuple[tuple[str, ...], str]]:
+        """Every text of system.yaml with its path, e.g. (("profile", "commands", "exit"), ...)."""
         system = self.flow.system
         for section in ("labels", "messages"):
             for key, text in getattr(system, section).model_dump().items():
-                where = self.flow.where(SYSTEM_LINES, section, key)
-                for message in self._placeholder_problems(text):
-                    self._error(where, f"{key}: {message}")
-                if section == "labels" and len(text) > LABEL_LIMIT:
-                    self._error(
-                        where, f"{key}: label is {len(text)} characters (at most {LABEL_LIMIT})"
-                    )
+                yield (section, key), text
+        profile = system.profile
+        yield ("profile", "description"), profile.description
+        yield ("profile", "short_description"), profile.short_description
+        for key, text in profile.commands.model_dump().items():
+            yield ("profile", "commands", key), text
 
     def _placeholder_problems(self, text: str) -> Iterator[str]:
         if "{" in ANY_BRACES.sub("", text) or "}" in ANY_BRACES.sub("", text):
@@ -329,8 +347,7 @@ class _Linter:
             for group, name in PLACEHOLDER.findall(text)
             if group == "fact"
         }
-        system = self.flow.system
-        for text in [*system.labels.model_dump().values(), *system.messages.model_dump().values()]:
+        for _, text in self._system_text_items():
             used.update(name for group, name in PLACEHOLDER.findall(text) if group == "fact")
         for name, fact in self.flow.facts.items():
             where = self.flow.where(FACTS_LINES, "facts", name)

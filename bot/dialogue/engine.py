@@ -72,7 +72,20 @@ class Command:
     name: str  # without the slash, e.g. "menu"
 
 
-Event = Start | ButtonPressed | TextTyped | Command
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A message the dialogue cannot read (a sticker, photo, voice note, file). `personal` when it
+    carries personal data (a shared contact or location): the channel drops it unread."""
+
+    personal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TooFast:
+    """The person sends faster than the channel's flood limit; what follows is ignored a while."""
+
+
+Event = Start | ButtonPressed | TextTyped | Command | Unreadable | TooFast
 
 
 # ---------------------------------------------------------------------------------------- actions
@@ -123,6 +136,15 @@ class Erase:
 @dataclass(frozen=True, slots=True)
 class SetLanguage:
     language: str
+
+
+@dataclass(frozen=True, slots=True)
+class BotProfile:
+    """What Telegram shows about the bot in one language; `commands` maps name to description."""
+
+    description: str
+    short_description: str
+    commands: Mapping[str, str]
 
 
 Action = Show | Notice | SendMedia | RequestHandover | Erase | SetLanguage
@@ -196,7 +218,24 @@ class Engine:
                 return self._button(session, data)
             case TextTyped(text=text):
                 return self._typed(session, text)
+            case Unreadable(personal=personal):
+                return self._unreadable(session, personal)
+            case TooFast():
+                message = self.flow.system.messages.slow_down
+                return session, (Notice(self._system_text(self._language(session), message)),)
         return self._show_current(session)
+
+    def profile(self, language: str) -> BotProfile:
+        """The bot's description and command menu in `language` (system.yaml `profile`)."""
+        profile = self.flow.system.profile
+        return BotProfile(
+            description=self._system_text(language, profile.description),
+            short_description=self._system_text(language, profile.short_description),
+            commands={
+                name: self._system_text(language, text)
+                for name, text in profile.commands.model_dump().items()
+            },
+        )
 
     # -- events ------------------------------------------------------------------------------
 
@@ -243,6 +282,14 @@ class Engine:
                     if option.goto is not None:
                         return self._go(session, option.goto)
         return self._refuse_stale(session)
+
+    def _unreadable(self, session: Session, personal: bool) -> Step:
+        messages = self.flow.system.messages
+        text = self._system_text(
+            self._language(session), messages.personal_data if personal else messages.not_readable
+        )
+        shown_session, shown = self._show_current(session)
+        return shown_session, (Notice(text), *shown)
 
     def _typed(self, session: Session, text: str) -> Step:
         words = f" {normalise(text)} "

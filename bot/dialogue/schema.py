@@ -151,6 +151,33 @@ class Messages(Strict):
     stale_button: Text
     choose_language: Text
     handover_unavailable: Text
+    # A sticker, photo, voice note or file, which the dialogue cannot read.
+    not_readable: Text
+    # A shared contact or location: dropped, and the person is asked not to share such data.
+    personal_data: Text
+    # Sent once when a person sends faster than the flood limit allows.
+    slow_down: Text
+
+
+class Commands(Strict):
+    """Descriptions of the commands in Telegram's command menu (the "/" button)."""
+
+    start: Text
+    menu: Text
+    language: Text
+    counsellor: Text
+    privacy: Text
+    exit: Text
+    help: Text
+
+
+class Profile(Strict):
+    """What Telegram shows about the bot: `description` in an empty chat ("What can this bot
+    do?"), `short_description` on its profile page, and the command menu."""
+
+    description: Text
+    short_description: Text
+    commands: Commands
 
 
 class SystemFile(Strict):
@@ -163,6 +190,7 @@ class SystemFile(Strict):
     navigation: tuple[GlobalAction, ...] = (GlobalAction.BACK, GlobalAction.MENU)
     labels: Labels
     messages: Messages
+    profile: Profile
 
 
 class Fact(Strict):

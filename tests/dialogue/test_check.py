@@ -402,7 +402,37 @@ def test_a_long_navigation_label_in_system_yaml_is_an_error(
     problem = only_error(check(flow_dir, minimal_deployment))
 
     assert located(problem) == ("system.yaml", 7, None, ERROR)
-    assert "back: label is 65 characters (at most 64)" in problem.message
+    assert "back: 65 characters (at most 64)" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("key", "limit", "line"),
+    [("short_description", 120, 23), ("description", 512, 22), ("help", 256, 31)],
+)
+def test_a_profile_text_over_telegrams_limit_is_an_error(
+    flow_dir: Path, minimal_deployment: Deployment, key: str, limit: int, line: int
+) -> None:
+    system = (flow_dir / "system.yaml").read_text(encoding="utf-8")
+    old = next(row for row in system.splitlines() if row.strip().startswith(f"{key}:"))
+    replace(flow_dir, "system.yaml", old, old.split(":")[0] + ": " + "x" * (limit + 1))
+
+    problem = only_error(check(flow_dir, minimal_deployment))
+
+    assert located(problem) == ("system.yaml", line, None, ERROR)
+    assert f"{limit + 1} characters (at most {limit})" in problem.message
+
+
+def test_a_profile_text_at_telegrams_limit_is_accepted(
+    flow_dir: Path, minimal_deployment: Deployment
+) -> None:
+    replace(
+        flow_dir,
+        "system.yaml",
+        "short_description: Anonyme Beratung.",
+        "short_description: " + "x" * 120,
+    )
+
+    assert check(flow_dir, minimal_deployment).ok
 
 
 # "topic." + id + "|confirm" is the longest button data of a node: 14 bytes besides the id.

@@ -23,6 +23,8 @@ from bot.dialogue import (
     Show,
     Start,
     TextTyped,
+    TooFast,
+    Unreadable,
 )
 from bot.dialogue.engine import normalise
 from tests.conftest import MINIMAL_FLOW, SHIPPED_FLOWS, engine_for
@@ -252,6 +254,41 @@ def test_exit_erases_and_forgets_everything(engine: Engine) -> None:
     after, actions = engine.step(session, Command("exit"))
     assert actions == (Erase(),)
     assert after == Session()
+
+
+@pytest.mark.parametrize(
+    ("personal", "notice"),
+    [(False, "Ich lese nur Text."), (True, "Bitte keine Kontakte oder Standorte schicken.")],
+)
+def test_unreadable_message_gets_a_notice_and_the_current_node_again(
+    engine: Engine, personal: bool, notice: str
+) -> None:
+    session = at("topic.test", ("main.menu",))
+    after, actions = engine.step(session, Unreadable(personal=personal))
+    assert after == session
+    assert actions[0] == Notice(notice)
+    assert shown(actions).node_id == "topic.test"
+
+
+def test_too_fast_gets_only_the_slow_down_notice(engine: Engine) -> None:
+    session = at("topic.test")
+    after, actions = engine.step(session, TooFast())
+    assert (after, actions) == (session, (Notice("Bitte langsamer."),))
+
+
+def test_profile_holds_description_and_every_command_of_the_menu(engine: Engine) -> None:
+    profile = engine.profile("de")
+    assert profile.short_description == "Anonyme Beratung."
+    assert set(profile.commands) == {
+        "start",
+        "menu",
+        "language",
+        "counsellor",
+        "privacy",
+        "exit",
+        "help",
+    }
+    assert profile.commands["exit"] == "Chat löschen"
 
 
 # ------------------------------------------------------------------------ kinds of node, output
