@@ -1,5 +1,6 @@
 """`wegweiser`: the command line of the project.
 
+wegweiser run [--dev]                   run the Telegram bot
 wegweiser chat [--lang de]              try the dialogue in the terminal
 wegweiser flows check                   check the flow files (errors with file:line)
 wegweiser flows graph [--format dot]    the dialogue tree as Mermaid or Graphviz text
@@ -14,8 +15,17 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from bot.channels.console import ConsoleChat
-from bot.config import Deployment, Settings, build_engine, check_flows_for, load_deployment
+from bot.config import (
+    DEV_SECRET_FILE,
+    Deployment,
+    Settings,
+    build_engine,
+    check_flows_for,
+    load_deployment,
+)
 from bot.dialogue import Flow, LoadError
 from bot.dialogue.graph import to_dot, to_mermaid
 
@@ -31,16 +41,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return EXIT_USAGE
-    settings = Settings()
-    flows: Path = args.flows or settings.flows
-    config: Path = args.config or settings.config
     try:
-        deployment = load_deployment(config)
+        settings = Settings()
+    except ValidationError as error:
+        print("The environment settings are not valid:", file=sys.stderr)
+        for problem in error.errors():
+            name = "WEGWEISER_" + "_".join(map(str, problem["loc"])).upper()
+            print(f"  {name}: {problem['msg']}", file=sys.stderr)
+        return EXIT_USAGE
+    settings = settings.model_copy(
+        update={"flows": args.flows or settings.flows, "config": args.config or settings.config}
+    )
+    try:
+        deployment = load_deployment(settings.config)
     except LoadError as error:
         print(f"The deployment configuration is not valid:\n{error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return int(args.handler(args, flows, deployment))
+        return int(args.handler(args, settings, deployment))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
@@ -62,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="wegweiser", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(title="commands")
+
+    run = commands.add_parser("run", parents=[common], help="run the Telegram bot")
+    run.add_argument(
+        "--dev",
+        action="store_true",
+        help=f"without a secret key set, use (or create) ./{DEV_SECRET_FILE} for trying things out",
+    )
+    run.set_defaults(handler=_run)
 
     chat = commands.add_parser("chat", parents=[common], help="try the dialogue in the terminal")
     chat.add_argument("--lang", help="language to chat in (skips the language question)")
@@ -89,9 +115,9 @@ def _checked_flow(flows: Path, deployment: Deployment) -> Flow | None:
     return result.flow
 
 
-def _flows_check(args: argparse.Namespace, flows: Path, deployment: Deployment) -> int:
+def _flows_check(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
     started = time.perf_counter()
-    result = check_flows_for(flows, deployment)
+    result = check_flows_for(settings.flows, deployment)
     elapsed = time.perf_counter() - started
     for problem in result.problems:
         print(problem)
@@ -103,8 +129,8 @@ def _flows_check(args: argparse.Namespace, flows: Path, deployment: Deployment) 
     return EXIT_OK if result.ok else EXIT_FLOW_ERRORS
 
 
-def _flows_graph(args: argparse.Namespace, flows: Path, deployment: Deployment) -> int:
-    flow = _checked_flow(flows, deployment)
+def _flows_graph(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
+    flow = _checked_flow(settings.flows, deployment)
     if flow is None:
         return EXIT_FLOW_ERRORS
     text = to_dot(flow) if args.format == "dot" else to_mermaid(flow)
@@ -115,15 +141,24 @@ def _flows_graph(args: argparse.Namespace, flows: Path, deployment: Deployment) 
     return EXIT_OK
 
 
-def _chat(args: argparse.Namespace, flows: Path, deployment: Deployment) -> int:
+def _chat(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
     if args.lang is not None and args.lang not in deployment.languages:
         offered = ", ".join(deployment.languages)
         print(f"Language '{args.lang}' is not offered; choose one of: {offered}", file=sys.stderr)
         return EXIT_USAGE
-    flow = _checked_flow(flows, deployment)
+    flow = _checked_flow(settings.flows, deployment)
     if flow is None:
         return EXIT_FLOW_ERRORS
     return ConsoleChat(build_engine(flow, deployment), sys.stdin, sys.stdout).run(args.lang)
+
+
+def _run(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
+    from bot.channels.telegram.run import run  # python-telegram-bot loads only when needed
+
+    flow = _checked_flow(settings.flows, deployment)
+    if flow is None:
+        return EXIT_FLOW_ERRORS
+    return run(settings, deployment, flow, dev=args.dev)
 
 
 if __name__ == "__main__":

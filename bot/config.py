@@ -8,6 +8,8 @@ From a fresh clone only WEGWEISER_TELEGRAM_TOKEN and WEGWEISER_SECRET_KEY need t
 from __future__ import annotations
 
 import datetime
+import os
+import secrets
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +28,12 @@ EXAMPLE_DEPLOYMENT = PROJECT_ROOT / "deploy" / "example-config.yaml"
 
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
+# `wegweiser run --dev` keeps a generated secret key here (in the working directory).
+DEV_SECRET_FILE = Path("secret.key")
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or wrong; the message names the setting and what to do."""
 
 
 class Settings(BaseSettings):
@@ -56,6 +64,34 @@ class Settings(BaseSettings):
         if not url.startswith(("https://", "http://")):
             raise ValueError("must start with https:// (or http:// for a local Bot API server)")
         return url
+
+
+def secret_key(settings: Settings, *, dev: bool = False) -> tuple[str, str]:
+    """The secret key and where it came from: WEGWEISER_SECRET_KEY, the file named by
+    WEGWEISER_SECRET_KEY_FILE, or (with `dev`) ./secret.key, created with mode 0600 if missing."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value(), "WEGWEISER_SECRET_KEY"
+    if settings.secret_key_file is not None:
+        try:
+            return settings.secret_key_file.read_text().strip(), "WEGWEISER_SECRET_KEY_FILE"
+        except OSError as error:
+            raise ConfigurationError(
+                f"WEGWEISER_SECRET_KEY_FILE: cannot read {settings.secret_key_file}: "
+                f"{error.strerror}"
+            ) from error
+    if dev:
+        if not DEV_SECRET_FILE.exists():
+            descriptor = os.open(DEV_SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(48) + "\n")
+            return DEV_SECRET_FILE.read_text().strip(), f"{DEV_SECRET_FILE.resolve()} (new)"
+        return DEV_SECRET_FILE.read_text().strip(), str(DEV_SECRET_FILE.resolve())
+    raise ConfigurationError(
+        "WEGWEISER_SECRET_KEY is not set. It keys the pseudonyms and encrypts what the bot "
+        "stores; create one with\n"
+        "  python -c 'import secrets; print(secrets.token_urlsafe(48))'\n"
+        "and keep it secret. To try the bot out, `wegweiser run --dev` makes one in ./secret.key."
+    )
 
 
 class _Section(BaseModel):

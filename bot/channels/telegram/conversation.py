@@ -1,0 +1,272 @@
+"""Telegram updates as dialogue events, and the session around them.
+
+Each update of a private chat: load the session by the chat's pseudonym, step the engine, deliver
+its actions, save the session with the ids of the new messages (for /exit). Everything else that
+reaches the bot (groups, channels, edits, blocked chats) is handled here deliberately, so that no
+update ends in a traceback or a reply nobody asked for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+import time
+from collections.abc import Sequence
+
+from telegram import Bot, CallbackQuery, Chat, ChatMember, Message, Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.channels.telegram.delivery import MediaFiles, deliver
+from bot.dialogue import (
+    ButtonPressed,
+    Command,
+    Engine,
+    Erase,
+    Event,
+    Notice,
+    RequestHandover,
+    Start,
+    TextTyped,
+    TooFast,
+    Unreadable,
+)
+from bot.dialogue.engine import Session
+from bot.store import SecretKeys, SessionStore, StoredSession, log_tag
+
+log = logging.getLogger(__name__)
+
+# Telegram: a message holds at most 4,096 characters; a toast on a pressed button at most 200;
+# deleteMessages takes at most 100 ids.
+MESSAGE_LIMIT = 4096
+TOAST_LIMIT = 200
+DELETE_BATCH = 100
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def event_of(message: Message) -> Event:
+    """What a person's message means to the dialogue."""
+    if message.contact or message.location or message.venue:
+        return Unreadable(personal=True)
+    text = message.text
+    if text is None:  # a sticker, photo, voice note, file, poll, ...
+        return Unreadable()
+    text = text[:MESSAGE_LIMIT]
+    if text.startswith("/"):
+        name = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
+        if name.split("@", 1)[0].casefold() == "start":
+            user = message.from_user
+            return Start(language_hint=user.language_code if user else None)
+        return Command(name)
+    return TextTyped(text)
+
+
+class Conversations:
+    """The handlers of the Telegram application. `store` is set once the application started."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        keys: SecretKeys,
+        *,
+        idle: datetime.timedelta,
+        staff_chat_id: int | None = None,
+    ) -> None:
+        self.engine = engine
+        self.keys = keys
+        self.idle = idle
+        self.staff_chat_id = staff_chat_id
+        self.store: SessionStore | None = None
+        self.media: MediaFiles | None = None
+
+    def attach(self, store: SessionStore) -> None:
+        self.store = store
+        self.media = MediaFiles(store)
+
+    # -- private chats -------------------------------------------------------------------------
+
+    async def on_message(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        event = event_of(message)
+        keep: tuple[int, ...] = (message.message_id,)
+        if isinstance(event, Unreadable) and event.personal:
+            # Not stored, not relayed, and gone from the chat: the phone may be checked.
+            keep = () if await self._deleted(context, message) else keep
+        await self._step(context.bot, message.chat, event, keep=keep)
+
+    async def on_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        chat = update.effective_chat
+        if chat is None or chat.type != Chat.PRIVATE or query.message is None:
+            await self._answer(query)
+            return
+        await self._step(context.bot, chat, ButtonPressed(query.data or ""), query=query)
+
+    async def on_refused(self, update: Update, first: bool) -> None:
+        """An update over the flood limit: the person is told once; a pressed button is still
+        answered, so that it does not keep spinning."""
+        if update.callback_query is not None:
+            await self._answer(update.callback_query)
+        chat = update.effective_chat
+        if first and chat is not None and chat.type == Chat.PRIVATE:
+            await self._step(update.get_bot(), chat, TooFast())
+
+    async def _step(
+        self,
+        bot: Bot,
+        chat: Chat,
+        event: Event,
+        *,
+        keep: Sequence[int] = (),
+        query: CallbackQuery | None = None,
+    ) -> None:
+        """One turn of the dialogue. `keep`: the person's message ids for /exit to delete;
+        `query`: the pressed button, answered before anything else is sent."""
+        store, media = self._ready()
+        pressed = query.message.message_id if query is not None and query.message else None
+        key = self.keys.pseudonym(chat.id)
+        now = utc_now()
+        stored = await store.load(key) or self._fresh(key, chat.id, now)
+        started = time.perf_counter()
+        dialogue, actions = self.engine.step(stored.dialogue, event)
+        try:
+            if query is not None:
+                # The first notice becomes the toast on the button, the rest goes to the chat.
+                notice = next((a for a in actions if isinstance(a, Notice)), None)
+                await self._answer(query, notice.text[:TOAST_LIMIT] if notice else None)
+                actions = tuple(a for a in actions if a is not notice)
+            if any(isinstance(action, Erase) for action in actions):
+                await self._erase(bot, chat.id, stored, (*keep, *([pressed] if pressed else [])))
+                return
+            if any(isinstance(action, RequestHandover) for action in actions):
+                log.warning("handover requested but not available", extra={"person": log_tag(key)})
+            edit = pressed if pressed is not None and pressed == stored.screen else None
+            delivered = await deliver(bot, chat.id, actions, media, edit=edit)
+        except Forbidden:
+            await store.delete(key)
+            log.info("person blocked the bot, session closed", extra={"person": log_tag(key)})
+            return
+        stored = dataclasses.replace(
+            stored,
+            dialogue=dialogue,
+            screen=delivered.screen if delivered.screen is not None else stored.screen,
+            last_active=now,
+            expires=now + self.idle,
+        ).with_messages(*keep, *delivered.message_ids, now=now)
+        await store.save(stored)
+        log.info(
+            "update handled",
+            extra={
+                "person": log_tag(key),
+                "event": type(event).__name__,
+                "node": dialogue.node,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+
+    def _fresh(self, key: bytes, chat_id: int, now: datetime.datetime) -> StoredSession:
+        return StoredSession(
+            key=key,
+            address=self.keys.seal_address(chat_id, key),
+            dialogue=Session(),
+            created=now,
+            last_active=now,
+            expires=now + self.idle,
+        )
+
+    async def _erase(
+        self, bot: Bot, chat_id: int, stored: StoredSession, also: Sequence[int]
+    ) -> None:
+        """/exit: delete every message Telegram still lets the bot delete (48 hours), then the
+        session. Nothing is sent afterwards."""
+        store, _ = self._ready()
+        ids = sorted({*stored.deletable(utc_now()), *also})
+        for start in range(0, len(ids), DELETE_BATCH):
+            try:
+                await bot.delete_messages(chat_id, ids[start : start + DELETE_BATCH])
+            except TelegramError as error:
+                log.warning(
+                    "could not delete messages",
+                    extra={"person": log_tag(stored.key), "error": type(error).__name__},
+                )
+        await store.delete(stored.key)
+        log.info("conversation erased", extra={"person": log_tag(stored.key), "messages": len(ids)})
+
+    # -- everything else -----------------------------------------------------------------------
+
+    async def on_member_change(self, update: Update, context: Context) -> None:
+        """The bot was added to a group or channel (it leaves, unless it is the staff group), or a
+        person blocked it (their session is closed)."""
+        change = update.my_chat_member
+        if change is None:
+            return
+        chat, status = change.chat, change.new_chat_member.status
+        if chat.type == Chat.PRIVATE:
+            if status in (ChatMember.BANNED, ChatMember.LEFT):
+                store, _ = self._ready()
+                key = self.keys.pseudonym(chat.id)
+                await store.delete(key)
+                log.info("person blocked the bot, session closed", extra={"person": log_tag(key)})
+            return
+        if status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.RESTRICTED):
+            await self._leave_unless_staff(context, chat)
+
+    async def on_other_chat(self, update: Update, context: Context) -> None:
+        """A message in a group or channel that is not the staff group."""
+        chat = update.effective_chat
+        if chat is not None:
+            await self._leave_unless_staff(context, chat)
+
+    async def _leave_unless_staff(self, context: Context, chat: Chat) -> None:
+        if chat.id == self.staff_chat_id:
+            log.info("bot is in the staff group")
+            return
+        try:
+            await context.bot.leave_chat(chat.id)
+            log.info("left a chat the bot was added to", extra={"chat_type": chat.type})
+        except TelegramError as error:
+            log.warning("could not leave a chat", extra={"error": type(error).__name__})
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Whatever went wrong is logged without identity; the person sees no traceback, and the
+        bot goes on with the next update."""
+        error = context.error
+        if isinstance(error, TelegramError):
+            log.warning(
+                "Bot API error", extra={"error": type(error).__name__, "detail": error.message}
+            )
+        else:
+            log.error("error while handling an update", exc_info=error)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _ready(self) -> tuple[SessionStore, MediaFiles]:
+        if self.store is None or self.media is None:
+            raise RuntimeError("the session store is not open yet")
+        return self.store, self.media
+
+    @staticmethod
+    async def _answer(query: CallbackQuery, toast: str | None = None) -> None:
+        """Stop the button's spinner. A query too old to answer, or an answer lost on the way,
+        must not keep the screen from being delivered."""
+        try:
+            await query.answer(toast)
+        except TelegramError as error:
+            log.info("could not answer a button press", extra={"error": type(error).__name__})
+
+    @staticmethod
+    async def _deleted(context: Context, message: Message) -> bool:
+        try:
+            return await context.bot.delete_message(message.chat_id, message.message_id)
+        except TelegramError:
+            return False

@@ -1,0 +1,114 @@
+"""Updates of one person in order, different people concurrently, and a flood limit per person.
+
+python-telegram-bot either handles updates one by one (one slow person delays everybody) or all at
+once (two quick presses of one person may race on their session). This processor does what the
+design asks for: a lock per chat, so a person's updates run in the order Telegram sent them, while
+other people's updates run beside them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    updated: float
+    warned: bool = False
+
+
+class FloodGate:
+    """A token bucket per person: `burst` updates at once, then `per_minute` on average.
+
+    Kept in memory only, and forgotten as soon as a person's bucket is full again."""
+
+    def __init__(self, burst: int, per_minute: int) -> None:
+        self.burst = burst
+        self.rate = per_minute / 60
+        self._buckets: dict[int, _Bucket] = {}
+
+    def admit(self, person: int, now: float) -> bool | None:
+        """True: go ahead. False: refused, and the person should be told (first refusal of this
+        flood). None: refused, and they were told already."""
+        bucket = self._buckets.get(person)
+        if bucket is None:
+            bucket = self._buckets[person] = _Bucket(self.burst, now)
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+        bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            bucket.warned = False
+            return True
+        if bucket.warned:
+            return None
+        bucket.warned = True
+        return False
+
+    def forget_idle(self, now: float) -> None:
+        """Drop the buckets that have filled up again; they hold nothing worth keeping."""
+        full_after = self.burst / self.rate
+        for person in [p for p, b in self._buckets.items() if now - b.updated >= full_after]:
+            del self._buckets[person]
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+@dataclass(slots=True)
+class _Turn:
+    """The lock of one chat and how many of its updates hold or wait for it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    queued: int = 0
+
+
+Refused = Callable[[Update, bool], Awaitable[None]]
+
+
+class PersonByPerson(BaseUpdateProcessor):
+    """Runs each chat's updates in arrival order; different chats concurrently (up to
+    `max_concurrent_updates`). Updates over the flood limit go to `on_refused(update, first)`
+    instead of the handlers; `first` is True once per flood, so the person is told once."""
+
+    def __init__(self, max_concurrent_updates: int, gate: FloodGate, on_refused: Refused) -> None:
+        super().__init__(max_concurrent_updates)
+        self.gate = gate
+        self.on_refused = on_refused
+        self._turns: dict[int, _Turn] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        now = time.monotonic()
+        admitted = self.gate.admit(chat.id, now)
+        if not admitted:
+            coroutine.close()  # type: ignore[attr-defined]  # never run: not awaited on purpose
+            await self.on_refused(update, admitted is False)  # type: ignore[arg-type]
+            return
+        turn = self._turns.setdefault(chat.id, _Turn())
+        turn.queued += 1
+        try:
+            async with turn.lock:
+                await coroutine
+        finally:
+            turn.queued -= 1
+            if not turn.queued:  # nobody queued behind: forget the chat
+                del self._turns[chat.id]
+        if len(self.gate) > 1000:
+            self.gate.forget_idle(now)
+
+    async def initialize(self) -> None:
+        """Nothing to set up: locks and buckets are made on demand."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""

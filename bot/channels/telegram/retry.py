@@ -1,0 +1,54 @@
+"""AIORateLimiter (Telegram's flood limits, 429 RetryAfter) plus a few retries for timeouts and
+server errors, which python-telegram-bot leaves to the caller."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from telegram.error import BadRequest, NetworkError
+from telegram.ext import AIORateLimiter
+
+log = logging.getLogger(__name__)
+
+JSONDict = dict[str, Any]
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """Waits out 429s (up to `max_retries` times) and retries a call that timed out or met a 5xx
+    once per entry of `delays` (seconds). A call that may have reached Telegram before timing out
+    can then arrive twice: a repeated screen is better than a lost one. Bad requests (400) are
+    never retried: they would fail again."""
+
+    def __init__(self, *, delays: Sequence[float] = (1.0, 3.0, 10.0), max_retries: int = 3) -> None:
+        super().__init__(max_retries=max_retries)
+        self.delays = tuple(delays)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        retries = iter(self.delays)
+        while True:
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except BadRequest:
+                raise
+            except NetworkError as error:  # TimedOut, 5xx, connection failures
+                delay = next(retries, None)
+                if delay is None:
+                    raise
+                log.warning(
+                    "Bot API call failed, retrying",
+                    extra={"method": endpoint, "error": type(error).__name__, "retry_in": delay},
+                )
+                await asyncio.sleep(delay)

@@ -1,0 +1,127 @@
+"""`wegweiser run`: the Telegram bot, long polling or webhook, until stopped (Ctrl-C, SIGTERM)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from telegram.error import InvalidToken, NetworkError
+
+from bot.channels.telegram.app import (
+    ALLOWED_UPDATES,
+    BotSetup,
+    build_application,
+    webhook_options,
+)
+from bot.config import (
+    TELEGRAM_API_URL,
+    ConfigurationError,
+    Deployment,
+    Settings,
+    build_engine,
+    secret_key,
+)
+from bot.dialogue import Flow
+from bot.logs import configure_logging
+from bot.store import SecretKeys, StoreError, WeakSecretError
+
+log = logging.getLogger("wegweiser")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIGURATION = 2
+
+
+def run(settings: Settings, deployment: Deployment, flow: Flow, *, dev: bool = False) -> int:
+    """Run the bot with a checked flow. Returns an exit code; problems with the configuration
+    are printed as one clear message naming the setting, never as a traceback."""
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        setup = _setup(settings, deployment, dev=dev)
+    except ConfigurationError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIGURATION
+    application = build_application(build_engine(flow, deployment), setup)
+    _announce(settings, deployment, flow)
+    try:
+        if settings.webhook_url is None:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        else:
+            application.run_webhook(
+                **webhook_options(  # type: ignore[arg-type]
+                    str(settings.webhook_url),
+                    setup.keys,
+                    settings.webhook_listen,
+                    settings.webhook_port,
+                )
+            )
+    except InvalidToken:
+        print(
+            "WEGWEISER_TELEGRAM_TOKEN was refused by the Bot API: check the token.", file=sys.stderr
+        )
+        return EXIT_CONFIGURATION
+    except StoreError as error:
+        print(f"WEGWEISER_DATABASE: {error}", file=sys.stderr)
+        return EXIT_CONFIGURATION
+    except NetworkError as error:
+        print(
+            f"The Bot API at {settings.telegram_api_url} cannot be reached: {error}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    log.info("stopped")
+    return EXIT_OK
+
+
+def _setup(settings: Settings, deployment: Deployment, *, dev: bool) -> BotSetup:
+    if settings.telegram_token is None:
+        raise ConfigurationError(
+            "WEGWEISER_TELEGRAM_TOKEN is not set: create a bot with @BotFather in Telegram and "
+            "set the token it gives you (see deploy/README.md)."
+        )
+    secret, source = secret_key(settings, dev=dev)
+    try:
+        keys = SecretKeys(secret)
+    except WeakSecretError as error:
+        raise ConfigurationError(str(error)) from error
+    if dev:
+        log.info("development secret key in use", extra={"source": source})
+    return BotSetup(
+        token=settings.telegram_token.get_secret_value(),
+        api_url=settings.telegram_api_url,
+        database=settings.database,
+        keys=keys,
+        deployment=deployment,
+        staff_chat_id=settings.counsellor_chat_id,
+    )
+
+
+def _announce(settings: Settings, deployment: Deployment, flow: Flow) -> None:
+    """One line for what runs, and one for each optional part that is switched off."""
+    log.info(
+        "starting",
+        extra={
+            "mode": "polling" if settings.webhook_url is None else "webhook",
+            "database": str(settings.database.resolve()),
+            "config": str(settings.config),
+            "flows": str(settings.flows),
+            "nodes": len(flow.nodes),
+            "languages": ",".join(deployment.languages),
+            "session_idle_hours": deployment.sessions.idle_hours,
+        },
+    )
+    if settings.telegram_api_url != TELEGRAM_API_URL:
+        log.info("using another Bot API server", extra={"url": settings.telegram_api_url})
+    if settings.webhook_url is None:
+        log.info("webhook off (WEGWEISER_WEBHOOK_URL not set): using long polling")
+    if settings.counsellor_chat_id is None:
+        log.info(
+            "staff group off (WEGWEISER_COUNSELLOR_CHAT_ID not set): "
+            "the counsellor button shows the centre's contacts"
+        )
+    else:
+        log.info(
+            "staff group set; handover in chat is not part of this version yet: "
+            "the counsellor button shows the centre's contacts"
+        )
+    log.info("metrics off: not part of this version yet")
