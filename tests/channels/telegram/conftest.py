@@ -1,0 +1,188 @@
+"""End to end: the real python-telegram-bot Application, built by build_application exactly as
+`wegweiser run` builds it, polling the fake Bot API server on 127.0.0.1, with a real SQLite file."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from telegram.ext import Application
+
+from bot.channels.telegram import ALLOWED_UPDATES, BotSetup, build_application
+from bot.config import Deployment, load_deployment
+from bot.dialogue import Engine
+from bot.logs import configure_logging
+from bot.store import SecretKeys, SQLiteStore
+from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, engine_for
+from tests.fake_bot_api import Call, FakeBotAPI, Person
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+# A person with everything that identifies them; none of it may reach the database or the logs.
+ANA = Person(
+    user_id=7391846250,
+    first_name="Anamaria",
+    last_name="Dumitrescu",
+    username="ana_d_1987",
+    language_code="ro",
+)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI() as server:
+        yield server
+
+
+@pytest.fixture
+def logs() -> Iterator[io.StringIO]:
+    """Everything the bot logs, at the most verbose level the deployment can choose."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    buffer = io.StringIO()
+    configure_logging("DEBUG", "json", stream=buffer)
+    yield buffer
+    root.handlers[:], level = saved
+    root.setLevel(level)
+
+
+def log_events(logs: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in logs.getvalue().splitlines() if line.startswith("{")]
+
+
+@dataclass
+class RunningBot:
+    application: Application
+    api: FakeBotAPI
+    setup: BotSetup
+
+    @property
+    def database(self) -> Path:
+        return self.setup.database
+
+    async def stop(self) -> None:
+        """As run_polling does at the end."""
+        application = self.application
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+
+
+async def start_bot(engine: Engine, setup: BotSetup, api: FakeBotAPI) -> RunningBot:
+    """Build and start the application in the order run_polling uses."""
+    application = build_application(engine, setup)
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0,
+        timeout=datetime.timedelta(seconds=1),
+        allowed_updates=ALLOWED_UPDATES,
+    )
+    await application.start()
+    return RunningBot(application, api, setup)
+
+
+@pytest.fixture
+def deployment() -> Deployment:
+    return load_deployment(MINIMAL_DEPLOYMENT)
+
+
+@pytest.fixture
+def setup(api: FakeBotAPI, tmp_path: Path, deployment: Deployment) -> BotSetup:
+    return BotSetup(
+        token=api.token,
+        api_url=api.base_url,
+        database=tmp_path / "wegweiser.sqlite3",
+        keys=SecretKeys(TEST_SECRET),
+        deployment=deployment,
+        retry_delays=(0.05, 0.1),
+        read_timeout=1.0,
+    )
+
+
+@pytest.fixture
+def engine(deployment: Deployment) -> Engine:
+    return engine_for(MINIMAL_FLOW, deployment)
+
+
+@pytest.fixture
+async def bot(engine: Engine, setup: BotSetup, api: FakeBotAPI) -> AsyncIterator[RunningBot]:
+    running = await start_bot(engine, setup, api)
+    yield running
+    await running.stop()
+
+
+def with_deployment(setup: BotSetup, **changes: object) -> BotSetup:
+    return replace(setup, deployment=setup.deployment.model_copy(update=changes))
+
+
+# -- reading what the bot sent -------------------------------------------------------------------
+
+
+def labels(call: Call) -> list[str]:
+    markup = call.params.get("reply_markup") or {}
+    return [button["text"] for row in markup.get("inline_keyboard", []) for button in row]
+
+
+def button_data(call: Call, label: str) -> str:
+    markup = call.params.get("reply_markup") or {}
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if button["text"] == label:
+                return str(button["callback_data"])
+    raise AssertionError(f"no button {label!r} in {labels(call)}")
+
+
+async def session_count(bot: RunningBot) -> int:
+    """Sessions in the bot's database file, read through a second connection."""
+    store = await SQLiteStore.open(bot.database)
+    try:
+        return await store.count()
+    finally:
+        await store.close()
+
+
+SCREEN_METHODS = ("sendMessage", "editMessageText")
+
+
+async def settled(api: FakeBotAPI) -> None:
+    """Until the bot fetched every injected update and stopped calling the API."""
+    await api.wait_idle(quiet=0.1)
+
+
+async def last_screen(api: FakeBotAPI) -> Call:
+    """The screen the person sees now: the latest message with buttons, new or edited."""
+    await settled(api)
+    screens = [
+        call
+        for call in api.calls
+        if call.method in SCREEN_METHODS and call.fault is None and "reply_markup" in call.params
+    ]
+    assert screens, "the bot showed no screen\n" + "\n".join(c.method for c in api.calls)
+    return screens[-1]
+
+
+def current_message_id(api: FakeBotAPI, call: Call) -> int:
+    """The id of the message a screen call shows (edits name it, new messages get one)."""
+    if call.method == "editMessageText":
+        return int(call.params["message_id"])
+    return int(call.result["message_id"])
+
+
+async def press(api: FakeBotAPI, person: Person, label: str) -> Call:
+    """Press the button `label` on the current screen; returns the next screen."""
+    shown = await last_screen(api)
+    api.press(person, current_message_id(api, shown), button_data(shown, label))
+    return await last_screen(api)

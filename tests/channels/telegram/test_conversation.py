@@ -1,0 +1,151 @@
+"""A person talks to the real bot: language, topics, back, /menu, /language, restart, /exit."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels.telegram import BotSetup
+from bot.dialogue import Engine
+from tests.channels.telegram.conftest import (
+    ANA,
+    RunningBot,
+    button_data,
+    current_message_id,
+    labels,
+    last_screen,
+    press,
+    session_count,
+    settled,
+    start_bot,
+)
+from tests.fake_bot_api import FakeBotAPI, Person
+
+BOB = Person(user_id=5550001, first_name="Bob", language_code="de")
+
+
+async def test_start_preselects_the_clients_language_and_offers_the_list(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    api.send_text(ANA, "/start")
+    shown = await last_screen(api)
+    assert shown.method == "sendMessage"
+    assert labels(shown) == ["Deutsch", "Română"]
+    assert button_data(shown, "Română") == "!lang:ro"
+
+
+async def test_walk_to_a_topic_and_back_edits_one_message_in_place(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    api.send_text(BOB, "/start")
+    first = await press(api, BOB, "Deutsch")
+    assert first.params["text"] == "Willkommen bei Beratungsstelle Teststadt."
+    menu = await press(api, BOB, "Zum Menü")
+    assert menu.params["text"] == "Worum geht es?"
+    topic = await press(api, BOB, "Gesundheit")
+    assert topic.params["text"] == "Gesundheit."
+    back = await press(api, BOB, "Zurück")
+    assert back.params["text"] == "Worum geht es?"
+    # Every press edited the same message: one screen in the chat, and no spinning buttons.
+    assert {call.method for call in (menu, topic, back)} == {"editMessageText"}
+    assert len({current_message_id(api, call) for call in (first, menu, topic, back)}) == 1
+    assert api.unanswered_callbacks == set()
+
+
+async def test_menu_and_language_commands_work_from_anywhere(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    api.send_text(BOB, "/start")
+    await press(api, BOB, "Deutsch")
+    await press(api, BOB, "Zum Menü")
+    await press(api, BOB, "Gesundheit")
+
+    api.send_text(BOB, "/menu")
+    assert (await last_screen(api)).params["text"] == "Worum geht es?"
+
+    api.send_text(BOB, "/language")
+    assert labels(await last_screen(api)) == ["Deutsch", "Română"]
+
+
+async def test_a_media_node_uploads_the_file_once_and_reuses_its_file_id(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    for person in (BOB, Person(user_id=5550002, first_name="Cleo")):
+        api.send_text(person, "/start")
+        await press(api, person, "Deutsch")
+        await press(api, person, "Zum Menü")
+        await press(api, person, "Gesundheit")
+        shown = await press(api, person, "Test")
+        assert shown.params["text"] == "Beim Gesundheitsamt kannst du dich testen lassen."
+        # The picture came first, so the screen is a new message under it.
+        assert shown.method == "sendMessage"
+
+    first, second = api.calls_to("sendPhoto")
+    assert first.files and not second.files
+    assert second.params["photo"] == first.result["photo"][-1]["file_id"]
+
+
+async def test_a_restarted_bot_resumes_at_the_same_node(
+    engine: Engine, setup: BotSetup, api: FakeBotAPI
+) -> None:
+    running = await start_bot(engine, setup, api)
+    api.send_text(BOB, "/start")
+    await press(api, BOB, "Deutsch")
+    await press(api, BOB, "Zum Menü")
+    topic = await press(api, BOB, "Gesundheit")
+    await running.stop()
+
+    restarted = await start_bot(engine, setup, api)
+    try:
+        # A button of the screen shown before the restart still works.
+        api.press(BOB, current_message_id(api, topic), button_data(topic, "Test"))
+        shown = await last_screen(api)
+        assert shown.params["text"] == "Beim Gesundheitsamt kannst du dich testen lassen."
+    finally:
+        await restarted.stop()
+
+
+async def test_forged_button_data_is_refused_and_the_current_screen_shown(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    api.send_text(BOB, "/start")
+    await press(api, BOB, "Deutsch")
+    menu = await press(api, BOB, "Zum Menü")
+
+    for forged in ("topic.test|0", "main.menu|99", "!lang:xx", "x" * 64, "main.menu|٣", ""):
+        api.press(BOB, current_message_id(api, menu), forged)
+    await settled(api)
+
+    toasts = [call.params.get("text") for call in api.calls_to("answerCallbackQuery")[-6:]]
+    assert toasts == ["Dieser Knopf ist nicht mehr aktuell."] * 6
+    assert (await last_screen(api)).params["text"] == "Worum geht es?"
+    assert api.unanswered_callbacks == set()
+
+
+async def test_exit_deletes_the_conversation_and_the_session(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    api.send_text(BOB, "/start")
+    await press(api, BOB, "Deutsch")
+    api.send_text(BOB, "hilfe bitte")
+    await settled(api)
+    assert len(api.chat_messages(BOB.user_id)) >= 4
+
+    calls_before = len(api.calls)
+    api.send_text(BOB, "/exit")
+    await settled(api)
+
+    assert api.chat_messages(BOB.user_id) == {}
+    after = {call.method for call in api.calls[calls_before:]} - {"getUpdates"}
+    assert after == {"deleteMessages"}  # nothing is sent after /exit
+    assert await session_count(bot) == 0
+
+    api.send_text(BOB, "/start")
+    assert labels(await last_screen(api)) == ["Deutsch", "Română"]
+
+
+@pytest.mark.parametrize("command", ["/start", "/START@wegweiser_test_bot"])
+async def test_start_command_variants_start_the_conversation(
+    bot: RunningBot, api: FakeBotAPI, command: str
+) -> None:
+    api.send_text(BOB, command)
+    assert labels(await last_screen(api)) == ["Deutsch", "Română"]
