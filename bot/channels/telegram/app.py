@@ -113,7 +113,10 @@ def build_application(engine: Engine, setup: BotSetup) -> Application:
             MessageHandler(private & filters.UpdateType.MESSAGE, conversations.on_message),
             CallbackQueryHandler(conversations.on_button),
             ChatMemberHandler(conversations.on_member_change, ChatMemberHandler.MY_CHAT_MEMBER),
-            MessageHandler(~private & filters.UpdateType.MESSAGES, conversations.on_other_chat),
+            MessageHandler(
+                ~private & (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST),
+                conversations.on_other_chat,
+            ),
             TypeHandler(Update, ignore),
         ]
     )

@@ -76,7 +76,8 @@ Refused = Callable[[Update, bool], Awaitable[None]]
 class PersonByPerson(BaseUpdateProcessor):
     """Runs each chat's updates in arrival order; different chats concurrently (up to
     `max_concurrent_updates`). Updates over the flood limit go to `on_refused(update, first)`
-    instead of the handlers; `first` is True once per flood, so the person is told once."""
+    instead of the handlers; `first` is True once per flood, so the person is told once (in
+    their turn, after what they sent before)."""
 
     def __init__(self, max_concurrent_updates: int, gate: FloodGate, on_refused: Refused) -> None:
         super().__init__(max_concurrent_updates)
@@ -93,8 +94,10 @@ class PersonByPerson(BaseUpdateProcessor):
         admitted = self.gate.admit(chat.id, now)
         if not admitted:
             coroutine.close()  # type: ignore[attr-defined]  # never run: not awaited on purpose
-            await self.on_refused(update, admitted is False)  # type: ignore[arg-type]
-            return
+            coroutine = self.on_refused(update, admitted is False)  # type: ignore[arg-type]
+            if admitted is None:  # told already: nothing touches the session, no need to queue
+                await coroutine
+                return
         turn = self._turns.setdefault(chat.id, _Turn())
         turn.queued += 1
         try:

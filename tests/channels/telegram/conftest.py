@@ -162,12 +162,17 @@ async def settled(api: FakeBotAPI) -> None:
     await api.wait_idle(quiet=0.1)
 
 
-async def last_screen(api: FakeBotAPI) -> Call:
-    """The screen the person sees now: the latest message with buttons, new or edited."""
+def to(person: Person, calls: list[Call]) -> list[Call]:
+    return [call for call in calls if str(call.params.get("chat_id")) == str(person.user_id)]
+
+
+async def last_screen(api: FakeBotAPI, person: Person | None = None) -> Call:
+    """The screen the person (default: anybody) sees now: the latest message with buttons, new
+    or edited."""
     await settled(api)
     screens = [
         call
-        for call in api.calls
+        for call in (api.calls if person is None else to(person, api.calls))
         if call.method in SCREEN_METHODS and call.fault is None and "reply_markup" in call.params
     ]
     assert screens, "the bot showed no screen\n" + "\n".join(c.method for c in api.calls)
@@ -183,6 +188,6 @@ def current_message_id(api: FakeBotAPI, call: Call) -> int:
 
 async def press(api: FakeBotAPI, person: Person, label: str) -> Call:
     """Press the button `label` on the current screen; returns the next screen."""
-    shown = await last_screen(api)
+    shown = await last_screen(api, person)
     api.press(person, current_message_id(api, shown), button_data(shown, label))
-    return await last_screen(api)
+    return await last_screen(api, person)
