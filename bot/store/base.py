@@ -1,0 +1,105 @@
+"""What the store keeps of a session, and the one small interface every store implements.
+
+Nothing here identifies a person: the key is a pseudonym, the address is sealed, and the dialogue
+state is a position in the flow. Message texts are never kept, only the ids /exit needs.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot.dialogue import Session
+
+DELETABLE_FOR = timedelta(hours=48)
+"""Telegram lets a bot delete messages in a private chat only while they are younger than this."""
+
+MAX_KEPT_MESSAGES = 1000
+"""A bound on one row's size: a very long conversation keeps only its newest message ids."""
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message says which file and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeptMessage:
+    """A message of the conversation (the person's or the bot's) that /exit may still delete.
+    Telegram lets a bot delete messages in a private chat only within 48 hours."""
+
+    message_id: int
+    sent: datetime  # aware UTC
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """One person's session as the store keeps it. Times are aware UTC datetimes; the store keeps
+    them to the whole second."""
+
+    key: bytes  # the pseudonym (SecretKeys.pseudonym)
+    address: bytes  # the sealed chat address (SecretKeys.seal_address)
+    dialogue: Session
+    created: datetime
+    last_active: datetime
+    expires: datetime
+    handover: str | None = None  # state of a counsellor conversation; None outside one
+    screen: int | None = None  # id of the bot's latest message with buttons, edited in place
+    messages: tuple[KeptMessage, ...] = ()
+
+    def expired(self, now: datetime) -> bool:
+        """True once `purge(now)` would delete this session: treat it as no session."""
+        return self.expires <= now
+
+    def with_messages(
+        self, *message_ids: int, now: datetime, keep_for: timedelta = DELETABLE_FOR
+    ) -> StoredSession:
+        """This session also keeping `message_ids` (sent now), without messages too old to delete,
+        and at most MAX_KEPT_MESSAGES of the newest."""
+        kept = [message for message in self.messages if now - message.sent < keep_for]
+        known = {message.message_id for message in kept}
+        kept += (KeptMessage(mid, now) for mid in dict.fromkeys(message_ids) if mid not in known)
+        kept.sort(key=lambda message: message.sent)
+        return replace(self, messages=tuple(kept[-MAX_KEPT_MESSAGES:]))
+
+    def deletable(self, now: datetime) -> tuple[int, ...]:
+        """The ids Telegram still lets the bot delete, oldest first."""
+        young = (message for message in self.messages if now - message.sent < DELETABLE_FOR)
+        return tuple(message.message_id for message in sorted(young, key=lambda m: m.sent))
+
+
+class SessionStore(ABC):
+    """Session state by pseudonym, plus the bot's own uploaded media. Operations that fail raise
+    StoreError."""
+
+    @abstractmethod
+    async def load(self, key: bytes) -> StoredSession | None:
+        """The session under `key`, or None (also for a row that cannot be read)."""
+
+    @abstractmethod
+    async def save(self, session: StoredSession) -> None:
+        """Insert or replace the session under `session.key`."""
+
+    @abstractmethod
+    async def delete(self, key: bytes) -> bool:
+        """Forget the session; True if there was one."""
+
+    @abstractmethod
+    async def purge(self, now: datetime) -> int:
+        """Delete every session with `expires <= now`, beyond recovery; returns how many."""
+
+    @abstractmethod
+    async def count(self) -> int:
+        """How many sessions are kept."""
+
+    @abstractmethod
+    async def media_file_id(self, digest: str) -> str | None:
+        """Telegram's file_id of the bot's media file with this sha256 hex digest, if uploaded."""
+
+    @abstractmethod
+    async def remember_media(self, digest: str, file_id: str) -> None:
+        """Keep the file_id Telegram gave an uploaded media file, so it is uploaded once."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release the store; it cannot be used afterwards."""

@@ -1,0 +1,487 @@
+"""The session store against real SQLite files: round trips, expiry, what the bytes on disk
+contain, schema versions, and the kept messages /exit deletes."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import stat
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import bot.store.sqlite as sqlite_store
+from bot.dialogue import Session
+from bot.store import (
+    DELETABLE_FOR,
+    KeptMessage,
+    SecretKeys,
+    SQLiteStore,
+    StoredSession,
+    StoreError,
+    log_tag,
+)
+from bot.store.base import MAX_KEPT_MESSAGES
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+KEYS = SecretKeys("the tests' deployment secret, 40 chars.")
+CHAT_ID = 7391846250
+
+
+def session_for(chat_id: int, *, expires: datetime = NOW + timedelta(days=1)) -> StoredSession:
+    key = KEYS.pseudonym(chat_id)
+    return StoredSession(
+        key=key,
+        address=KEYS.seal_address(chat_id, key),
+        dialogue=Session(node="health_counselling", history=("start", "topics"), language="ro"),
+        created=NOW - timedelta(hours=1),
+        last_active=NOW,
+        expires=expires,
+    )
+
+
+def file_bytes(database: Path) -> bytes:
+    """Everything SQLite keeps for the database: the file, its -wal and its -shm."""
+    return b"".join(
+        path.read_bytes()
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm"))
+        if path.exists()
+    )
+
+
+def traces(data: bytes, value: bytes) -> bool:
+    """Whether `value`, or a 16-byte piece of its start or end, is in `data`."""
+    return any(piece in data for piece in (value, value[:16], value[-16:]))
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "sessions.sqlite3"
+
+
+@pytest.fixture
+async def store(database: Path) -> AsyncIterator[SQLiteStore]:
+    store = await SQLiteStore.open(database)
+    yield store
+    await store.close()
+
+
+# --- round trips -----------------------------------------------------------------------------
+
+
+async def test_saved_session_loads_with_every_field(store):
+    saved = replace(
+        session_for(CHAT_ID),
+        dialogue=Session(
+            node="leaving_job_centre",
+            history=("start", "topics", "leaving", "leaving_money"),
+            language="bg",
+        ),
+        handover="waiting",
+        screen=4711,
+        messages=(KeptMessage(17, NOW - timedelta(hours=3)), KeptMessage(18, NOW)),
+    )
+    await store.save(saved)
+    assert await store.load(saved.key) == saved
+
+
+async def test_session_with_nothing_chosen_yet_loads_as_saved(store):
+    saved = replace(session_for(CHAT_ID), dialogue=Session())
+    await store.save(saved)
+    assert await store.load(saved.key) == saved
+
+
+async def test_unknown_key_loads_as_none(store):
+    assert await store.load(KEYS.pseudonym(CHAT_ID)) is None
+
+
+async def test_saving_again_replaces_the_session(store):
+    first = session_for(CHAT_ID)
+    await store.save(first)
+    second = replace(first, dialogue=Session(node="privacy", history=("start",)), screen=9)
+    await store.save(second)
+    assert await store.load(first.key) == second
+    assert await store.count() == 1
+
+
+async def test_times_come_back_as_aware_utc_whole_seconds(store):
+    berlin = timezone(timedelta(hours=1))
+    moment = datetime(2026, 3, 1, 13, 0, 5, 999_999, tzinfo=berlin)
+    await store.save(replace(session_for(CHAT_ID), last_active=moment))
+    loaded = await store.load(KEYS.pseudonym(CHAT_ID))
+    assert loaded is not None
+    assert loaded.last_active == datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)
+    assert loaded.last_active.tzinfo is UTC
+
+
+async def test_naive_time_is_refused(store):
+    with pytest.raises(ValueError, match="aware"):
+        await store.save(replace(session_for(CHAT_ID), expires=datetime(2026, 3, 2)))
+
+
+async def test_delete_forgets_the_session_and_tells_whether_there_was_one(store):
+    await store.save(session_for(CHAT_ID))
+    await store.save(session_for(CHAT_ID + 1))
+    assert await store.delete(KEYS.pseudonym(CHAT_ID)) is True
+    assert await store.load(KEYS.pseudonym(CHAT_ID)) is None
+    assert await store.delete(KEYS.pseudonym(CHAT_ID)) is False
+    assert await store.load(KEYS.pseudonym(CHAT_ID + 1)) is not None
+
+
+async def test_purge_removes_exactly_the_expired_sessions_and_counts_them(store):
+    expired = [session_for(1, expires=NOW - timedelta(days=1)), session_for(2, expires=NOW)]
+    alive = [session_for(3, expires=NOW + timedelta(seconds=1)), session_for(4)]
+    for session in expired + alive:
+        await store.save(session)
+
+    assert await store.purge(NOW) == 2
+
+    assert [await store.load(session.key) for session in expired] == [None, None]
+    assert [await store.load(session.key) for session in alive] == alive
+    assert await store.count() == 2
+    assert await store.purge(NOW) == 0
+
+
+def test_expired_means_what_purge_deletes():
+    session = session_for(CHAT_ID, expires=NOW)
+    assert session.expired(NOW)
+    assert not session.expired(NOW - timedelta(seconds=1))
+
+
+async def test_session_survives_close_and_reopen(database):
+    saved = replace(session_for(CHAT_ID), messages=(KeptMessage(5, NOW),), screen=5)
+    store = await SQLiteStore.open(database)
+    await store.save(saved)
+    await store.remember_media("ab" * 32, "file-id-1")
+    await store.close()
+
+    reopened = await SQLiteStore.open(database)
+    try:
+        loaded = await reopened.load(saved.key)
+        assert loaded == saved
+        assert loaded is not None
+        assert KEYS.open_address(loaded.address, loaded.key) == CHAT_ID
+        assert await reopened.media_file_id("ab" * 32) == "file-id-1"
+    finally:
+        await reopened.close()
+
+
+async def test_media_file_id_is_remembered_by_digest(store):
+    digest = "0f" * 32
+    assert await store.media_file_id(digest) is None
+    await store.remember_media(digest, "AgACAgIAAxkBAAIB")
+    await store.remember_media(digest, "AgACAgIAAxkBAAIC")
+    assert await store.media_file_id(digest) == "AgACAgIAAxkBAAIC"
+    assert await store.media_file_id("1e" * 32) is None
+
+
+# --- what the files contain --------------------------------------------------------------------
+
+
+async def test_files_never_contain_the_chat_id(store, database):
+    session = session_for(CHAT_ID)
+    for minute in range(20):  # several versions of the row, in the -wal
+        await store.save(replace(session, screen=minute).with_messages(minute, now=NOW))
+    for other in range(1, 200):
+        await store.save(session_for(other))
+    written = [file_bytes(database)]
+    await store.close()
+    written.append(file_bytes(database))
+
+    for data in written:
+        assert str(CHAT_ID).encode() not in data
+        assert CHAT_ID.to_bytes(8, "little") not in data
+        assert CHAT_ID.to_bytes(8, "big") not in data
+        assert traces(data, session.key)  # the search itself finds what is there
+
+
+async def ongoing_conversations(store, count: int) -> list[StoredSession]:
+    """`count` sessions saved, then saved again a little longer (more kept messages), as in a
+    busy hour: rows grow and SQLite splits and rebalances pages. Every other one is expired."""
+    past, future = NOW - timedelta(hours=1), NOW + timedelta(days=1)
+    sessions = [
+        session_for(chat_id, expires=past if chat_id % 2 else future) for chat_id in range(count)
+    ]
+    for turn in range(2):
+        for index, session in enumerate(sessions):
+            sessions[index] = session.with_messages(*range(turn * 4, turn * 4 + 4), now=NOW)
+            await store.save(sessions[index])
+    return sessions
+
+
+def checkpoint(database: Path) -> None:
+    """Move everything from the -wal into the file, through a second connection."""
+    connection = sqlite3.connect(database)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+
+
+def with_stale_copies(database: Path, sessions: list[StoredSession]) -> list[StoredSession]:
+    """The sessions whose sealed address is in the file more than once: a live row plus a stale
+    copy SQLite left in the unused gap of a rebalanced page, which secure_delete never zeroes."""
+    checkpoint(database)
+    data = database.read_bytes()
+    return [session for session in sessions if data.count(session.address) > 1]
+
+
+async def test_purged_session_is_gone_from_the_file_bytes(store, database):
+    sessions = await ongoing_conversations(store, 2000)
+    purged, kept = sessions[1::2], sessions[0::2]
+    assert with_stale_copies(database, purged), "no stale copies: the test proves nothing"
+
+    assert await store.purge(NOW) == len(purged)
+
+    data = file_bytes(database)
+    assert [s.key.hex() for s in purged if traces(data, s.key) or traces(data, s.address)] == []
+    assert all(session.key in data and session.address in data for session in kept)
+    assert Path(f"{database}-wal").stat().st_size == 0
+
+
+async def test_deleted_session_is_gone_from_the_file_bytes(store, database):
+    sessions = await ongoing_conversations(store, 2000)
+    stale = with_stale_copies(database, sessions)
+    assert stale, "no stale copies: the test proves nothing"
+    deleted = stale + [session for session in sessions[::100] if session not in stale]
+
+    for session in deleted:
+        assert await store.delete(session.key)
+
+    data = file_bytes(database)
+    assert [s.key.hex() for s in deleted if traces(data, s.key) or traces(data, s.address)] == []
+    assert sessions[1].key in data
+    assert Path(f"{database}-wal").stat().st_size == 0
+
+
+async def test_erasure_blocked_by_a_reader_is_finished_by_the_next_purge(
+    database, monkeypatch, caplog
+):
+    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 50)
+    store = await SQLiteStore.open(database)
+    try:
+        sessions = [session_for(chat_id) for chat_id in range(50)]
+        for session in sessions:
+            await store.save(session)
+        reader = sqlite3.connect(database, isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM sessions").fetchone()  # holds an old snapshot
+        with caplog.at_level(logging.WARNING, logger="bot.store.sqlite"):
+            assert await store.delete(sessions[7].key)
+        assert "next purge" in caplog.text
+        assert traces(file_bytes(database), sessions[7].address)
+        reader.execute("COMMIT")
+        reader.close()
+
+        assert await store.purge(NOW) == 0
+
+        assert not traces(file_bytes(database), sessions[7].address)
+        assert Path(f"{database}-wal").stat().st_size == 0
+    finally:
+        await store.close()
+
+
+async def test_purge_gives_the_space_back(store, database):
+    for chat_id in range(2000):
+        await store.save(session_for(chat_id, expires=NOW))
+    checkpoint(database)
+    full = database.stat().st_size
+
+    await store.purge(NOW)
+
+    assert database.stat().st_size < full / 10
+
+
+# --- the file itself ---------------------------------------------------------------------------
+
+
+async def test_new_files_are_readable_by_their_owner_only(store, database):
+    await store.save(session_for(CHAT_ID))
+    for path in (database, Path(f"{database}-wal")):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+async def test_file_readable_by_others_is_reported(database, caplog):
+    database.touch(mode=0o644)
+    database.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="bot.store.sqlite"):
+        store = await SQLiteStore.open(database)
+        await store.close()
+    assert "chmod 600" in caplog.text
+    assert str(database) in caplog.text
+
+
+async def test_fresh_file_gets_the_latest_schema_version(store, database):
+    connection = sqlite3.connect(database)
+    try:
+        assert connection.execute("PRAGMA user_version").fetchone() == (
+            sqlite_store.SCHEMA_VERSION,
+        )
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        connection.close()
+
+
+async def test_older_file_is_migrated_in_order_keeping_its_sessions(database, monkeypatch):
+    session = session_for(CHAT_ID)
+    store = await SQLiteStore.open(database)
+    await store.save(session)
+    await store.close()
+    added = ("CREATE TABLE later (id INTEGER PRIMARY KEY)", "INSERT INTO later VALUES (42)")
+    monkeypatch.setattr(sqlite_store, "MIGRATIONS", (*sqlite_store.MIGRATIONS, added))
+    monkeypatch.setattr(sqlite_store, "SCHEMA_VERSION", sqlite_store.SCHEMA_VERSION + 1)
+
+    store = await SQLiteStore.open(database)
+    try:
+        assert await store.load(session.key) == session
+    finally:
+        await store.close()
+    connection = sqlite3.connect(database)
+    try:
+        assert connection.execute("SELECT id FROM later").fetchall() == [(42,)]
+        assert connection.execute("PRAGMA user_version").fetchone() == (
+            sqlite_store.SCHEMA_VERSION,
+        )
+    finally:
+        connection.close()
+
+
+async def test_failing_migration_leaves_no_half_schema(database, monkeypatch):
+    broken = ("CREATE TABLE half (id INTEGER)", "THIS IS NOT SQL")
+    monkeypatch.setattr(sqlite_store, "MIGRATIONS", (*sqlite_store.MIGRATIONS, broken))
+    monkeypatch.setattr(sqlite_store, "SCHEMA_VERSION", sqlite_store.SCHEMA_VERSION + 1)
+
+    with pytest.raises(StoreError) as refused:
+        await SQLiteStore.open(database)
+
+    assert str(database) in str(refused.value)
+
+    connection = sqlite3.connect(database)
+    try:
+        assert connection.execute("PRAGMA user_version").fetchone() == (0,)
+        assert connection.execute("SELECT name FROM sqlite_schema").fetchall() == []
+    finally:
+        connection.close()
+
+
+async def test_file_with_a_newer_schema_is_refused_and_left_unchanged(database):
+    connection = sqlite3.connect(database)
+    connection.executescript("CREATE TABLE sessions (key BLOB); PRAGMA user_version = 99;")
+    connection.close()
+    before = database.read_bytes()
+
+    with pytest.raises(StoreError) as refused:
+        await SQLiteStore.open(database)
+
+    message = str(refused.value)
+    assert str(database) in message
+    assert "99" in message
+    assert str(sqlite_store.SCHEMA_VERSION) in message
+    assert database.read_bytes() == before
+    assert not Path(f"{database}-wal").exists()
+
+
+async def test_file_that_is_not_sqlite_is_refused_naming_it(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("these are not sessions\n" * 100)
+    with pytest.raises(StoreError, match="not a SQLite database") as refused:
+        await SQLiteStore.open(path)
+    assert str(path) in str(refused.value)
+    assert path.read_text() == "these are not sessions\n" * 100
+
+
+async def test_missing_directory_is_refused_naming_it(tmp_path):
+    path = tmp_path / "no such folder" / "sessions.sqlite3"
+    with pytest.raises(StoreError, match="does not exist") as refused:
+        await SQLiteStore.open(path)
+    assert str(path) in str(refused.value)
+    assert not path.parent.exists()
+
+
+async def test_directory_in_place_of_the_file_is_refused_naming_it(tmp_path):
+    with pytest.raises(StoreError) as refused:
+        await SQLiteStore.open(tmp_path)
+    assert str(tmp_path) in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("history", "[not json"),
+        ("history", '["start", 7]'),
+        ("messages", '{"17": 1}'),
+        ("messages", "[[17]]"),
+        ("node", b"\xff"),
+        ("expires", "tomorrow"),
+    ],
+)
+async def test_corrupt_row_loads_as_none_and_logs_only_the_tag(database, caplog, column, value):
+    session = session_for(CHAT_ID)
+    store = await SQLiteStore.open(database)
+    await store.save(session)
+    await store.save(session_for(CHAT_ID + 1))
+    await store.close()
+    connection = sqlite3.connect(database)
+    connection.execute(f"UPDATE sessions SET {column} = ? WHERE key = ?", (value, session.key))
+    connection.commit()
+    connection.close()
+
+    store = await SQLiteStore.open(database)
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.store.sqlite"):
+            assert await store.load(session.key) is None
+        assert await store.load(KEYS.pseudonym(CHAT_ID + 1)) is not None
+    finally:
+        await store.close()
+    assert log_tag(session.key) in caplog.text
+    assert session.key.hex() not in caplog.text
+    assert str(value) not in caplog.text
+
+
+# --- kept messages -----------------------------------------------------------------------------
+
+
+def test_with_messages_keeps_new_ids_as_sent_now():
+    session = session_for(CHAT_ID).with_messages(3, 4, now=NOW)
+    assert session.messages == (KeptMessage(3, NOW), KeptMessage(4, NOW))
+    assert session.with_messages(5, now=NOW).deletable(NOW) == (3, 4, 5)
+
+
+def test_with_messages_drops_messages_too_old_to_delete():
+    old = session_for(CHAT_ID).with_messages(1, now=NOW - DELETABLE_FOR)
+    old = old.with_messages(2, now=NOW - DELETABLE_FOR + timedelta(seconds=1))
+    assert [m.message_id for m in old.with_messages(3, now=NOW).messages] == [2, 3]
+
+
+def test_with_messages_keeps_only_the_newest_thousand():
+    session = session_for(CHAT_ID).with_messages(*range(1, 601), now=NOW - timedelta(hours=1))
+    session = session.with_messages(*range(601, 1201), now=NOW)
+    ids = [message.message_id for message in session.messages]
+    assert len(ids) == MAX_KEPT_MESSAGES
+    assert ids[0] == 201
+    assert ids[-1] == 1200
+
+
+def test_with_messages_ignores_an_id_it_already_keeps():
+    session = session_for(CHAT_ID).with_messages(7, now=NOW - timedelta(hours=2))
+    assert session.with_messages(7, 7, 8, now=NOW).messages == (
+        KeptMessage(7, NOW - timedelta(hours=2)),
+        KeptMessage(8, NOW),
+    )
+
+
+def test_deletable_lists_messages_younger_than_48_hours_oldest_first():
+    session = replace(
+        session_for(CHAT_ID),
+        messages=(
+            KeptMessage(30, NOW - timedelta(minutes=5)),
+            KeptMessage(10, NOW - timedelta(hours=47)),
+            KeptMessage(5, NOW - timedelta(hours=48)),
+            KeptMessage(20, NOW - timedelta(hours=1)),
+        ),
+    )
+    assert session.deletable(NOW) == (10, 20, 30)
+    assert session.deletable(NOW + timedelta(hours=2)) == (20, 30)
