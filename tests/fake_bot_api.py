@@ -1,0 +1,1094 @@
+"""A fake Telegram Bot API server for end-to-end tests and benchmarks.
+
+It runs on 127.0.0.1 (ephemeral port) in the test's event loop. Point the real PTB ``Bot`` or
+``Application`` at it with ``base_url=server.base_url``; inject updates with ``send_text``,
+``press`` & co., observe the bot's calls with ``calls`` / ``wait_for`` / ``chat_messages``,
+and inject faults with ``fail`` / ``fail_randomly`` / ``block``.
+
+Parameters arrive as PTB sends them: form fields, JSON-encoded unless they are strings
+(``chat_id=42``, ``reply_markup={"inline_keyboard": ...}``), files as multipart parts. They are
+decoded before they land in ``Call.params``. Texts are not parsed for markup: a message's
+``text`` is what the bot sent, HTML tags included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import json
+import random
+import re
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple, Self
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+
+FaultKind = Literal[
+    "retry_after", "server_error", "bad_gateway", "timeout", "forbidden", "bad_request"
+]
+
+# Example contents for FakeBotAPI.send_message(person, **CONTENT_EXAMPLES["sticker"]).
+CONTENT_EXAMPLES: dict[str, dict[str, Any]] = {
+    "sticker": {
+        "sticker": {
+            "file_id": "in-sticker-1",
+            "file_unique_id": "in-sticker-1-u",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        }
+    },
+    "photo": {
+        "photo": [
+            {
+                "file_id": "in-photo-1-s",
+                "file_unique_id": "in-photo-1-su",
+                "width": 90,
+                "height": 67,
+            },
+            {
+                "file_id": "in-photo-1",
+                "file_unique_id": "in-photo-1-u",
+                "width": 800,
+                "height": 600,
+            },
+        ],
+        "caption": "a photo",
+    },
+    "voice": {
+        "voice": {
+            "file_id": "in-voice-1",
+            "file_unique_id": "in-voice-1-u",
+            "duration": 3,
+            "mime_type": "audio/ogg",
+        }
+    },
+    "document": {
+        "document": {
+            "file_id": "in-document-1",
+            "file_unique_id": "in-document-1-u",
+            "file_name": "letter.pdf",
+            "mime_type": "application/pdf",
+        }
+    },
+    "location": {"location": {"latitude": 52.52, "longitude": 13.405}},
+    "contact": {"contact": {"phone_number": "+4930123456", "first_name": "Test", "user_id": 7}},
+}
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_ALERT = 200
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are"
+    " exactly the same as a current content and reply markup of the message"
+)
+_FAULT_ANSWERS: dict[str, tuple[int, str]] = {
+    "retry_after": (429, "Too Many Requests: retry after {retry_after}"),
+    "server_error": (500, "Internal Server Error"),
+    "bad_gateway": (502, "Bad Gateway"),
+    "forbidden": (403, "Forbidden: bot was blocked by the user"),
+    "bad_request": (400, "Bad Request: fault injected by the test"),
+    "timeout": (0, ""),  # no answer: the connection is closed
+}
+# Parameters that PTB sends as plain strings; every other parameter is JSON-encoded.
+_STRING_PARAMS = _words(
+    """text caption parse_mode callback_query_id url secret_token language_code description
+    short_description ip_address inline_message_id business_connection_id message_effect_id
+    action title performer file_name photo audio document voice video animation sticker
+    video_note thumbnail"""
+)
+_MESSAGE_KEYS = ("message", "edited_message", "channel_post", "edited_channel_post")
+# Update types getUpdates leaves out unless allowed_updates names them.
+_NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+_GIFT_TYPES = _words(
+    "unlimited_gifts limited_gifts unique_gifts premium_subscription gifts_from_channels"
+)
+# Message fields that copyMessage does not copy.
+_ENVELOPE = _words("message_id from sender_chat chat date edit_date reply_markup reply_to_message")
+_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{1,32})?(?![A-Za-z0-9_@])")
+_COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+_RESTRICTED = _words(
+    """can_send_messages can_send_audios can_send_documents can_send_photos can_send_videos
+    can_send_video_notes can_send_voice_notes can_send_polls can_send_other_messages
+    can_add_web_page_previews can_react_to_messages can_change_info can_invite_users
+    can_pin_messages can_manage_topics can_edit_tag"""
+)
+# What PTB requires, per status, in a ChatMember besides status and user.
+_MEMBER_FIELDS: dict[str, dict[str, Any]] = {
+    "creator": {"is_anonymous": False},
+    "administrator": {
+        "can_be_edited": False,
+        "is_anonymous": False,
+        "can_manage_chat": True,
+        "can_delete_messages": True,
+        "can_manage_video_chats": False,
+        "can_restrict_members": True,
+        "can_promote_members": False,
+        "can_change_info": False,
+        "can_invite_users": True,
+        "can_post_stories": False,
+        "can_edit_stories": False,
+        "can_delete_stories": False,
+    },
+    "member": {},
+    "restricted": {"is_member": True, "until_date": 0, **dict.fromkeys(_RESTRICTED, False)},
+    "left": {},
+    "kicked": {"until_date": 0},
+}
+
+
+@dataclass
+class Person:
+    """A Telegram user writing to the bot in a private chat (chat id == user id)."""
+
+    user_id: int
+    first_name: str = "Test"
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+    def user(self) -> dict[str, Any]:
+        """The User object."""
+        return {"id": self.user_id, "is_bot": False, "first_name": self.first_name} | _present(
+            last_name=self.last_name, username=self.username, language_code=self.language_code
+        )
+
+    def chat(self) -> dict[str, Any]:
+        """The private Chat object."""
+        return {"id": self.user_id, "type": "private", "first_name": self.first_name} | _present(
+            last_name=self.last_name, username=self.username
+        )
+
+
+@dataclass
+class Call:
+    """One request the bot made. ``fault`` names an injected fault, ``error`` the description
+    of any error answer, ``result`` is the ``result`` of a successful answer."""
+
+    method: str
+    params: dict[str, Any]
+    files: dict[str, bytes]
+    at: float  # time.monotonic()
+    fault: str | None = None
+    error: str | None = None
+    result: Any = None
+
+
+class _Upload(NamedTuple):
+    filename: str | None
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class _Fault:
+    method: str | None
+    kind: str
+    times: int
+    retry_after: int
+    delay: float
+    description: str | None = None
+
+
+@dataclass
+class _Chaos:
+    methods: set[str] | None
+    probability: float
+    kinds: tuple[str, ...]
+    rng: random.Random
+    retry_after: int
+    delay: float
+
+
+class _ApiError(Exception):
+    def __init__(self, code: int, description: str, parameters: dict | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
+
+
+_Handler = Callable[["FakeBotAPI", dict[str, Any]], Any]
+_API: dict[str, tuple[str, _Handler]] = {}  # lower-case method name -> (name, handler)
+
+
+def _api(name: str) -> Callable[[_Handler], _Handler]:
+    """Registers a Bot API method; Telegram matches method names case-insensitively."""
+
+    def register(handler: _Handler) -> _Handler:
+        _API[name.lower()] = (name, handler)
+        return handler
+
+    return register
+
+
+class FakeBotAPI:
+    """The fake server: Bot API state, update injection, observation and fault injection."""
+
+    def __init__(self, token: str = "123456:TEST-TOKEN") -> None:
+        self.token = token
+        self.bot_user: dict[str, Any] = {
+            "id": int(token.split(":", 1)[0]),
+            "is_bot": True,
+            "first_name": "Wegweiser Test",
+            "username": "wegweiser_test_bot",
+        }
+        self.base_url = ""
+        self.calls: list[Call] = []
+        self._runner: web.AppRunner | None = None
+        self._closing = False
+        # updates
+        self._queue: list[dict] = []  # injected, not yet confirmed
+        self._unfetched: set[int] = set()  # update ids never handed out yet
+        self._next_update_id = 1
+        self._allowed_updates: set[str] = set()  # empty: Telegram's default
+        self._poll_generation = 0
+        self._updates_changed = asyncio.Event()
+        self._calls_changed = asyncio.Event()
+        self._in_flight = 0  # requests other than getUpdates being answered
+        self._last_activity = time.monotonic()
+        # chats and messages
+        self._chats: dict[int, dict] = {}
+        self._bot_status: dict[int, str] = {}  # chat id -> the bot's member status
+        self._messages: dict[int, dict[int, dict]] = {}  # chat id -> message id -> message
+        self._last_message_id: dict[int, int] = {}
+        self._callbacks: dict[str, bool] = {}  # callback query id -> answered
+        self._query_ids = itertools.count(4_000_000_001)
+        self._files: dict[str, dict] = {}  # file_id -> file_id, file_unique_id, size, name, mime
+        self._file_numbers = itertools.count(1)
+        # bot settings
+        self._webhook: dict[str, Any] = {}
+        self._commands: dict[tuple[str, str], list[dict]] = {}
+        self._descriptions: dict[tuple[str, str], str] = {}  # (field, language) -> text
+        # faults
+        self._faults: list[_Fault] = []
+        self._chaos: _Chaos | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        # handler_cancellation ends a long poll whose client gave up; shutdown_timeout bounds
+        # how long stop() waits for hanging ("timeout" fault) requests.
+        self._runner = web.AppRunner(
+            app, handler_cancellation=True, shutdown_timeout=0.25, access_log=None
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}/bot"
+        self._closing = False
+
+    async def stop(self) -> None:
+        self._closing = True
+        self._wake_pollers()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # -- injecting updates ----------------------------------------------------------------
+
+    def send_text(self, person: Person, text: str, *, entities: list[dict] | None = None) -> dict:
+        """A text message; a leading /command gets its bot_command entity unless
+        ``entities`` is given."""
+        return self._incoming(person.chat(), person.user(), _text_content(text, entities))
+
+    def send_message(self, person: Person, **fields: Any) -> dict:
+        """A message with any content, e.g. ``**CONTENT_EXAMPLES["sticker"]`` or
+        ``photo=[{...PhotoSize}]``, ``voice={...}``, ``location={"latitude": .., ...}``."""
+        return self._incoming(person.chat(), person.user(), fields)
+
+    def edit_text(self, person: Person, message_id: int, text: str) -> dict:
+        """The person edits one of their text messages: an edited_message update."""
+        old = self._message(person.user_id, message_id)
+        edited = _without(old, "text", "entities") | _text_content(text)
+        edited["edit_date"] = int(time.time())
+        return self._push({"edited_message": edited})
+
+    def press(self, person: Person, message_id: int, data: str) -> dict:
+        """The person presses a button with callback ``data`` on the bot's message."""
+        message = self._message(person.user_id, message_id)
+        query = {
+            "id": str(next(self._query_ids)),
+            "from": person.user(),
+            "message": message,
+            "chat_instance": f"ci{person.user_id}",
+            "data": data,
+        }
+        return self._push({"callback_query": query})
+
+    def member_change(self, chat: dict, old_status: str, new_status: str, by: Person) -> dict:
+        """The bot's status in ``chat`` changes (my_chat_member). In a private chat "kicked"
+        means the person blocked the bot, "member" that they unblocked it."""
+        if not {old_status, new_status} <= _MEMBER_FIELDS.keys():
+            raise ValueError(f"unknown status; use one of {sorted(_MEMBER_FIELDS)}")
+        change = {
+            "chat": chat,
+            "from": by.user(),
+            "date": int(time.time()),
+            "old_chat_member": _member(self.bot_user, old_status),
+            "new_chat_member": _member(self.bot_user, new_status),
+        }
+        return self._push({"my_chat_member": change})
+
+    def group_message(self, chat: dict, person: Person, text: str) -> dict:
+        return self._incoming(chat, person.user(), _text_content(text))
+
+    def channel_post(self, chat: dict, text: str) -> dict:
+        content = {"sender_chat": chat, "text": text}
+        return self._incoming(chat, None, content, kind="channel_post")
+
+    def raw_update(self, update: dict) -> dict:
+        """Any update, for forged or odd ones; its update_id is replaced by the next one."""
+        return self._push(update)
+
+    def add_chat(self, chat: dict) -> None:
+        """Makes a chat known (e.g. a counsellors' group) without an update."""
+        self._chats[chat["id"]] = chat
+
+    # -- observing ------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    async def wait_for(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        *,
+        timeout: float = 5.0,
+        after: int = 0,
+    ) -> Call:
+        """The first call to ``method`` with index >= ``after`` that matches ``predicate``."""
+        deadline = time.monotonic() + timeout
+        checked = after
+        while True:
+            changed = self._calls_changed
+            for call in self.calls[checked:]:
+                if call.method == method and (predicate is None or predicate(call)):
+                    return call
+            checked = max(checked, len(self.calls))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"no matching {method} call (index >= {after}) within {timeout} s\n"
+                    + self._summary()
+                )
+            with suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)
+
+    async def wait_idle(self, *, quiet: float = 0.2, timeout: float = 5.0) -> None:
+        """Until every injected update was fetched and no call came in for ``quiet`` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            now = time.monotonic()
+            busy = self._unfetched or self._in_flight
+            if not busy and now - self._last_activity >= quiet:
+                return
+            if now >= deadline:
+                raise AssertionError(
+                    f"not idle within {timeout} s: {len(self._unfetched)} updates not fetched,"
+                    f" {self._in_flight} calls being answered\n" + self._summary()
+                )
+            await asyncio.sleep(0.01)
+
+    def chat_messages(self, chat_id: int) -> dict[int, dict]:
+        """The messages currently in a chat, the person's and the bot's, by message id."""
+        return dict(self._messages.get(chat_id, {}))
+
+    @property
+    def unanswered_callbacks(self) -> set[str]:
+        return {query_id for query_id, answered in self._callbacks.items() if not answered}
+
+    @property
+    def webhook(self) -> dict[str, Any]:
+        """The parameters of the last setWebhook, {} when none is set."""
+        return dict(self._webhook)
+
+    async def deliver_webhook(self, update: dict, *, secret: str | None) -> int:
+        """POSTs ``update`` to the registered webhook (loopback only); returns the status."""
+        url = self._webhook.get("url")
+        if not url:
+            raise AssertionError("no webhook is set")
+        if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise AssertionError(f"refusing to deliver to {url}: not a loopback address")
+        headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, json=update, headers=headers) as response,
+        ):
+            status = response.status
+        if 200 <= status < 300:
+            self._queue = [queued for queued in self._queue if queued is not update]
+            self._unfetched.discard(update.get("update_id"))
+        self._last_activity = time.monotonic()
+        return status
+
+    # -- faults ---------------------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str | None,
+        kind: FaultKind,
+        *,
+        times: int = 1,
+        retry_after: int = 1,
+        delay: float = 2.0,
+        description: str | None = None,
+    ) -> None:
+        """The next ``times`` calls to ``method`` (None: any but getUpdates) fail."""
+        _check_kinds((kind,))
+        self._faults.append(_Fault(method, kind, times, retry_after, delay, description))
+
+    def fail_randomly(
+        self,
+        methods: set[str] | None,
+        probability: float,
+        kinds: tuple[str, ...],
+        *,
+        seed: int = 0,
+        retry_after: int = 1,
+        delay: float = 2.0,
+    ) -> None:
+        """Each call to ``methods`` (None: any but getUpdates) fails with ``probability``,
+        with a kind drawn from ``kinds``. Probability 0 switches it off."""
+        _check_kinds(kinds)
+        rng = random.Random(seed)
+        self._chaos = _Chaos(methods, probability, kinds, rng, retry_after, delay)
+
+    def block(self, user_id: int) -> None:
+        """From now on every send to the person's chat answers 403 (bot was blocked)."""
+        self._bot_status[user_id] = "kicked"
+
+    # -- HTTP -----------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return _error_response(_ApiError(401, "Unauthorized"))
+        name, handler = _API.get(request.match_info["method"].lower(), (None, None))
+        params, uploads = await _read_params(request)
+        method = name or request.match_info["method"]
+        files = {key: upload.data for key, upload in uploads.items()}
+        call = Call(method, params, files, time.monotonic())
+        self.calls.append(call)
+        self._calls_changed.set()
+        self._calls_changed = asyncio.Event()
+        counted = int(method != "getUpdates")  # long polls are not work in flight
+        self._in_flight += counted
+        try:
+            if handler is None:
+                raise _ApiError(404, "Not Found")
+            fault = self._take_fault(method)
+            if fault is not None:
+                call.fault = fault.kind
+                if fault.kind == "timeout":
+                    await asyncio.sleep(fault.delay)
+                    if request.transport is not None:
+                        request.transport.close()  # no answer at all
+                    return web.Response()
+                raise _fault_error(fault)
+            result = handler(self, params | uploads)
+            if inspect.isawaitable(result):
+                result = await result
+        except _ApiError as error:
+            call.error = error.description
+            return _error_response(error)
+        finally:
+            self._in_flight -= counted
+            if counted:
+                self._last_activity = time.monotonic()
+        call.result = result
+        return web.json_response({"ok": True, "result": result})
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        for fault in self._faults:
+            if fault.method == method or (fault.method is None and method != "getUpdates"):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+                return fault
+        chaos = self._chaos
+        if chaos is None:
+            return None
+        targeted = method in chaos.methods if chaos.methods is not None else method != "getUpdates"
+        if targeted and chaos.rng.random() < chaos.probability:
+            kind = chaos.rng.choice(chaos.kinds)
+            return _Fault(method, kind, 1, chaos.retry_after, chaos.delay)
+        return None
+
+    # -- updates --------------------------------------------------------------------------
+
+    def _incoming(
+        self, chat: dict, sender: dict | None, content: dict, *, kind: str = "message"
+    ) -> dict:
+        message = {"message_id": self._new_message_id(chat["id"])}
+        if sender is not None:
+            message["from"] = sender
+        message |= {"chat": chat, "date": int(time.time())} | content
+        return self._push({kind: message})
+
+    def _push(self, content: dict) -> dict:
+        update = {"update_id": self._next_update_id} | _without(content, "update_id")
+        self._next_update_id += 1
+        self._observe(update)
+        self._queue.append(update)
+        self._unfetched.add(update["update_id"])
+        self._last_activity = time.monotonic()
+        self._wake_pollers()
+        return update
+
+    def _observe(self, update: dict) -> None:
+        """Learns chats, messages, callback queries, file ids and member status from an
+        injected update, leniently: forged updates may lack anything."""
+        for key in _MESSAGE_KEYS:
+            message = update.get(key)
+            if (
+                isinstance(message, dict)
+                and isinstance(message.get("chat"), dict)
+                and isinstance(message.get("message_id"), int)
+            ):
+                self._remember(message)
+        query = update.get("callback_query")
+        if isinstance(query, dict) and "id" in query:
+            self._callbacks[str(query["id"])] = False
+        change = update.get("my_chat_member")
+        if isinstance(change, dict) and isinstance(change.get("chat"), dict):
+            chat = change["chat"]
+            self._chats[chat["id"]] = chat
+            status = (change.get("new_chat_member") or {}).get("status")
+            if status:
+                self._bot_status[chat["id"]] = status
+        self._learn_files(update)
+
+    def _learn_files(self, value: Any) -> None:
+        """Telegram accepts the file_id of any file the bot has received."""
+        if isinstance(value, dict):
+            if "file_id" in value and "file_unique_id" in value:
+                self._files[value["file_id"]] = _pick(
+                    value, "file_id", "file_unique_id", "file_size", "file_name", "mime_type"
+                )
+            for nested in value.values():
+                self._learn_files(nested)
+        elif isinstance(value, list):
+            for nested in value:
+                self._learn_files(nested)
+
+    def _wake_pollers(self) -> None:
+        self._updates_changed.set()
+        self._updates_changed = asyncio.Event()
+
+    def _wanted(self, update: dict) -> bool:
+        kind = next((key for key in update if key != "update_id"), "")
+        if self._allowed_updates:
+            return kind in self._allowed_updates
+        return kind not in _NOT_BY_DEFAULT
+
+    def _deliverable(self, limit: int) -> list[dict]:
+        for update in self._queue:
+            if not self._wanted(update):
+                self._unfetched.discard(update["update_id"])
+        self._queue = [update for update in self._queue if self._wanted(update)]
+        return self._queue[:limit]
+
+    def _confirm(self, offset: int) -> None:
+        if offset > 0:
+            dropped = [update for update in self._queue if update["update_id"] < offset]
+            self._queue = self._queue[len(dropped) :]
+        elif offset < 0:
+            dropped = self._queue[:offset]
+            self._queue = self._queue[offset:]
+        else:
+            return
+        self._unfetched.difference_update(update["update_id"] for update in dropped)
+
+    def _drop_pending(self) -> None:
+        self._queue.clear()
+        self._unfetched.clear()
+
+    # -- chats and messages ---------------------------------------------------------------
+
+    def _new_message_id(self, chat_id: int) -> int:
+        self._last_message_id[chat_id] = self._last_message_id.get(chat_id, 0) + 1
+        return self._last_message_id[chat_id]
+
+    def _remember(self, message: dict) -> None:
+        chat_id, message_id = message["chat"]["id"], message["message_id"]
+        self._chats[chat_id] = message["chat"]
+        self._messages.setdefault(chat_id, {})[message_id] = message
+        self._last_message_id[chat_id] = max(self._last_message_id.get(chat_id, 0), message_id)
+
+    def _message(self, chat_id: int, message_id: int) -> dict:
+        message = self._messages.get(chat_id, {}).get(message_id)
+        if message is None:
+            raise ValueError(f"there is no message {message_id} in chat {chat_id}")
+        return message
+
+    def _chat(self, params: dict, key: str = "chat_id") -> dict:
+        ref = params.get(key)
+        if isinstance(ref, str) and ref.startswith("@"):
+            named = (chat for chat in self._chats.values() if chat.get("username") == ref[1:])
+            chat = next(named, None)
+        else:
+            chat = self._chats.get(ref)
+        if chat is None:
+            raise _ApiError(400, "Bad Request: chat not found")
+        return chat
+
+    def _target(self, params: dict) -> dict:
+        """The chat a message goes to; 403 if the bot was blocked, kicked or left."""
+        chat_id = params.get("chat_id")
+        status = self._bot_status.get(chat_id)
+        if status in ("kicked", "left"):
+            kind = self._chats.get(chat_id, {}).get("type", "private")
+            if kind == "private":
+                raise _ApiError(403, "Forbidden: bot was blocked by the user")
+            if status == "kicked":
+                raise _ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")
+            raise _ApiError(403, f"Forbidden: bot is not a member of the {kind} chat")
+        return self._chat(params)
+
+    def _stored(self, chat: dict, message_id: Any, verb: str) -> dict:
+        message = self._messages.get(chat["id"], {}).get(message_id)
+        if message is None:
+            raise _ApiError(400, f"Bad Request: message to {verb} not found")
+        return message
+
+    def _editable(self, params: dict) -> dict:
+        message = self._stored(self._target(params), params.get("message_id"), "edit")
+        if message.get("from", {}).get("id") != self.bot_user["id"]:
+            raise _ApiError(400, "Bad Request: message can't be edited")
+        return message
+
+    def _store_sent(self, chat: dict, params: dict, content: dict) -> dict:
+        """A new message from the bot; stored messages are replaced, never changed."""
+        reply: dict = {}
+        reply_parameters = params.get("reply_parameters") or {}
+        if "message_id" in reply_parameters:
+            original = self._messages.get(chat["id"], {}).get(reply_parameters["message_id"])
+            if original is not None:
+                reply["reply_to_message"] = _without(original, "reply_to_message")
+            elif not reply_parameters.get("allow_sending_without_reply"):
+                raise _ApiError(400, "Bad Request: message to be replied not found")
+        message = {
+            "message_id": self._new_message_id(chat["id"]),
+            "from": self.bot_user,
+            "chat": chat,
+            "date": int(time.time()),
+        }
+        message |= reply | content | _inline_markup(params)
+        self._remember(message)
+        return message
+
+    def _file(self, params: dict, kind: str) -> dict:
+        """The stored file for a media parameter: an upload, attach://name or a file_id."""
+        value = params.get(kind)
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = params.get(value.removeprefix("attach://"))
+        if isinstance(value, _Upload):
+            number = next(self._file_numbers)
+            stored = {
+                "file_id": f"fake-{kind}-{number}",
+                "file_unique_id": f"fake-u{number}",
+                "file_size": len(value.data),
+                "file_name": value.filename,
+                "mime_type": value.content_type,
+            }
+            self._files[stored["file_id"]] = stored
+            return stored
+        if value is None:
+            raise _ApiError(400, f"Bad Request: there is no {kind} in the request")
+        if value not in self._files:
+            raise _ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        return self._files[value]
+
+    # -- Bot API methods ------------------------------------------------------------------
+
+    @_api("getMe")
+    def _get_me(self, params: dict) -> dict:
+        return self.bot_user | {
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    @_api("getUpdates")
+    async def _get_updates(self, params: dict) -> list[dict]:
+        if self._webhook:
+            raise _ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active;"
+                " use deleteWebhook to delete the webhook first",
+            )
+        self._poll_generation += 1
+        generation = self._poll_generation
+        self._wake_pollers()  # an older poll still waiting is terminated
+        if "allowed_updates" in params:
+            self._allowed_updates = set(params["allowed_updates"] or ())
+        self._confirm(int(params.get("offset", 0)))
+        limit = min(max(int(params.get("limit", 100)), 1), 100)
+        deadline = time.monotonic() + float(params.get("timeout", 0))
+        while True:
+            changed = self._updates_changed
+            if generation != self._poll_generation:
+                raise _ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request;"
+                    " make sure that only one bot instance is running",
+                )
+            updates = self._deliverable(limit)
+            remaining = deadline - time.monotonic()
+            if updates or remaining <= 0 or self._closing:
+                break
+            with suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)
+        if updates:
+            self._unfetched.difference_update(update["update_id"] for update in updates)
+            self._last_activity = time.monotonic()
+        return updates
+
+    @_api("setWebhook")
+    def _set_webhook(self, params: dict) -> bool:
+        if params.get("drop_pending_updates"):
+            self._drop_pending()
+        if "allowed_updates" in params:
+            self._allowed_updates = set(params["allowed_updates"] or ())
+        self._webhook = (
+            _pick(params, "url", "secret_token", "max_connections", "ip_address")
+            if params.get("url")
+            else {}
+        )
+        self._wake_pollers()
+        return True
+
+    @_api("deleteWebhook")
+    def _delete_webhook(self, params: dict) -> bool:
+        if params.get("drop_pending_updates"):
+            self._drop_pending()
+        self._webhook = {}
+        return True
+
+    @_api("getWebhookInfo")
+    def _get_webhook_info(self, params: dict) -> dict:
+        info = {
+            "url": self._webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._queue),
+        }
+        if self._webhook.get("max_connections"):
+            info["max_connections"] = self._webhook["max_connections"]
+        if self._allowed_updates:
+            info["allowed_updates"] = sorted(self._allowed_updates)
+        return info
+
+    @_api("setMyCommands")
+    def _set_my_commands(self, params: dict) -> bool:
+        commands = params.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            raise _ApiError(400, "Bad Request: BOT_COMMANDS_TOO_MUCH")
+        for command in commands:
+            if not _COMMAND_NAME.fullmatch(str(command.get("command", ""))):
+                raise _ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(command.get("description", "")) <= 256:
+                raise _ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self._commands[_commands_key(params)] = commands
+        return True
+
+    @_api("deleteMyCommands")
+    def _delete_my_commands(self, params: dict) -> bool:
+        self._commands.pop(_commands_key(params), None)
+        return True
+
+    @_api("getMyCommands")
+    def _get_my_commands(self, params: dict) -> list[dict]:
+        return self._commands.get(_commands_key(params), [])
+
+    @_api("setMyDescription")
+    def _set_my_description(self, params: dict) -> bool:
+        return self._set_description(params, "description")
+
+    @_api("setMyShortDescription")
+    def _set_my_short_description(self, params: dict) -> bool:
+        return self._set_description(params, "short_description")
+
+    @_api("getMyDescription")
+    def _get_my_description(self, params: dict) -> dict:
+        return self._get_description(params, "description")
+
+    @_api("getMyShortDescription")
+    def _get_my_short_description(self, params: dict) -> dict:
+        return self._get_description(params, "short_description")
+
+    def _set_description(self, params: dict, name: str) -> bool:
+        key = (name, params.get("language_code") or "")
+        if params.get(name):
+            self._descriptions[key] = params[name]
+        else:
+            self._descriptions.pop(key, None)
+        return True
+
+    def _get_description(self, params: dict, name: str) -> dict:
+        return {name: self._descriptions.get((name, params.get("language_code") or ""), "")}
+
+    @_api("sendMessage")
+    def _send_message(self, params: dict) -> dict:
+        chat = self._target(params)
+        text = _checked_text(params.get("text"))
+        return self._store_sent(chat, params, {"text": text} | _pick(params, "entities"))
+
+    @_api("sendChatAction")
+    def _send_chat_action(self, params: dict) -> bool:
+        self._target(params)
+        return True
+
+    @_api("sendPhoto")
+    def _send_photo(self, params: dict) -> dict:
+        return self._send_media(params, "photo")
+
+    @_api("sendAudio")
+    def _send_audio(self, params: dict) -> dict:
+        return self._send_media(params, "audio")
+
+    @_api("sendDocument")
+    def _send_document(self, params: dict) -> dict:
+        return self._send_media(params, "document")
+
+    @_api("sendVoice")
+    def _send_voice(self, params: dict) -> dict:
+        return self._send_media(params, "voice")
+
+    def _send_media(self, params: dict, kind: str) -> dict:
+        chat = self._target(params)
+        file = self._file(params, kind)
+        caption = params.get("caption") or ""
+        if len(caption) > MAX_CAPTION:
+            raise _ApiError(400, "Bad Request: message caption is too long")
+        ids = _pick(file, "file_id", "file_unique_id", "file_size")
+        if kind == "photo":
+            media: Any = [ids | {"width": 800, "height": 600}]
+        elif kind == "document":
+            media = ids | _pick(file, "file_name", "mime_type")
+        else:  # audio, voice
+            media = ids | {"duration": params.get("duration", 1)} | _pick(file, "mime_type")
+            media |= _pick(params, "performer", "title")
+        content = {kind: media} | _pick(params, "caption", "caption_entities")
+        return self._store_sent(chat, params, content)
+
+    @_api("editMessageText")
+    def _edit_message_text(self, params: dict) -> dict:
+        message = self._editable(params)
+        if "text" not in message:
+            raise _ApiError(400, "Bad Request: there is no text in the message to edit")
+        text = _checked_text(params.get("text"))
+        edited = _without(message, "entities", "reply_markup") | {"text": text}
+        edited |= _pick(params, "entities") | _inline_markup(params)
+        return self._replace(message, edited)
+
+    @_api("editMessageReplyMarkup")
+    def _edit_message_reply_markup(self, params: dict) -> dict:
+        message = self._editable(params)
+        return self._replace(message, _without(message, "reply_markup") | _inline_markup(params))
+
+    def _replace(self, message: dict, edited: dict) -> dict:
+        if edited == message:
+            raise _ApiError(400, NOT_MODIFIED)
+        edited["edit_date"] = int(time.time())
+        self._remember(edited)
+        return edited
+
+    @_api("answerCallbackQuery")
+    def _answer_callback_query(self, params: dict) -> bool:
+        query_id = str(params.get("callback_query_id"))
+        if self._callbacks.get(query_id, True):
+            raise _ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        if len(params.get("text") or "") > MAX_ALERT:
+            raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        self._callbacks[query_id] = True
+        return True
+
+    @_api("deleteMessage")
+    def _delete_message(self, params: dict) -> bool:
+        chat = self._chat(params)
+        self._stored(chat, params.get("message_id"), "delete")
+        del self._messages[chat["id"]][params["message_id"]]
+        return True
+
+    @_api("deleteMessages")
+    def _delete_messages(self, params: dict) -> bool:
+        chat = self._chat(params)
+        ids = params.get("message_ids")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+            raise _ApiError(400, "Bad Request: message_ids must contain 1-100 identifiers")
+        for message_id in ids:
+            self._messages.get(chat["id"], {}).pop(message_id, None)
+        return True
+
+    @_api("copyMessage")
+    def _copy_message(self, params: dict) -> dict:
+        source_chat = self._chat(params, "from_chat_id")
+        source = self._stored(source_chat, params.get("message_id"), "copy")
+        chat = self._target(params)
+        content = {key: value for key, value in source.items() if key not in _ENVELOPE}
+        if "caption" in params:
+            content = _without(content, "caption_entities") | _pick(
+                params, "caption", "caption_entities"
+            )
+        return {"message_id": self._store_sent(chat, params, content)["message_id"]}
+
+    @_api("getChat")
+    def _get_chat(self, params: dict) -> dict:
+        return self._chat(params) | {
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": dict.fromkeys(_GIFT_TYPES, False),
+        }
+
+    @_api("leaveChat")
+    def _leave_chat(self, params: dict) -> bool:
+        self._bot_status[self._chat(params)["id"]] = "left"
+        return True
+
+    @_api("close")
+    def _close(self, params: dict) -> bool:
+        return True
+
+    @_api("logOut")
+    def _log_out(self, params: dict) -> bool:
+        return True
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def _summary(self, last: int = 12) -> str:
+        polls = len(self.calls_to("getUpdates"))
+        recent = [call for call in self.calls if call.method != "getUpdates"][-last:]
+        lines = [f"{polls} getUpdates calls, {len(self._queue)} updates queued; recent calls:"]
+        for call in recent:
+            params = json.dumps(call.params, ensure_ascii=False, default=str)
+            line = f"  {call.method} {params[:160]}"
+            if call.fault or call.error:
+                line += f"  -> {call.fault or ''} {call.error or ''}".rstrip()
+            lines.append(line)
+        return "\n".join(lines if recent else [*lines, "  (none)"])
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, _Upload]]:
+    """Query string, form, multipart or JSON body, decoded; file parts separately."""
+    raw: dict[str, Any] = dict(request.query)
+    uploads: dict[str, _Upload] = {}
+    if request.content_type == "application/json":
+        raw |= await request.json()
+    elif request.can_read_body:
+        for name, value in (await request.post()).items():
+            if isinstance(value, web.FileField):
+                data = value.file.read()
+                uploads[name] = _Upload(value.filename, value.content_type, data)
+            else:
+                raw[name] = value
+    return {name: _decode(name, value) for name, value in raw.items()}, uploads
+
+
+def _decode(name: str, value: Any) -> Any:
+    if not isinstance(value, str) or name in _STRING_PARAMS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _error_response(error: _ApiError) -> web.Response:
+    body: dict[str, Any] = {
+        "ok": False,
+        "error_code": error.code,
+        "description": error.description,
+    }
+    if error.parameters:
+        body["parameters"] = error.parameters
+    return web.json_response(body, status=error.code)
+
+
+def _fault_error(fault: _Fault) -> _ApiError:
+    code, description = _FAULT_ANSWERS[fault.kind]
+    description = fault.description or description.format(retry_after=fault.retry_after)
+    parameters = {"retry_after": fault.retry_after} if fault.kind == "retry_after" else None
+    return _ApiError(code, description, parameters)
+
+
+def _check_kinds(kinds: tuple[str, ...]) -> None:
+    unknown = set(kinds) - _FAULT_ANSWERS.keys()
+    if unknown or not kinds:
+        raise ValueError(f"unknown fault kinds {unknown}; use {sorted(_FAULT_ANSWERS)}")
+
+
+def _checked_text(text: Any) -> str:
+    text = "" if text is None else str(text)
+    if not text.strip():
+        raise _ApiError(400, "Bad Request: message text is empty")
+    if len(text) > MAX_TEXT:
+        raise _ApiError(400, "Bad Request: message is too long")
+    return text
+
+
+def _text_content(text: str, entities: list[dict] | None = None) -> dict:
+    if entities is None and (command := _COMMAND.match(text)):
+        entities = [{"type": "bot_command", "offset": 0, "length": command.end()}]
+    return {"text": text, "entities": entities} if entities else {"text": text}
+
+
+def _inline_markup(params: dict) -> dict:
+    """The message's reply_markup: only inline keyboards are part of a message."""
+    markup = params.get("reply_markup")
+    if isinstance(markup, dict) and markup.get("inline_keyboard"):
+        return {"reply_markup": markup}
+    return {}
+
+
+def _member(user: dict, status: str) -> dict:
+    return {"status": status, "user": user} | _MEMBER_FIELDS[status]
+
+
+def _commands_key(params: dict) -> tuple[str, str]:
+    scope = params.get("scope") or {"type": "default"}
+    return json.dumps(scope, sort_keys=True), params.get("language_code") or ""
+
+
+def _pick(source: dict, *keys: str) -> dict:
+    return {key: source[key] for key in keys if source.get(key) is not None}
+
+
+def _without(source: dict, *keys: str) -> dict:
+    return {key: value for key, value in source.items() if key not in keys}
+
+
+def _present(**values: Any) -> dict:
+    return {key: value for key, value in values.items() if value is not None}

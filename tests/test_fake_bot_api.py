@@ -1,0 +1,389 @@
+"""The fake Bot API server, driven by the real python-telegram-bot ``Bot``."""
+
+import asyncio
+import time
+
+import pytest
+from aiohttp import web
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MessageEntity,
+    Update,
+)
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.request import HTTPXRequest
+
+from tests.fake_bot_api import CONTENT_EXAMPLES, FakeBotAPI, Person
+
+ALICE = Person(1001, "Alice", username="alice", language_code="de")
+GROUP = {"id": -100123, "type": "supergroup", "title": "Counsellors"}
+KEYBOARD = InlineKeyboardMarkup(
+    [
+        [
+            InlineKeyboardButton("Yes", callback_data="yes"),
+            InlineKeyboardButton("No", callback_data="no"),
+        ]
+    ]
+)
+
+
+@pytest.fixture
+async def server():
+    async with FakeBotAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(server):
+    async with Bot(server.token, base_url=server.base_url) as real_bot:
+        yield real_bot
+
+
+async def first_update(bot, server) -> Update:
+    """Fetches and confirms exactly one update."""
+    (update,) = await bot.get_updates(timeout=1)
+    await bot.get_updates(offset=update.update_id + 1)
+    return update
+
+
+async def test_get_me(bot, server):
+    me = await bot.get_me()
+    assert (me.id, me.username, me.is_bot) == (123456, "wegweiser_test_bot", True)
+    assert server.base_url.startswith("http://127.0.0.1:")
+
+
+async def test_text_update_has_command_entity(bot, server):
+    server.send_text(ALICE, "/start abc")
+    update = await first_update(bot, server)
+    assert update.message.text == "/start abc"
+    assert update.message.entities == (MessageEntity(MessageEntity.BOT_COMMAND, 0, 6),)
+    assert update.effective_user.language_code == "de"
+    assert update.effective_chat.id == ALICE.user_id
+
+
+async def test_offset_confirms_updates(bot, server):
+    server.send_text(ALICE, "one")
+    server.send_text(ALICE, "two")
+    updates = await bot.get_updates()
+    assert [u.message.text for u in updates] == ["one", "two"]
+    assert len(await bot.get_updates()) == 2  # not confirmed yet
+    assert await bot.get_updates(offset=updates[0].update_id + 1, limit=5) == (updates[1],)
+    assert await bot.get_updates(offset=updates[1].update_id + 1) == ()
+
+
+async def test_long_poll_returns_early_on_injection(bot, server):
+    poll = asyncio.create_task(bot.get_updates(timeout=5))
+    await asyncio.sleep(0.1)
+    started = time.monotonic()
+    server.send_text(ALICE, "hello")
+    (update,) = await poll
+    assert update.message.text == "hello"
+    assert time.monotonic() - started < 1
+
+
+async def test_second_poller_terminates_the_first(bot, server):
+    first = asyncio.create_task(bot.get_updates(timeout=5))
+    await asyncio.sleep(0.05)
+    async with Bot(server.token, base_url=server.base_url) as second_instance:
+        assert await second_instance.get_updates() == ()
+    with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+        await first
+
+
+async def test_send_message_ids_and_inline_keyboard(bot, server):
+    server.send_text(ALICE, "hi")  # message 1 in Alice's chat
+    first = await bot.send_message(ALICE.user_id, "Choose", reply_markup=KEYBOARD)
+    second = await bot.send_message(ALICE.user_id, "Again")
+    assert (first.message_id, second.message_id) == (2, 3)
+    assert first.reply_markup == KEYBOARD
+    assert first.from_user.id == 123456
+    call = server.calls_to("sendMessage")[0]
+    assert call.params["chat_id"] == ALICE.user_id
+    assert call.params["reply_markup"] == KEYBOARD.to_dict()
+    assert sorted(server.chat_messages(ALICE.user_id)) == [1, 2, 3]
+
+
+async def test_press_answer_callback(bot, server):
+    server.send_text(ALICE, "hi")
+    await first_update(bot, server)
+    sent = await bot.send_message(ALICE.user_id, "Choose", reply_markup=KEYBOARD)
+    server.press(ALICE, sent.message_id, "yes")
+    query = (await first_update(bot, server)).callback_query
+    assert query.data == "yes"
+    assert query.message == sent
+    assert query.message.reply_markup == KEYBOARD
+    assert server.unanswered_callbacks == {query.id}
+    assert await bot.answer_callback_query(query.id, text="Thanks")
+    assert server.unanswered_callbacks == set()
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await bot.answer_callback_query(query.id)
+
+
+async def test_edit_message_text(bot, server):
+    server.send_text(ALICE, "hi")
+    sent = await bot.send_message(ALICE.user_id, "Choose", reply_markup=KEYBOARD)
+    with pytest.raises(BadRequest, match="Message is not modified"):
+        await bot.edit_message_text("Choose", ALICE.user_id, sent.message_id, reply_markup=KEYBOARD)
+    edited = await bot.edit_message_text("Chosen", ALICE.user_id, sent.message_id)
+    assert (edited.text, edited.reply_markup, edited.edit_date is not None) == (
+        "Chosen",
+        None,
+        True,
+    )
+    assert server.chat_messages(ALICE.user_id)[sent.message_id]["text"] == "Chosen"
+    with pytest.raises(BadRequest, match="Message to edit not found"):
+        await bot.edit_message_text("x", ALICE.user_id, 999)
+    with pytest.raises(BadRequest, match="Message can't be edited"):
+        await bot.edit_message_text("x", ALICE.user_id, 1)  # Alice's own message
+
+
+async def test_text_limits_and_unknown_chat(bot, server):
+    server.send_text(ALICE, "hi")
+    with pytest.raises(BadRequest, match="Message is too long"):
+        await bot.send_message(ALICE.user_id, "x" * 4097)
+    with pytest.raises(BadRequest, match="Message text is empty"):
+        await bot.send_message(ALICE.user_id, " ")
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.send_message(424242, "hello?")
+    assert await bot.send_message(ALICE.user_id, "x" * 4096)
+
+
+async def test_send_photo_upload_then_file_id(bot, server):
+    server.send_text(ALICE, "hi")
+    uploaded = await bot.send_photo(ALICE.user_id, b"\x89PNG fake", caption="Map")
+    assert server.calls_to("sendPhoto")[0].files["photo"] == b"\x89PNG fake"
+    assert uploaded.caption == "Map"
+    again = await bot.send_photo(ALICE.user_id, uploaded.photo[-1].file_id)
+    assert again.photo[-1].file_unique_id == uploaded.photo[-1].file_unique_id
+    document = await bot.send_document(ALICE.user_id, b"%PDF", filename="flyer.pdf")
+    assert document.document.file_name == "flyer.pdf"
+    with pytest.raises(BadRequest, match="Wrong file identifier"):
+        await bot.send_voice(ALICE.user_id, "never-issued")
+
+
+async def test_delete_messages(bot, server):
+    server.send_text(ALICE, "hi")
+    ids = [(await bot.send_message(ALICE.user_id, f"m{n}")).message_id for n in range(3)]
+    assert await bot.delete_messages(ALICE.user_id, [1, ids[0], 999])
+    assert sorted(server.chat_messages(ALICE.user_id)) == ids[1:]
+    assert await bot.delete_message(ALICE.user_id, ids[1])
+    with pytest.raises(BadRequest, match="Message to delete not found"):
+        await bot.delete_message(ALICE.user_id, ids[1])
+    with pytest.raises(BadRequest):
+        await bot.delete_messages(ALICE.user_id, list(range(1, 102)))
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # RetryAfter
+async def test_faults(bot, server):
+    server.send_text(ALICE, "hi")
+    server.fail("sendMessage", "retry_after", retry_after=3)
+    with pytest.raises(RetryAfter, match="Retry in 3 seconds"):
+        await bot.send_message(ALICE.user_id, "a")
+    server.fail(None, "server_error")
+    with pytest.raises(NetworkError, match="Internal Server Error") as error:
+        await bot.send_message(ALICE.user_id, "b")
+    assert error.type is NetworkError
+    server.fail("sendMessage", "forbidden")
+    with pytest.raises(Forbidden, match="blocked"):
+        await bot.send_message(ALICE.user_id, "c")
+    assert [call.fault for call in server.calls_to("sendMessage")] == [
+        "retry_after",
+        "server_error",
+        "forbidden",
+    ]
+    assert server.chat_messages(ALICE.user_id).keys() == {1}
+    assert await bot.send_message(ALICE.user_id, "d")  # faults are used up
+
+
+async def test_block_and_member_change(bot, server):
+    server.send_text(ALICE, "hi")
+    server.block(ALICE.user_id)
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await bot.send_message(ALICE.user_id, "still there?")
+    server.member_change(ALICE.chat(), "kicked", "member", by=ALICE)  # unblocked
+    assert await bot.send_message(ALICE.user_id, "welcome back")
+    server.member_change(GROUP, "administrator", "kicked", by=ALICE)
+    with pytest.raises(Forbidden, match="kicked from the supergroup chat"):
+        await bot.send_message(GROUP["id"], "hello group")
+
+
+async def test_timeout_hangs_and_does_not_send(server):
+    server.send_text(ALICE, "hi")
+    server.fail("sendMessage", "timeout", delay=1.5)
+    request = HTTPXRequest(read_timeout=0.5)
+    async with Bot(server.token, base_url=server.base_url, request=request) as bot:
+        with pytest.raises(TimedOut):
+            await bot.send_message(ALICE.user_id, "lost")
+    assert server.calls_to("sendMessage")[0].fault == "timeout"
+    assert [m.get("text") for m in server.chat_messages(ALICE.user_id).values()] == ["hi"]
+
+
+async def test_commands_and_descriptions(bot, server):
+    commands = [BotCommand("start", "Neu beginnen"), BotCommand("delete", "Alles löschen")]
+    assert await bot.set_my_commands(commands, language_code="de")
+    assert await bot.get_my_commands(language_code="de") == tuple(commands)
+    assert await bot.get_my_commands() == ()
+    assert await bot.set_my_description("Anonyme Beratung", language_code="de")
+    assert (await bot.get_my_description("de")).description == "Anonyme Beratung"
+    assert (await bot.get_my_description()).description == ""
+    with pytest.raises(BadRequest, match="Bot_command_invalid"):
+        await bot.set_my_commands([BotCommand("Start", "capital letters are not allowed")])
+
+
+async def test_webhook_conflicts_with_get_updates(bot, server):
+    assert await bot.set_webhook("http://127.0.0.1:9/hook", secret_token="s3cret")
+    info = await bot.get_webhook_info()
+    assert info.url == "http://127.0.0.1:9/hook"
+    with pytest.raises(Conflict, match="webhook is active"):
+        await bot.get_updates()
+    assert await bot.delete_webhook()
+    assert await bot.get_updates() == ()
+
+
+async def test_deliver_webhook(bot, server):
+    received = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append(
+            (request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json())
+        )
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        port = runner.addresses[0][1]
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
+        update = server.send_text(ALICE, "via webhook")
+        assert await server.deliver_webhook(update, secret="s3cret") == 200
+    finally:
+        await runner.cleanup()
+    assert received == [("s3cret", update)]
+    assert (await bot.get_webhook_info()).pending_update_count == 0
+
+
+async def test_every_injected_update_parses(bot, server):
+    for content in CONTENT_EXAMPLES.values():
+        server.send_message(ALICE, **content)
+    server.edit_text(ALICE, 1, "edited?")  # message 1 is the sticker: PTB does not mind
+    server.member_change(GROUP, "left", "administrator", by=ALICE)
+    server.member_change(GROUP, "administrator", "restricted", by=ALICE)
+    server.group_message(GROUP, ALICE, "/help@wegweiser_test_bot")
+    server.channel_post({"id": -100777, "type": "channel", "title": "News"}, "post")
+    server.raw_update(
+        {"message": {"message_id": 5, "date": 0, "chat": {"id": 5, "type": "private"}}}
+    )
+    updates = await bot.get_updates(allowed_updates=Update.ALL_TYPES)
+    assert [u.update_id for u in updates] == list(range(1, 13))
+    message = updates[0].message
+    assert (message.sticker.emoji, updates[1].message.photo[-1].width) == ("👍", 800)
+    assert updates[6].edited_message.text == "edited?"
+    assert updates[7].my_chat_member.new_chat_member.status == "administrator"
+    assert updates[8].my_chat_member.new_chat_member.status == "restricted"
+    assert updates[9].message.entities[0].length == len("/help@wegweiser_test_bot")
+    assert updates[10].channel_post.text == "post"
+    assert updates[11].message.chat.id == 5
+    # a file the bot received can be sent on by its file_id
+    assert await bot.send_voice(GROUP["id"], updates[2].message.voice.file_id)
+
+
+async def test_copy_message_and_get_chat(bot, server):
+    server.send_message(ALICE, **CONTENT_EXAMPLES["photo"])
+    server.add_chat(GROUP)
+    copied = await bot.copy_message(GROUP["id"], ALICE.user_id, 1, caption="from Alice")
+    stored = server.chat_messages(GROUP["id"])[copied.message_id]
+    assert (stored["caption"], stored["photo"]) == (
+        "from Alice",
+        CONTENT_EXAMPLES["photo"]["photo"],
+    )
+    chat = await bot.get_chat(GROUP["id"])
+    assert chat.title == "Counsellors"
+
+
+async def test_errors_for_token_and_method(server):
+    async with Bot(server.token, base_url=server.base_url) as bot:
+        with pytest.raises(EndPointNotFound):
+            await bot.do_api_request("noSuchMethod")
+    with pytest.raises(InvalidToken):
+        async with Bot("123456:WRONG", base_url=server.base_url):
+            pass
+
+
+async def test_wait_for_and_wait_idle(bot, server):
+    server.send_text(ALICE, "hi")
+    await bot.get_updates()
+    sending = asyncio.create_task(bot.send_message(ALICE.user_id, "reply"))
+    call = await server.wait_for("sendMessage", lambda c: c.params["text"] == "reply")
+    assert call.result["text"] == "reply"
+    await sending
+    await server.wait_idle(quiet=0.05, timeout=1)
+    with pytest.raises(AssertionError, match=r"no matching sendMessage call(.|\n)*reply"):
+        await server.wait_for("sendMessage", after=len(server.calls), timeout=0.1)
+    server.send_text(ALICE, "unfetched")
+    with pytest.raises(AssertionError, match="1 updates not fetched"):
+        await server.wait_idle(quiet=0.05, timeout=0.1)
+
+
+async def test_random_faults_are_reproducible(bot, server):
+    server.send_text(ALICE, "hi")
+
+    async def outcomes() -> list[str]:
+        server.fail_randomly({"sendMessage"}, 0.5, ("server_error", "forbidden"), seed=7)
+        results = []
+        for _ in range(12):
+            try:
+                await bot.send_message(ALICE.user_id, "x")
+                results.append("ok")
+            except NetworkError:
+                results.append("server_error")
+            except Forbidden:
+                results.append("forbidden")
+        return results
+
+    first = await outcomes()
+    assert set(first) == {"ok", "server_error", "forbidden"}
+    assert await outcomes() == first
+    assert (await bot.get_updates())[0].message.text == "hi"  # getUpdates is spared
+
+
+async def test_application_round_trip(server):
+    """The way the end-to-end tests use it: a PTB Application polling the fake."""
+
+    async def start(update, context):
+        await update.message.reply_text("Hello", reply_markup=KEYBOARD)
+
+    async def button(update, context):
+        await update.callback_query.answer()
+        await update.callback_query.edit_message_text(f"You said {update.callback_query.data}")
+
+    app = Application.builder().token(server.token).base_url(server.base_url).build()
+    app.add_handlers([CommandHandler("start", start), CallbackQueryHandler(button)])
+    async with app:
+        await app.start()
+        await app.updater.start_polling(timeout=10, allowed_updates=Update.ALL_TYPES)
+        server.send_text(ALICE, "/start")
+        hello = await server.wait_for("sendMessage")
+        server.press(ALICE, hello.result["message_id"], "no")
+        await server.wait_for("editMessageText")
+        await server.wait_idle(quiet=0.05)
+        await app.updater.stop()
+        await app.stop()
+    assert server.unanswered_callbacks == set()
+    texts = [m["text"] for m in server.chat_messages(ALICE.user_id).values()]
+    assert texts == ["/start", "You said no"]
