@@ -1,0 +1,110 @@
+"""Privacy is tested, not promised: after real conversations, the database file (with its -wal)
+and the logs hold no chat id, name, username or message text; expired sessions leave no trace."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+from bot.channels.telegram import BotSetup
+from bot.dialogue import Engine
+from bot.store import SecretKeys
+from tests.channels.telegram.conftest import (
+    ANA,
+    TEST_SECRET,
+    RunningBot,
+    last_screen,
+    log_events,
+    press,
+    session_count,
+    settled,
+    start_bot,
+    with_deployment,
+)
+from tests.fake_bot_api import CONTENT_EXAMPLES, FakeBotAPI
+
+TYPED = "Ich heiße Anamaria und wohne in der Blumenstraße 12, bitte hilf mir"
+
+
+def identity_of_ana() -> dict[str, bytes]:
+    """Every form in which Ana could leak: her ids as text and as 4/8-byte integers, her names,
+    what she typed (whole and in parts)."""
+    needles = {
+        "user id": str(ANA.user_id).encode(),
+        "user id (8 bytes, big endian)": ANA.user_id.to_bytes(8, "big"),
+        "user id (8 bytes, little endian)": ANA.user_id.to_bytes(8, "little"),
+        "first name": ANA.first_name.encode(),
+        "last name": ANA.last_name.encode() if ANA.last_name else b"",
+        "username": (ANA.username or "").encode(),
+        "typed text": TYPED.encode(),
+        "street": "Blumenstraße".encode(),
+        "shared phone number": b"4930123456",
+    }
+    return {name: needle for name, needle in needles.items() if needle}
+
+
+def database_bytes(database: Path) -> bytes:
+    return b"".join(
+        path.read_bytes()
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm"))
+        if path.exists()
+    )
+
+
+async def scripted_conversation(api: FakeBotAPI) -> None:
+    api.send_text(ANA, "/start")
+    await press(api, ANA, "Deutsch")
+    await press(api, ANA, "Zum Menü")
+    api.send_text(ANA, TYPED)
+    api.send_message(ANA, **CONTENT_EXAMPLES["contact"])
+    await press(api, ANA, "Gesundheit")
+    await press(api, ANA, "Test")
+    api.send_text(ANA, "/language")
+    await settled(api)
+
+
+async def test_database_and_logs_hold_no_identity_and_no_message_text(
+    bot: RunningBot, api: FakeBotAPI, logs: io.StringIO
+) -> None:
+    await scripted_conversation(api)
+    assert await session_count(bot) == 1  # the conversation was really stored
+
+    stored = database_bytes(bot.database)
+    logged = logs.getvalue().encode()
+    assert log_events(logs), "nothing was logged: the log check would prove nothing"
+    for name, needle in identity_of_ana().items():
+        assert needle not in stored, f"the database holds Ana's {name}"
+        assert needle not in logged, f"the logs hold Ana's {name}"
+
+
+async def test_logs_name_a_person_only_by_the_tag_of_their_pseudonym(
+    bot: RunningBot, api: FakeBotAPI, logs: io.StringIO
+) -> None:
+    await scripted_conversation(api)
+    tag = SecretKeys(TEST_SECRET).pseudonym(ANA.user_id).hex()[:8]
+    persons = {event["person"] for event in log_events(logs) if "person" in event}
+    assert persons == {tag}
+
+
+async def test_an_expired_session_is_purged_and_gone_from_the_file(
+    engine: Engine, setup: BotSetup, api: FakeBotAPI
+) -> None:
+    sessions = setup.deployment.sessions.model_copy(
+        update={"idle_hours": 1 / 3600, "purge_every_minutes": 0.5 / 60}
+    )
+    running = await start_bot(engine, with_deployment(setup, sessions=sessions), api)
+    try:
+        api.send_text(ANA, "/start")
+        await last_screen(api, ANA)
+        key = SecretKeys(TEST_SECRET).pseudonym(ANA.user_id)
+        assert key in database_bytes(running.database)
+
+        for _ in range(50):  # the purge job runs every half second
+            if await session_count(running) == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert await session_count(running) == 0
+        assert key not in database_bytes(running.database)
+    finally:
+        await running.stop()
