@@ -1,0 +1,122 @@
+"""`wegweiser run` as an operator starts it: a separate process with only a token and a secret key
+set, the shipped flows and example configuration, a SQLite file in the working directory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import stat
+import sys
+from pathlib import Path
+
+from bot.config import EXAMPLE_DEPLOYMENT, load_deployment
+from bot.dialogue import Session, Show, Start
+from tests.channels.telegram.conftest import ANA, TEST_SECRET
+from tests.channels.telegram.test_privacy import identity_of_ana
+from tests.conftest import SHIPPED_FLOWS, engine_for
+from tests.fake_bot_api import FakeBotAPI
+
+
+def shipped_welcome() -> str:
+    engine = engine_for(SHIPPED_FLOWS, load_deployment(EXAMPLE_DEPLOYMENT))
+    _, actions = engine.step(Session(), Start())
+    return next(action.text for action in actions if isinstance(action, Show))
+
+
+async def run_bot(
+    api: FakeBotAPI, directory: Path, *args: str, **env: str
+) -> asyncio.subprocess.Process:
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("WEGWEISER_")
+    }
+    environment |= {
+        "WEGWEISER_TELEGRAM_TOKEN": api.token,
+        "WEGWEISER_TELEGRAM_API_URL": api.base_url,
+        **env,
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        *args,
+        cwd=directory,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def stopped(process: asyncio.subprocess.Process) -> tuple[int, str]:
+    """Stop the bot as systemd or docker would (SIGTERM); its exit code and its log."""
+    process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
+    assert process.returncode is not None
+    return process.returncode, stderr.decode()
+
+
+async def test_run_with_token_and_secret_answers_and_says_what_is_switched_off(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    process = await run_bot(api, tmp_path, WEGWEISER_SECRET_KEY=TEST_SECRET)
+    try:
+        await api.wait_for("getUpdates", timeout=20)
+        api.send_text(ANA, "/start")
+        answer = await api.wait_for("sendMessage", timeout=10)
+        assert answer.params["text"] == shipped_welcome()  # one language: straight to welcome
+    finally:
+        code, log = await stopped(process)
+
+    assert code == 0, log
+    events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    said = [str(event["event"]) for event in events]
+    assert "starting" in said
+    assert any(text.startswith("staff group off") for text in said)
+    assert any(text.startswith("webhook off") for text in said)
+    assert (tmp_path / "wegweiser.sqlite3").exists()
+    for name, needle in identity_of_ana().items():
+        assert needle.decode(errors="ignore") not in log, f"the log holds Ana's {name}"
+    assert api.token not in log
+
+
+async def test_run_dev_creates_a_private_secret_key_file_and_reuses_it(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    for _ in range(2):
+        process = await run_bot(api, tmp_path, "--dev")
+        await api.wait_for("getUpdates", timeout=20, after=len(api.calls))
+        code, log = await stopped(process)
+        assert code == 0, log
+
+    key_file = tmp_path / "secret.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(key_file.read_text().strip()) >= 32
+    assert "development secret key in use" in log
+
+
+async def test_run_without_secret_key_stops_with_a_message_naming_the_setting(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    process = await run_bot(api, tmp_path)
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
+    assert process.returncode == 2
+    assert "WEGWEISER_SECRET_KEY is not set" in stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    assert not (tmp_path / "wegweiser.sqlite3").exists()
+
+
+async def test_run_with_a_database_in_a_missing_folder_names_the_setting(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    process = await run_bot(
+        api,
+        tmp_path,
+        WEGWEISER_SECRET_KEY=TEST_SECRET,
+        WEGWEISER_DATABASE=str(tmp_path / "missing" / "db.sqlite3"),
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
+    assert process.returncode == 2
+    assert "WEGWEISER_DATABASE" in stderr.decode()
+    assert "Traceback" not in stderr.decode()

@@ -1,0 +1,83 @@
+"""Webhook mode: python-telegram-bot's own webhook server, with the secret token Telegram sends;
+a request without it is refused."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from bot.channels.telegram import BotSetup, build_application, webhook_options
+from bot.dialogue import Engine
+from tests.channels.telegram.conftest import ANA
+from tests.fake_bot_api import FakeBotAPI
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_update(update_id: int) -> dict[str, object]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": ANA.user_id, "type": "private", "first_name": ANA.first_name},
+            "from": {"id": ANA.user_id, "is_bot": False, "first_name": ANA.first_name},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+
+@pytest.fixture
+async def webhook_bot(engine: Engine, setup: BotSetup, api: FakeBotAPI):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    application = build_application(engine, setup)
+    await application.initialize()
+    assert application.post_init is not None
+    await application.post_init(application)
+    assert application.updater is not None
+    await application.updater.start_webhook(
+        **webhook_options(url, setup.keys, "127.0.0.1", port)  # type: ignore[arg-type]
+    )
+    await application.start()
+    yield url
+    await application.updater.stop()
+    await application.stop()
+    await application.shutdown()
+    assert application.post_shutdown is not None
+    await application.post_shutdown(application)
+
+
+async def test_webhook_is_registered_with_the_derived_secret_token(
+    webhook_bot: str, api: FakeBotAPI, setup: BotSetup
+) -> None:
+    registered = api.webhook
+    assert registered["url"] == webhook_bot
+    assert registered["secret_token"] == setup.keys.webhook_secret()
+
+
+@pytest.mark.parametrize("secret", [None, "wrong-secret"])
+async def test_an_update_without_the_secret_token_is_refused(
+    webhook_bot: str, api: FakeBotAPI, secret: str | None
+) -> None:
+    status = await api.deliver_webhook(start_update(1), secret=secret)
+    assert status == 403
+    await api.wait_idle(quiet=0.2)
+    assert api.calls_to("sendMessage") == []
+
+
+async def test_an_update_with_the_secret_token_is_answered(
+    webhook_bot: str, api: FakeBotAPI, setup: BotSetup
+) -> None:
+    api.add_chat({"id": ANA.user_id, "type": "private", "first_name": ANA.first_name})
+    status = await api.deliver_webhook(start_update(2), secret=setup.keys.webhook_secret())
+    assert status == 200
+    answer = await api.wait_for("sendMessage")
+    assert answer.params["chat_id"] == ANA.user_id
