@@ -149,3 +149,15 @@ async def test_start_command_variants_start_the_conversation(
 ) -> None:
     api.send_text(BOB, command)
     assert labels(await last_screen(api)) == ["Deutsch", "Română"]
+
+
+async def test_the_command_menu_and_descriptions_are_published_at_start(
+    bot: RunningBot, api: FakeBotAPI, engine: Engine
+) -> None:
+    (commands,) = api.calls_to("setMyCommands")
+    published = {entry["command"]: entry["description"] for entry in commands.params["commands"]}
+    assert published == dict(engine.profile("de").commands)
+    assert "language_code" not in commands.params  # the default, for every language
+    (description,) = api.calls_to("setMyDescription")
+    assert description.params["description"] == engine.profile("de").description
+    assert len(api.calls_to("setMyShortDescription")) == 1
