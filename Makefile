@@ -1,10 +1,14 @@
-# Two commands for a newcomer: `make chat` (install and try the dialogue), `make test`
-# (install and run every check CI runs). Both create .venv on first use.
+# Two commands for a newcomer: `make run` (install and run the Telegram bot), `make test`
+# (install and run every check CI runs). Both create .venv on first use. `make chat` tries the
+# dialogue in the terminal without Telegram.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: chat test bench
+.PHONY: run chat test bench
+
+run: $(VENV)/.installed
+	$(BIN)/wegweiser run $(ARGS)
 
 chat: $(VENV)/.installed
 	$(BIN)/wegweiser chat $(ARGS)
