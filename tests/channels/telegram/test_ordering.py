@@ -1,0 +1,60 @@
+"""The flood gate on its own (a token bucket per person), and update order end to end."""
+
+from __future__ import annotations
+
+from bot.channels.telegram.ordering import FloodGate
+from tests.channels.telegram.conftest import RunningBot, settled, to
+from tests.fake_bot_api import FakeBotAPI, Person
+
+
+def test_a_burst_is_admitted_then_refused_once_with_a_warning_then_silently() -> None:
+    gate = FloodGate(burst=3, per_minute=60)
+    answers = [gate.admit(1, now=0.0) for _ in range(6)]
+    assert answers == [True, True, True, False, None, None]
+
+
+def test_tokens_come_back_at_the_configured_rate() -> None:
+    gate = FloodGate(burst=2, per_minute=60)  # one per second
+    assert [gate.admit(1, now=0.0) for _ in range(3)] == [True, True, False]
+    assert gate.admit(1, now=0.5) is None
+    assert gate.admit(1, now=1.1) is True
+    assert gate.admit(1, now=1.2) is False  # a new flood is announced again
+
+
+def test_people_have_their_own_buckets() -> None:
+    gate = FloodGate(burst=1, per_minute=1)
+    assert gate.admit(1, now=0.0) is True
+    assert gate.admit(1, now=0.0) is False
+    assert gate.admit(2, now=0.0) is True
+
+
+def test_full_buckets_are_forgotten() -> None:
+    gate = FloodGate(burst=2, per_minute=60)
+    gate.admit(1, now=0.0)
+    gate.admit(2, now=5.0)
+    gate.forget_idle(now=2.5)
+    assert len(gate) == 1
+
+
+async def test_one_persons_messages_are_answered_in_the_order_sent(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    fay = Person(user_id=5550201, first_name="Fay", language_code="de")
+    gil = Person(user_id=5550202, first_name="Gil", language_code="de")
+    api.send_text(fay, "/start")
+    api.send_text(gil, "/start")
+    await settled(api)
+    sequence = ["notfall", "/privacy", "/menu"] * 3
+    for typed in sequence:
+        api.send_text(fay, typed)
+        api.send_text(gil, typed)
+    await settled(api)
+
+    for person in (fay, gil):
+        texts = [str(c.params["text"]) for c in to(person, api.calls_to("sendMessage"))][1:]
+        expected = [
+            "Notruf 110. Hilfetelefon 116 016.",
+            "Wir speichern nichts über dich.",
+            "Worum geht es?",
+        ] * 3
+        assert texts == expected
