@@ -136,7 +136,9 @@ class Conversations:
         pressed = query.message.message_id if query is not None and query.message else None
         key = self.keys.pseudonym(chat.id)
         now = utc_now()
-        stored = await store.load(key) or self._fresh(key, chat.id, now)
+        stored = await store.load(key)
+        if stored is None or stored.expired(now):  # expired but not purged yet: as good as gone
+            stored = self._fresh(key, chat.id, now)
         started = time.perf_counter()
         dialogue, actions = self.engine.step(stored.dialogue, event)
         try:

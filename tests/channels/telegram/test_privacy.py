@@ -14,6 +14,8 @@ from tests.channels.telegram.conftest import (
     ANA,
     TEST_SECRET,
     RunningBot,
+    button_data,
+    current_message_id,
     last_screen,
     log_events,
     press,
@@ -106,5 +108,26 @@ async def test_an_expired_session_is_purged_and_gone_from_the_file(
             await asyncio.sleep(0.1)
         assert await session_count(running) == 0
         assert key not in database_bytes(running.database)
+    finally:
+        await running.stop()
+
+
+async def test_a_session_past_its_idle_time_is_not_resumed_even_before_the_purge(
+    engine: Engine, setup: BotSetup, api: FakeBotAPI
+) -> None:
+    sessions = setup.deployment.sessions.model_copy(update={"idle_hours": 1 / 3600})
+    running = await start_bot(engine, with_deployment(setup, sessions=sessions), api)
+    try:
+        api.send_text(ANA, "/start")
+        await press(api, ANA, "Deutsch")
+        menu = await press(api, ANA, "Zum Menü")
+        await asyncio.sleep(1.5)
+
+        api.press(ANA, current_message_id(api, menu), button_data(menu, "Gesundheit"))
+        shown = await last_screen(api, ANA)
+        assert shown.params["text"] == "Willkommen bei Beratungsstelle Teststadt."
+        assert api.calls_to("answerCallbackQuery")[-1].params["text"] == (
+            "Dieser Knopf ist nicht mehr aktuell."
+        )
     finally:
         await running.stop()
