@@ -19,8 +19,15 @@ test: $(VENV)/.installed-test
 	$(BIN)/wegweiser flows check
 	$(BIN)/python -m pytest
 
+# Every benchmark in tests/bench (bench_bot, bench_dialogue, bench_store, ...), each with $(ARGS),
+# e.g. `make bench ARGS=--quick`. All of them run; the target fails if any of them failed.
 bench: $(VENV)/.installed-test
-	$(BIN)/python tests/bench/bench_dialogue.py $(ARGS)
+	@failed=; for script in tests/bench/bench_*.py; do \
+		echo "== $$script $(ARGS)"; \
+		$(BIN)/python $$script $(ARGS) || failed="$$failed $$script"; \
+		echo; \
+	done; \
+	if [ -n "$$failed" ]; then echo "failed:$$failed"; exit 1; fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
