@@ -353,7 +353,8 @@ async def turn(
         del api.turns[person.user_id]
     answered = waiting.first_answer if waiting.first_answer is not None else call.at
     tally.latencies.append(answered - injected)
-    if call.error is not None and call.method != "editMessageText":
+    if call.error is not None and call.method != "editMessageText":  # "not modified" is fine
+        tally.stalled += 1
         raise Stalled(f"{person.user_id}: {call.method} failed: {call.error}")
     return screen_of(call)
 
