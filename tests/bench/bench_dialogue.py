@@ -63,6 +63,8 @@ from bot.dialogue import (
 from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, SHIPPED_FLOWS, check, engine_for
 
 FIXTURE_MEDIA = MINIMAL_FLOW / "media"
+# The minimal flow's system.yaml fits a generated flow: the same start, menu and counsellor ids.
+MINIMAL_SYSTEM = MINIMAL_FLOW / "system.yaml"
 
 T = TypeVar("T")
 
@@ -214,30 +216,7 @@ def generate_flow(directory: Path, nodes: int, topics: int, seed: int) -> None:
     main = _main_nodes(namespaces)
     sizes = _topic_sizes(nodes - len(main), topics)
     today = datetime.date.today().isoformat()
-    _dump(
-        directory / "system.yaml",
-        {
-            "start": "main.welcome",
-            "menu": "main.menu",
-            "counsellor": "main.counsellor",
-            "privacy": "main.privacy",
-            "navigation": ["back", "menu"],
-            "labels": {
-                "back": "Zurück",
-                "menu": "Hauptmenü",
-                "language": "Sprache",
-                "counsellor": "Beraterin",
-                "exit": "Chat löschen",
-                "privacy": "Datenschutz",
-            },
-            "messages": {
-                "not_understood": "Ich verstehe nur die Knöpfe.",
-                "stale_button": "Dieser Knopf ist nicht mehr aktuell.",
-                "choose_language": "Bitte wähl deine Sprache.",
-                "handover_unavailable": "Ruf uns an: {service.phone}",
-            },
-        },
-    )
+    shutil.copy(MINIMAL_SYSTEM, directory / "system.yaml")
     _dump(
         directory / "facts.yaml",
         {
