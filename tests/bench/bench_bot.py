@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import datetime
 import gc
 import io
 import json
@@ -78,11 +77,12 @@ from telegram.ext import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.channels.telegram import ALLOWED_UPDATES, BotSetup, build_application
+from bot.channels.telegram import BotSetup, build_application
 from bot.channels.telegram.app import CONCURRENT_UPDATES
 from bot.config import EXAMPLE_DEPLOYMENT, Deployment, load_deployment
 from bot.logs import configure_logging
 from bot.store import SecretKeys
+from tests.channels.telegram.polling import start_polling, stop_polling
 from tests.conftest import SHIPPED_FLOWS, engine_for
 from tests.fake_bot_api import Call, FakeBotAPI, Person
 
@@ -115,7 +115,6 @@ QUICK = Mode(
     persons=50, presses=5, warm_persons=10, warm_presses=2, turn_timeout=10, run_timeout=25
 )
 START_TIMEOUT = 15.0  # initialise + start polling, or stop
-POLL_TIMEOUT = datetime.timedelta(seconds=1)
 
 
 # ------------------------------------------------------------------------------ the fake server
@@ -180,29 +179,6 @@ class ObservedBotAPI(FakeBotAPI):
 
 
 # ------------------------------------------------------------------------------------ the bots
-
-
-async def start_polling(application: Application) -> None:
-    """Initialise and start in the order run_polling uses (as the end-to-end tests do)."""
-    await application.initialize()
-    if application.post_init is not None:
-        await application.post_init(application)
-    assert application.updater is not None
-    await application.updater.start_polling(
-        poll_interval=0, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
-    )
-    await application.start()
-
-
-async def stop_polling(application: Application) -> None:
-    """As run_polling does at the end."""
-    if application.updater is not None and application.updater.running:
-        await application.updater.stop()
-    if application.running:
-        await application.stop()
-    await application.shutdown()
-    if application.post_shutdown is not None:
-        await application.post_shutdown(application)
 
 
 @asynccontextmanager

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime
 import io
 import json
 import logging
@@ -14,11 +13,12 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.channels.telegram import ALLOWED_UPDATES, BotSetup, build_application
+from bot.channels.telegram import BotSetup, build_application
 from bot.config import Deployment, load_deployment
 from bot.dialogue import Engine
 from bot.logs import configure_logging
 from bot.store import SecretKeys, SQLiteStore
+from tests.channels.telegram.polling import start_polling, stop_polling
 from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, engine_for
 from tests.fake_bot_api import Call, FakeBotAPI, Person
 
@@ -67,30 +67,12 @@ class RunningBot:
         return self.setup.database
 
     async def stop(self) -> None:
-        """As run_polling does at the end."""
-        application = self.application
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        await application.shutdown()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
+        await stop_polling(self.application)
 
 
 async def start_bot(engine: Engine, setup: BotSetup, api: FakeBotAPI) -> RunningBot:
-    """Build and start the application in the order run_polling uses."""
     application = build_application(engine, setup)
-    await application.initialize()
-    if application.post_init is not None:
-        await application.post_init(application)
-    assert application.updater is not None
-    await application.updater.start_polling(
-        poll_interval=0,
-        timeout=datetime.timedelta(seconds=1),
-        allowed_updates=ALLOWED_UPDATES,
-    )
-    await application.start()
+    await start_polling(application)
     return RunningBot(application, api, setup)
 
 
