@@ -231,3 +231,31 @@ async def test_a_failing_command_menu_at_start_is_logged_and_the_bot_runs_on(
         assert labels(await last_screen(api)) == ["Deutsch", "Română"]
     finally:
         await running.stop()
+
+
+async def test_a_conversation_gets_through_when_a_fifth_of_all_calls_fail(
+    engine: Engine, setup: BotSetup, api: FakeBotAPI, logs: object
+) -> None:
+    from dataclasses import replace
+
+    running = await start_bot(engine, replace(setup, retry_delays=(0.02,) * 5), api)
+    try:
+        api.fail_randomly(None, 0.2, ("server_error", "bad_gateway", "timeout"), delay=0.1, seed=7)
+        api.send_text(DORA, "/start")
+        await api.wait_for("sendMessage", lambda call: call.fault is None)
+        for label, expected in [
+            ("Deutsch", "Willkommen bei Beratungsstelle Teststadt."),
+            ("Zum Menü", "Worum geht es?"),
+            ("Gesundheit", "Gesundheit."),
+            ("Zurück", "Worum geht es?"),
+            ("Notfall", "Notruf 110. Hilfetelefon 116 016."),
+        ]:
+            shown = await press(api, DORA, label)
+            assert shown.params["text"] == expected
+        assert any(call.fault for call in api.calls), (
+            "no fault was injected: the test proves nothing"
+        )
+        assert not [event for event in log_events(logs) if event["level"] == "ERROR"]
+    finally:
+        api.fail_randomly(None, 0, ("server_error",))  # off, so the bot can stop cleanly
+        await running.stop()
