@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -153,8 +154,6 @@ async def test_the_bot_stays_in_the_staff_group(
     engine: Engine, setup: BotSetup, api: FakeBotAPI
 ) -> None:
     api.add_chat(STAFF)
-    from dataclasses import replace
-
     running = await start_bot(engine, replace(setup, staff_chat_id=STAFF["id"]), api)
     try:
         api.member_change(STAFF, "left", "administrator", by=DORA)
@@ -236,8 +235,6 @@ async def test_a_failing_command_menu_at_start_is_logged_and_the_bot_runs_on(
 async def test_a_conversation_gets_through_when_a_fifth_of_all_calls_fail(
     engine: Engine, setup: BotSetup, api: FakeBotAPI, logs: object
 ) -> None:
-    from dataclasses import replace
-
     running = await start_bot(engine, replace(setup, retry_delays=(0.02,) * 5), api)
     try:
         api.fail_randomly(None, 0.2, ("server_error", "bad_gateway", "timeout"), delay=0.1, seed=7)
