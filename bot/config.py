@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import secrets
 from pathlib import Path
 from typing import Any, Literal
 
@@ -80,10 +79,12 @@ def secret_key(settings: Settings, *, dev: bool = False) -> tuple[str, str]:
                 f"{error.strerror}"
             ) from error
     if dev:
+        from bot.store.keys import generate_secret  # cryptography loads only when needed
+
         if not DEV_SECRET_FILE.exists():
             descriptor = os.open(DEV_SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w") as file:
-                file.write(secrets.token_urlsafe(48) + "\n")
+                file.write(generate_secret() + "\n")
             return DEV_SECRET_FILE.read_text().strip(), f"{DEV_SECRET_FILE.resolve()} (new)"
         return DEV_SECRET_FILE.read_text().strip(), str(DEV_SECRET_FILE.resolve())
     raise ConfigurationError(

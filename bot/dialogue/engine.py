@@ -168,6 +168,11 @@ def normalise(text: str) -> str:
     return " ".join("".join(letters).split())
 
 
+def command_name(typed: str) -> str:
+    """The command a typed word names: "/Menu@wegweiser_bot" -> "menu"."""
+    return typed.lstrip("/").split("@", 1)[0].casefold()
+
+
 class Engine:
     """Runs one flow for one deployment. Build it once; `step` is safe to call concurrently."""
 
@@ -248,7 +253,7 @@ class Engine:
         return self._go(replace(session, history=()), self.flow.system.start, remember=False)
 
     def _command(self, session: Session, name: str) -> Step:
-        name = name.lstrip("/").split("@", 1)[0].casefold()
+        name = command_name(name)
         if name == "start":
             return self._start(session, None)
         action = COMMANDS.get(name)

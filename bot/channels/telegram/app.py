@@ -26,7 +26,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram.conversation import Conversations
+from bot.channels.telegram.conversation import Conversations, utc_now
 from bot.channels.telegram.ordering import FloodGate, PersonByPerson
 from bot.channels.telegram.retry import RetryingRateLimiter
 from bot.config import Deployment
@@ -89,7 +89,7 @@ def build_application(engine: Engine, setup: BotSetup) -> Application:
     async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
         if conversations.store is None:
             return
-        purged = await conversations.store.purge(datetime.datetime.now(datetime.UTC))
+        purged = await conversations.store.purge(utc_now())
         if purged:
             log.info("expired sessions deleted", extra={"sessions": purged})
 

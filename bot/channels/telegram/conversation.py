@@ -32,14 +32,14 @@ from bot.dialogue import (
     TooFast,
     Unreadable,
 )
-from bot.dialogue.engine import Session
+from bot.dialogue.check import MESSAGE_LIMIT
+from bot.dialogue.engine import Session, command_name
 from bot.store import SecretKeys, SessionStore, StoredSession, log_tag
 
 log = logging.getLogger(__name__)
 
-# Telegram: a message holds at most 4,096 characters; a toast on a pressed button at most 200;
-# deleteMessages takes at most 100 ids.
-MESSAGE_LIMIT = 4096
+# Telegram: a toast on a pressed button holds at most 200 characters; deleteMessages takes at
+# most 100 ids.
 TOAST_LIMIT = 200
 DELETE_BATCH = 100
 
@@ -59,8 +59,8 @@ def event_of(message: Message) -> Event:
         return Unreadable()
     text = text[:MESSAGE_LIMIT]
     if text.startswith("/"):
-        name = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
-        if name.split("@", 1)[0].casefold() == "start":
+        name = command_name(text.split(maxsplit=1)[0])
+        if name == "start":
             user = message.from_user
             return Start(language_hint=user.language_code if user else None)
         return Command(name)
@@ -148,15 +148,15 @@ class Conversations:
                 await self._answer(query, notice.text[:TOAST_LIMIT] if notice else None)
                 actions = tuple(a for a in actions if a is not notice)
             if any(isinstance(action, Erase) for action in actions):
-                await self._erase(bot, chat.id, stored, (*keep, *([pressed] if pressed else [])))
+                also = (*keep, *([pressed] if pressed else []))
+                await self._erase(bot, chat.id, stored, also, now)
                 return
             if any(isinstance(action, RequestHandover) for action in actions):
                 log.warning("handover requested but not available", extra={"person": log_tag(key)})
             edit = pressed if pressed is not None and pressed == stored.screen else None
             delivered = await deliver(bot, chat.id, actions, media, edit=edit)
         except Forbidden:
-            await store.delete(key)
-            log.info("person blocked the bot, session closed", extra={"person": log_tag(key)})
+            await self._close_blocked(key)
             return
         stored = dataclasses.replace(
             stored,
@@ -187,12 +187,17 @@ class Conversations:
         )
 
     async def _erase(
-        self, bot: Bot, chat_id: int, stored: StoredSession, also: Sequence[int]
+        self,
+        bot: Bot,
+        chat_id: int,
+        stored: StoredSession,
+        also: Sequence[int],
+        now: datetime.datetime,
     ) -> None:
         """/exit: delete every message Telegram still lets the bot delete (48 hours), then the
         session. Nothing is sent afterwards."""
         store, _ = self._ready()
-        ids = sorted({*stored.deletable(utc_now()), *also})
+        ids = sorted({*stored.deletable(now), *also})
         for start in range(0, len(ids), DELETE_BATCH):
             try:
                 await bot.delete_messages(chat_id, ids[start : start + DELETE_BATCH])
@@ -215,10 +220,7 @@ class Conversations:
         chat, status = change.chat, change.new_chat_member.status
         if chat.type == Chat.PRIVATE:
             if status in (ChatMember.BANNED, ChatMember.LEFT):
-                store, _ = self._ready()
-                key = self.keys.pseudonym(chat.id)
-                await store.delete(key)
-                log.info("person blocked the bot, session closed", extra={"person": log_tag(key)})
+                await self._close_blocked(self.keys.pseudonym(chat.id))
             return
         if status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.RESTRICTED):
             await self._leave_unless_staff(context, chat)
@@ -251,6 +253,12 @@ class Conversations:
             log.error("error while handling an update", exc_info=error)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    async def _close_blocked(self, key: bytes) -> None:
+        """The person blocked the bot: nothing can reach them, so their session goes."""
+        store, _ = self._ready()
+        await store.delete(key)
+        log.info("person blocked the bot, session closed", extra={"person": log_tag(key)})
 
     def _ready(self) -> tuple[SessionStore, MediaFiles]:
         if self.store is None or self.media is None:
