@@ -82,6 +82,7 @@ from bot.channels.telegram.app import CONCURRENT_UPDATES
 from bot.config import EXAMPLE_DEPLOYMENT, Deployment, load_deployment
 from bot.logs import configure_logging
 from bot.store import SecretKeys
+from tests.bench.report import table
 from tests.channels.telegram.polling import start_polling, stop_polling
 from tests.conftest import SHIPPED_FLOWS, engine_for
 from tests.fake_bot_api import Call, FakeBotAPI, Person
@@ -513,19 +514,6 @@ async def run_all(
 
 
 TARGET = 0.7
-
-
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = [
-        "  ".join(
-            cell.ljust(width) if i == 0 else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in [headers, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
 
 
 def verdict(ratio: float) -> str:

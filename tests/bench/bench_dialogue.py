@@ -60,6 +60,7 @@ from bot.dialogue import (
     TextTyped,
     load_flow,
 )
+from tests.bench.report import table
 from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, SHIPPED_FLOWS, check, engine_for
 
 FIXTURE_MEDIA = MINIMAL_FLOW / "media"
@@ -366,19 +367,6 @@ def memory(name: str, directory: Path, deployment: Deployment) -> Memory:
 
 
 # -------------------------------------------------------------------------------------- output
-
-
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = [
-        "  ".join(
-            cell.ljust(width) if i == 0 else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in [headers, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
