@@ -4,6 +4,8 @@ wegweiser run [--dev]                   run the Telegram bot
 wegweiser chat [--lang de]              try the dialogue in the terminal
 wegweiser flows check                   check the flow files (errors with file:line)
 wegweiser flows graph [--format dot]    the dialogue tree as Mermaid or Graphviz text
+wegweiser i18n extract | update         the flow texts into the gettext catalogs in locales/
+wegweiser i18n compile | status         compile the catalogs; how complete each language is
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from bot.config import (
     build_engine,
     check_flows_for,
     load_deployment,
+    translation_report,
 )
-from bot.dialogue import Flow, LoadError
+from bot.dialogue import Flow, LoadError, load_flow
 from bot.dialogue.graph import to_dot, to_mermaid
+from bot.i18n.catalogs import CatalogError
+from bot.i18n.pipeline import compile_catalogs, extract, update
 
 EXIT_OK = 0
 EXIT_FLOW_ERRORS = 1
@@ -50,7 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {name}: {problem['msg']}", file=sys.stderr)
         return EXIT_USAGE
     settings = settings.model_copy(
-        update={"flows": args.flows or settings.flows, "config": args.config or settings.config}
+        update={
+            "flows": args.flows or settings.flows,
+            "config": args.config or settings.config,
+            "locales": getattr(args, "locales", None) or settings.locales,
+        }
     )
     try:
         deployment = load_deployment(settings.config)
@@ -77,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="deployment file (default: WEGWEISER_CONFIG or deploy/example-config.yaml)",
     )
+    common.add_argument(
+        "--locales",
+        type=Path,
+        help="folder of the gettext catalogs (default: WEGWEISER_LOCALES or ./locales)",
+    )
 
     parser = argparse.ArgumentParser(prog="wegweiser", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(title="commands")
@@ -101,12 +115,24 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
     graph.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
     graph.set_defaults(handler=_flows_graph)
+
+    i18n = commands.add_parser("i18n", help="translations: gettext catalogs in locales/")
+    i18n_commands = i18n.add_subparsers(title="translation commands")
+    for name, handler, text in (
+        ("extract", _i18n_extract, "write the template locales/wegweiser.pot from the flows"),
+        ("update", _i18n_update, "merge the template into every catalog (changed texts: fuzzy)"),
+        ("compile", _i18n_compile, "compile every catalog to .mo (fuzzy entries left out)"),
+        ("status", _i18n_status, "per language: translated, fuzzy, missing, draft or reviewed"),
+    ):
+        command = i18n_commands.add_parser(name, parents=[common], help=text)
+        command.set_defaults(handler=handler)
     return parser
 
 
-def _checked_flow(flows: Path, deployment: Deployment) -> Flow | None:
-    """The flow if it passes the check; otherwise the errors are printed and None returned."""
-    result = check_flows_for(flows, deployment)
+def _checked_flow(settings: Settings, deployment: Deployment) -> Flow | None:
+    """The flow if it and its translations pass the check; otherwise the errors are printed and
+    None returned."""
+    result = check_flows_for(settings.flows, deployment, locales=settings.locales)
     if result.flow is None or result.errors:
         print("The flow files have errors:", file=sys.stderr)
         for problem in result.errors:
@@ -117,7 +143,7 @@ def _checked_flow(flows: Path, deployment: Deployment) -> Flow | None:
 
 def _flows_check(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
     started = time.perf_counter()
-    result = check_flows_for(settings.flows, deployment)
+    result = check_flows_for(settings.flows, deployment, locales=settings.locales)
     elapsed = time.perf_counter() - started
     for problem in result.problems:
         print(problem)
@@ -130,7 +156,7 @@ def _flows_check(args: argparse.Namespace, settings: Settings, deployment: Deplo
 
 
 def _flows_graph(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
-    flow = _checked_flow(settings.flows, deployment)
+    flow = _checked_flow(settings, deployment)
     if flow is None:
         return EXIT_FLOW_ERRORS
     text = to_dot(flow) if args.format == "dot" else to_mermaid(flow)
@@ -141,21 +167,94 @@ def _flows_graph(args: argparse.Namespace, settings: Settings, deployment: Deplo
     return EXIT_OK
 
 
+def _loaded_flow(flows: Path) -> Flow | None:
+    """The flow as files, for the translation commands: lint warnings do not stop them."""
+    try:
+        return load_flow(flows)
+    except LoadError as error:
+        print(f"The flow files have errors:\n{error}", file=sys.stderr)
+        return None
+
+
+def _i18n_status(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
+    flow = _loaded_flow(settings.flows)
+    if flow is None:
+        return EXIT_FLOW_ERRORS
+    report = translation_report(flow, deployment, settings.locales)
+    rows = [("language", "", "texts", "translated", "fuzzy", "missing", "review")]
+    for status in report.languages:
+        offered = "" if status.offered else " (not offered)"
+        if status.is_source:
+            review = "source language: the texts in flows/"
+            counts = (str(status.total), "–", "–", "–")
+        elif status.path is None:
+            review = "no catalog"
+            counts = (str(status.total), "0", "0", str(status.total))
+        else:
+            review = status.review_note
+            counts = tuple(
+                str(n) for n in (status.total, status.translated, status.fuzzy, status.missing)
+            )
+        rows.append((status.language, status.name + offered, *counts, review))
+    widths = [max(len(row[column]) for row in rows) for column in range(6)]
+    for row in rows:
+        cells = [
+            cell.ljust(width) if column < 2 else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(row[:6], widths, strict=True))
+        ]
+        print("  ".join([*cells, row[6]]))
+    for problem in report.problems:
+        print(problem)
+    print(f"{len(report.errors)} error(s) in the translations")
+    return EXIT_FLOW_ERRORS if report.errors else EXIT_OK
+
+
+def _i18n_extract(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
+    flow = _loaded_flow(settings.flows)
+    if flow is None:
+        return EXIT_FLOW_ERRORS
+    path, count, changed = extract(flow, settings.locales)
+    print(f"{path}: {count} texts{'' if changed else ' (unchanged)'}")
+    return EXIT_OK
+
+
+def _i18n_update(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
+    flow = _loaded_flow(settings.flows)
+    if flow is None:
+        return EXIT_FLOW_ERRORS
+    for result in update(flow, settings.locales, deployment.languages):
+        said = "created (draft)" if result.created else "updated" if result.changed else "unchanged"
+        print(f"{result.path}: {said}")
+    return _i18n_status(args, settings, deployment)
+
+
+def _i18n_compile(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
+    try:
+        written = compile_catalogs(settings.locales)
+    except CatalogError as error:
+        print(f"A catalog cannot be read:\n  {error}", file=sys.stderr)
+        return EXIT_FLOW_ERRORS
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
 def _chat(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
     if args.lang is not None and args.lang not in deployment.languages:
         offered = ", ".join(deployment.languages)
         print(f"Language '{args.lang}' is not offered; choose one of: {offered}", file=sys.stderr)
         return EXIT_USAGE
-    flow = _checked_flow(settings.flows, deployment)
+    flow = _checked_flow(settings, deployment)
     if flow is None:
         return EXIT_FLOW_ERRORS
-    return ConsoleChat(build_engine(flow, deployment), sys.stdin, sys.stdout).run(args.lang)
+    engine = build_engine(flow, deployment, locales=settings.locales)
+    return ConsoleChat(engine, sys.stdin, sys.stdout).run(args.lang)
 
 
 def _run(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
     from bot.channels.telegram.run import run  # python-telegram-bot loads only when needed
 
-    flow = _checked_flow(settings.flows, deployment)
+    flow = _checked_flow(settings, deployment)
     if flow is None:
         return EXIT_FLOW_ERRORS
     return run(settings, deployment, flow, dev=args.dev)

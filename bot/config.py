@@ -9,18 +9,31 @@ from __future__ import annotations
 
 import datetime
 import os
+import zoneinfo
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from babel import Locale, UnknownLocaleError
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.dialogue.check import CheckResult, check_flows
 from bot.dialogue.engine import Engine
 from bot.dialogue.flow import Flow
 from bot.dialogue.loader import load_model
-from bot.dialogue.render import ContactEntry
+from bot.dialogue.render import ContactEntry, Value
+from bot.i18n.catalogs import Catalogs
+from bot.i18n.formatting import OpeningHours, OpeningTime, parse_days
+from bot.i18n.status import TranslationReport, check_translations
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DEPLOYMENT = PROJECT_ROOT / "deploy" / "example-config.yaml"
@@ -41,6 +54,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WEGWEISER_", extra="ignore")
 
     flows: Path = PROJECT_ROOT / "flows"
+    locales: Path = PROJECT_ROOT / "locales"
     config: Path = EXAMPLE_DEPLOYMENT
     telegram_token: SecretStr | None = None
     # Another Bot API server: a self-hosted one, or the fake one of the tests.
@@ -99,6 +113,40 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class OpeningTimeSetting(_Section):
+    """One line of opening hours: `{days: mon-thu, open: "10:00", close: "16:00"}`."""
+
+    days: str
+    open: datetime.time
+    close: datetime.time
+
+    @field_validator("days")
+    @classmethod
+    def _days_are_weekdays(cls, days: str) -> str:
+        parse_days(days)
+        return days
+
+    @model_validator(mode="after")
+    def _closes_after_opening(self) -> OpeningTimeSetting:
+        if self.close <= self.open:
+            raise ValueError(f"close ({self.close:%H:%M}) must be after open ({self.open:%H:%M})")
+        return self
+
+    def opening_time(self) -> OpeningTime:
+        return OpeningTime(parse_days(self.days), self.open, self.close)
+
+
+# Opening hours: a list of times, shown in each person's language, or a text shown as written in
+# every language (for what a list cannot say, e.g. "24/7").
+Hours = str | list[OpeningTimeSetting]
+
+
+def _hours_value(hours: Hours | None, timezone: str) -> Value | None:
+    if hours is None or isinstance(hours, str):
+        return hours
+    return OpeningHours(tuple(time.opening_time() for time in hours), timezone)
+
+
 class Service(_Section):
     """The counselling centre itself; the flows show it as {service.name}, {service.phone}, ..."""
 
@@ -107,14 +155,14 @@ class Service(_Section):
     email: str | None = None
     address: str | None = None
     website: str | None = None
-    hours: str | None = None
+    hours: Hours | None = None
 
 
 class Contact(_Section):
     name: str
     phone: str | None = None
     address: str | None = None
-    hours: str | None = None
+    hours: Hours | None = None
     link: str | None = None
 
 
@@ -138,10 +186,21 @@ class Deployment(_Section):
     """The deployment file: one counselling centre's details (see deploy/example-config.yaml)."""
 
     service: Service
+    # The service's time zone: opening hours are in it, and the bot names it next to them.
+    timezone: str = "Europe/Berlin"
     languages: list[str] = Field(default=["de"], min_length=1)
     contacts: dict[str, Contact] = {}
     sessions: Sessions = Sessions()
     limits: Limits = Limits()
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_is_known(cls, name: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"'{name}' is not a time zone (e.g. Europe/Berlin)") from error
+        return name
 
     @field_validator("languages")
     @classmethod
@@ -155,21 +214,39 @@ class Deployment(_Section):
             raise ValueError("a language is listed twice")
         return codes
 
-    def placeholders(self) -> dict[str, str]:
+    def placeholders(self) -> dict[str, Value]:
         """The values behind {service.*} placeholders; unset ones are left out."""
-        return {
+        values: dict[str, Value] = {
             f"service.{key}": value
-            for key, value in self.service.model_dump().items()
+            for key, value in self.service.model_dump(exclude={"hours"}).items()
             if value is not None
         }
+        hours = _hours_value(self.service.hours, self.timezone)
+        if hours is not None:
+            values["service.hours"] = hours
+        return values
 
     def contact_entries(self) -> dict[str, ContactEntry]:
-        return {name: ContactEntry(**entry.model_dump()) for name, entry in self.contacts.items()}
+        return {
+            name: ContactEntry(
+                name=entry.name,
+                phone=entry.phone,
+                address=entry.address,
+                hours=_hours_value(entry.hours, self.timezone),
+                link=entry.link,
+            )
+            for name, entry in self.contacts.items()
+        }
 
-    def language_names(self) -> dict[str, str]:
-        """Each offered language named in itself ("Română", "Български"), in the given order."""
+    def language_names(self, own_names: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Each offered language named in itself ("Română", "Български"), in the given order.
+        `own_names` (system.yaml `language_names`) names those babel names wrongly, such as
+        a variant: de@easy is "Leichte Sprache", not "Deutsch"."""
         names = {}
         for code in self.languages:
+            if own_names and code in own_names:
+                names[code] = own_names[code]
+                continue
             name = Locale.parse(code.replace("-", "_")).get_display_name(code) or code
             names[code] = name[:1].upper() + name[1:]
         return names
@@ -180,12 +257,17 @@ def load_deployment(path: Path) -> Deployment:
     return load_model(Deployment, path)
 
 
-def build_engine(flow: Flow, deployment: Deployment, **options: Any) -> Engine:
-    """The engine for one deployment: its languages, {service.*} values and contacts.
-    `options` go to Engine (handover_available, translator, history_limit)."""
+def build_engine(
+    flow: Flow, deployment: Deployment, *, locales: Path | None = None, **options: Any
+) -> Engine:
+    """The engine for one deployment: its languages, {service.*} values and contacts, and the
+    catalogs in `locales` (without them, every language shows the source texts). `options` go
+    to Engine (handover_available, history_limit)."""
+    if locales is not None:
+        options["translator"] = Catalogs.load(locales, deployment.languages)
     return Engine(
         flow,
-        languages=deployment.language_names(),
+        languages=deployment.language_names(flow.system.language_names),
         placeholders=deployment.placeholders(),
         contacts=deployment.contact_entries(),
         **options,
@@ -193,12 +275,33 @@ def build_engine(flow: Flow, deployment: Deployment, **options: Any) -> Engine:
 
 
 def check_flows_for(
-    directory: Path, deployment: Deployment, *, today: datetime.date | None = None
+    directory: Path,
+    deployment: Deployment,
+    *,
+    locales: Path | None = None,
+    today: datetime.date | None = None,
 ) -> CheckResult:
-    """`wegweiser flows check`: the flows in `directory` against this deployment's values."""
-    return check_flows(
+    """`wegweiser flows check`: the flows in `directory` against this deployment's values, and
+    with `locales` the translations of every offered language."""
+    result = check_flows(
         directory,
         placeholders=deployment.placeholders(),
         contacts=deployment.contact_entries(),
         today=today,
+    )
+    if locales is None or result.flow is None:
+        return result
+    report = translation_report(result.flow, deployment, locales)
+    return CheckResult(result.flow, [*result.problems, *report.problems])
+
+
+def translation_report(flow: Flow, deployment: Deployment, locales: Path) -> TranslationReport:
+    """`wegweiser i18n status`: every offered language and every catalog, checked."""
+    return check_translations(
+        flow,
+        locales,
+        deployment.languages,
+        placeholders=deployment.placeholders(),
+        contacts=deployment.contact_entries(),
+        names=deployment.language_names(flow.system.language_names),
     )

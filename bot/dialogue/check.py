@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.dialogue.engine import CONFIRM, OPTION_SEPARATOR, normalise
 from bot.dialogue.flow import FACTS_LINES, SYSTEM_LINES, Flow, Location, Problem, Severity
 from bot.dialogue.loader import LoadError, load_flow, shown_path
-from bot.dialogue.render import PLACEHOLDER, ContactEntry, Renderer, SourceTexts
+from bot.dialogue.render import PLACEHOLDER, ContactEntry, Renderer, SourceTexts, Value
 from bot.dialogue.schema import ContactsNode, GlobalAction, HandoverNode, MediaPath
 
 # Telegram's limits (Bot API): a message text is at most 4096 characters, callback data at most
@@ -69,7 +69,7 @@ class CheckResult:
 def check_flows(
     directory: Path,
     *,
-    placeholders: Mapping[str, str],
+    placeholders: Mapping[str, Value],
     contacts: Mapping[str, ContactEntry],
     today: datetime.date | None = None,
 ) -> CheckResult:
@@ -90,7 +90,7 @@ class _Linter:
     def __init__(
         self,
         flow: Flow,
-        placeholders: Mapping[str, str],
+        placeholders: Mapping[str, Value],
         contacts: Mapping[str, ContactEntry],
         today: datetime.date,
     ) -> None:

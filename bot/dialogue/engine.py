@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Literal
 
 from bot.dialogue.flow import Flow
-from bot.dialogue.render import SYSTEM_CONTEXT, ContactEntry, Renderer, SourceTexts, Translator
+from bot.dialogue.render import (
+    SYSTEM_CONTEXT,
+    ContactEntry,
+    Renderer,
+    SourceTexts,
+    Translator,
+    Value,
+    keyword_context,
+)
 from bot.dialogue.schema import GlobalAction, HandoverNode
 
 # Button data: "<node id>|<option index>" for an option of a node, "<node id>|confirm" for the
@@ -182,7 +190,7 @@ class Engine:
         *,
         languages: Mapping[str, str],
         translator: Translator | None = None,
-        placeholders: Mapping[str, str] | None = None,
+        placeholders: Mapping[str, Value] | None = None,
         contacts: Mapping[str, ContactEntry] | None = None,
         handover_available: bool = False,
         history_limit: int = 20,
@@ -448,10 +456,16 @@ class Engine:
         before they have chosen one. Translations may list several words, comma-separated."""
         index: dict[str, str] = {}
         for node_id, node in self.flow.nodes.items():
-            for keyword in node.keywords:
-                for language in self.languages:
-                    translated = self.renderer.translator.translate(language, node_id, keyword)
-                    for word in (keyword, *translated.split(",")):
-                        if normalised := normalise(word):
-                            index.setdefault(normalised, node_id)
+            if not node.keywords:
+                continue
+            words = list(node.keywords)
+            source = ", ".join(node.keywords)
+            for language in self.languages:
+                translated = self.renderer.translator.translate(
+                    language, keyword_context(node_id), source
+                )
+                words.extend(translated.split(","))
+            for word in words:
+                if normalised := normalise(word):
+                    index.setdefault(normalised, node_id)
         return index

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -11,6 +11,16 @@ from bot.dialogue.schema import ContactsNode, Fact, Node
 
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\}")
 SYSTEM_CONTEXT = "system"
+
+
+def fact_context(name: str) -> str:
+    """The translation context of the fact {fact.NAME}."""
+    return f"fact.{name}"
+
+
+def keyword_context(node_id: str) -> str:
+    """The translation context of a node's keywords (one comma-separated entry per node)."""
+    return f"{node_id}.keywords"
 
 
 class Translator(Protocol):
@@ -26,6 +36,15 @@ class SourceTexts:
         return text
 
 
+# A value of the deployment configuration: the same in every language (a phone number), or made
+# for the language it is shown in (opening hours, formatted with the language's day names).
+Value = str | Callable[[str], str]
+
+
+def in_language(value: Value, language: str) -> str:
+    return value if isinstance(value, str) else value(language)
+
+
 @dataclass(frozen=True, slots=True)
 class ContactEntry:
     """A local service from the deployment configuration, as a contacts node lists it."""
@@ -33,20 +52,23 @@ class ContactEntry:
     name: str
     phone: str | None = None
     address: str | None = None
-    hours: str | None = None
+    hours: Value | None = None
     link: str | None = None
 
-    def lines(self) -> list[str]:
+    def lines(self, language: str) -> list[str]:
         # Symbols instead of words ("Telefon:") so the entry needs no translation.
         parts = [("☎️", self.phone), ("📍", self.address), ("🕘", self.hours), ("🔗", self.link)]
-        return [self.name, *(f"{symbol} {value}" for symbol, value in parts if value)]
+        return [
+            self.name,
+            *(f"{symbol} {in_language(value, language)}" for symbol, value in parts if value),
+        ]
 
 
 @dataclass(frozen=True)
 class Renderer:
     translator: Translator
     facts: Mapping[str, Fact]
-    placeholders: Mapping[str, str]
+    placeholders: Mapping[str, Value]
     contacts: Mapping[str, ContactEntry]
 
     def text(self, language: str, context: str, source: str) -> str:
@@ -60,8 +82,10 @@ class Renderer:
         def fill(match: re.Match[str]) -> str:
             group, name = match.groups()
             if group == "fact" and name in self.facts:
-                return self.translator.translate(language, f"fact.{name}", self.facts[name].text)
-            return self.placeholders.get(f"{group}.{name}", match.group(0))
+                fact = self.facts[name].text
+                return self.translator.translate(language, fact_context(name), fact)
+            value = self.placeholders.get(f"{group}.{name}")
+            return match.group(0) if value is None else in_language(value, language)
 
         return PLACEHOLDER.sub(fill, translated)
 
@@ -70,5 +94,5 @@ class Renderer:
         text = self.text(language, node_id, node.text)
         if isinstance(node, ContactsNode):
             entries = [self.contacts[name] for name in node.contacts if name in self.contacts]
-            text = "\n\n".join([text, *("\n".join(entry.lines()) for entry in entries)])
+            text = "\n\n".join([text, *("\n".join(entry.lines(language)) for entry in entries)])
         return text

@@ -191,6 +191,9 @@ class SystemFile(Strict):
     labels: Labels
     messages: Messages
     profile: Profile
+    # How the language list names a language where babel's name in itself does not fit, such as
+    # a variant: `de@easy: Leichte Sprache`. The names are not translated.
+    language_names: dict[str, Text] = {}
 
 
 class Fact(Strict):

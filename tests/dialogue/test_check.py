@@ -351,7 +351,7 @@ def test_the_length_of_a_contacts_node_counts_its_contact_entries(
     problem = find(result.problems, "more than a phone screen")
     assert located(problem) == ("main.yaml", 33, "main.phone", WARNING)
     # As the engine shows it: the text, a blank line, the entry.
-    entry = "\n".join(minimal_deployment.contact_entries()["centre"].lines())
+    entry = "\n".join(minimal_deployment.contact_entries()["centre"].lines("de"))
     assert problem.message.startswith(f"text is {690 + 2 + len(entry)} characters")
 
 

@@ -1,0 +1,143 @@
+"""The translatable texts of a flow: what goes into the gettext template, one entry per text.
+
+Each text is keyed as the engine looks it up: the node id as context (``health.sti_test``), the
+German source text as msgid. System texts share the context ``system``, facts ``fact.NAME``, and
+a node's keywords are one comma-separated entry under ``NODE.keywords``, so that a translator can
+list as many words of their language as people might type.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from bot.dialogue.check import LABEL_LIMIT, MESSAGE_LIMIT, SYSTEM_TEXT_LIMITS
+from bot.dialogue.flow import FACTS_LINES, SYSTEM_LINES, Flow, Location
+from bot.dialogue.loader import LoadError, load_flow
+from bot.dialogue.render import SYSTEM_CONTEXT, fact_context, keyword_context
+from bot.dialogue.schema import HandoverNode
+
+# Comments shown to translators next to an entry (PO "#." lines).
+SCREEN = "screen text: keep {placeholders}, numbers, emoji and line breaks"
+LABEL = "button label: short, at most about 40 characters"
+KEYWORDS = (
+    "words a person may type to get to this screen: comma-separated, as many as people of your "
+    "language would type (with and without accents)"
+)
+FACT = "checked fact from flows/facts.yaml, re-checked there; source: {source}"
+MESSAGE = "the bot's own message in a special situation: keep {placeholders} and /commands"
+PROFILE_COMMENTS = {
+    "description": "the bot's description in an empty chat: at most 512 characters",
+    "short_description": "the bot's profile page: at most 120 characters",
+    "commands": "command menu entry: a few words",
+}
+
+
+class Kind(StrEnum):
+    SCREEN = "screen"
+    LABEL = "label"
+    KEYWORDS = "keywords"
+    MESSAGE = "message"
+    PROFILE = "profile"
+    FACT = "fact"
+
+
+@dataclass(frozen=True, slots=True)
+class FlowMessage:
+    """One text to translate and where a maintainer wrote it. `limit`: Telegram's (or, for
+    labels, the project's) most characters, where one applies to the text on its own."""
+
+    context: str
+    text: str
+    location: Location
+    comment: str
+    kind: Kind
+    limit: int | None = None
+
+
+def flow_messages(flow: Flow) -> Iterator[FlowMessage]:
+    """Every translatable text of the flow, in the order of the files."""
+    for node_id, node in flow.nodes.items():
+        yield FlowMessage(node_id, node.text, flow.where(node_id, "text"), SCREEN, Kind.SCREEN)
+        if isinstance(node, HandoverNode):
+            where = flow.where(node_id, "confirm")
+            yield FlowMessage(node_id, node.confirm, where, LABEL, Kind.LABEL, LABEL_LIMIT)
+        for index, option in enumerate(node.options):
+            where = flow.where(node_id, "options", index, "label")
+            yield FlowMessage(node_id, option.label, where, LABEL, Kind.LABEL, LABEL_LIMIT)
+        if node.keywords:
+            yield FlowMessage(
+                keyword_context(node_id),
+                ", ".join(node.keywords),
+                flow.where(node_id, "keywords"),
+                KEYWORDS,
+                Kind.KEYWORDS,
+            )
+    system = flow.system
+    for key, text in system.labels.model_dump().items():
+        where = flow.where(SYSTEM_LINES, "labels", key)
+        yield FlowMessage(SYSTEM_CONTEXT, text, where, LABEL, Kind.LABEL, LABEL_LIMIT)
+    for key, text in system.messages.model_dump().items():
+        where = flow.where(SYSTEM_LINES, "messages", key)
+        yield FlowMessage(SYSTEM_CONTEXT, text, where, MESSAGE, Kind.MESSAGE, MESSAGE_LIMIT)
+    profile = system.profile
+    texts = [(key, getattr(profile, key)) for key in ("description", "short_description")]
+    for key, text in [*texts, *profile.commands.model_dump().items()]:
+        path = ("profile", key) if key in PROFILE_COMMENTS else ("profile", "commands", key)
+        limit_key = key if key in PROFILE_COMMENTS else "commands"
+        yield FlowMessage(
+            SYSTEM_CONTEXT,
+            text,
+            flow.where(SYSTEM_LINES, *path),
+            PROFILE_COMMENTS.get(key, PROFILE_COMMENTS["commands"]),
+            Kind.PROFILE,
+            SYSTEM_TEXT_LIMITS[limit_key],
+        )
+    for name, fact in flow.facts.items():
+        if any(char.isalpha() for char in fact.text):  # a bare phone number needs no translation
+            where = flow.where(FACTS_LINES, "facts", name, "text")
+            comment = FACT.format(source=fact.source)
+            yield FlowMessage(fact_context(name), fact.text, where, comment, Kind.FACT)
+
+
+def relative_location(location: Location, root: Path) -> tuple[str, int]:
+    """The location as the catalog shows it: relative to the folder above flows/, with /."""
+    path = Path(location.file).resolve()
+    try:
+        shown = path.relative_to(root.resolve())
+    except ValueError:
+        shown = Path(os.path.relpath(path, root.resolve()))
+    return shown.as_posix(), location.line
+
+
+# -- the babel extractor ---------------------------------------------------------------------
+
+_loaded: dict[Path, Flow] = {}
+
+
+def extract_flow_file(
+    fileobj: Any, keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:
+    """Babel's extractor for flow YAML (`pybabel extract -F babel.cfg`), registered as the
+    `wegweiser_flow` method. The whole folder is loaded once, so ids and checks are the same as
+    the bot's; only the texts written in `fileobj` are yielded. A flow that does not load is
+    reported with file:line and nothing is extracted from it."""
+    path = Path(fileobj.name).resolve()
+    directory = path.parent
+    if directory not in _loaded:
+        try:
+            _loaded[directory] = load_flow(directory)
+        except LoadError as error:
+            raise SystemExit(f"the flow files have errors:\n{error}") from None
+    for message in flow_messages(_loaded[directory]):
+        if Path(message.location.file).resolve() == path:
+            yield (
+                message.location.line,
+                "pgettext",
+                (message.context, message.text),
+                [message.comment],
+            )
