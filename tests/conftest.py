@@ -23,6 +23,8 @@ from bot.dialogue import CheckResult, Engine
 FIXTURES = Path(__file__).parent / "fixtures"
 MINIMAL_FLOW = FIXTURES / "minimal"
 MINIMAL_DEPLOYMENT = FIXTURES / "deployment.yaml"
+# A reviewed Romanian catalog of the minimal flow (the minimal deployment offers de and ro).
+MINIMAL_LOCALES = FIXTURES / "locales"
 SHIPPED_FLOWS = PROJECT_ROOT / "flows"
 
 

@@ -34,6 +34,8 @@ CONFIRM = "confirm"
 GLOBAL_PREFIX = "!"
 OPTION_INDEX = re.compile(r"0|[1-9][0-9]{0,2}")  # ASCII only: "²".isdigit() is True too
 LANGUAGE_PREFIX = "!lang:"
+# Marks the language in use in the language list.
+CURRENT = "✓"
 
 COMMANDS: Mapping[str, GlobalAction] = {
     "menu": GlobalAction.MENU,
@@ -375,9 +377,12 @@ class Engine:
         return session, (Show(None, text, rows),)
 
     def _language_choice(self, session: Session) -> Show:
+        """Every offered language named in itself; the one in use (on a first start, the one the
+        phone's language pre-selected) is ticked, and the question is asked in it."""
         language = self._language(session)
         rows = tuple(
-            (Button(name, LANGUAGE_PREFIX + code),) for code, name in self.languages.items()
+            (Button(f"{CURRENT} {name}" if code == language else name, LANGUAGE_PREFIX + code),)
+            for code, name in self.languages.items()
         )
         return Show(
             None, self._system_text(language, self.flow.system.messages.choose_language), rows

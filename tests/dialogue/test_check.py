@@ -25,7 +25,13 @@ import pytest
 
 from bot.config import EXAMPLE_DEPLOYMENT, PROJECT_ROOT, Deployment, check_flows_for
 from bot.dialogue import CheckResult, Problem, Severity
-from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, SHIPPED_FLOWS, check
+from tests.conftest import (
+    MINIMAL_DEPLOYMENT,
+    MINIMAL_FLOW,
+    MINIMAL_LOCALES,
+    SHIPPED_FLOWS,
+    check,
+)
 
 ERROR = Severity.ERROR
 WARNING = Severity.WARNING
@@ -791,11 +797,16 @@ def test_a_keyword_without_letters_or_digits_is_an_error(
 # -- the command line --------------------------------------------------------------------------
 
 
-def flows_check(flows: Path, config: Path) -> subprocess.CompletedProcess[str]:
+def flows_check(
+    flows: Path, config: Path, locales: Path = MINIMAL_LOCALES
+) -> subprocess.CompletedProcess[str]:
     """`wegweiser flows check` as a maintainer runs it, in a process of its own."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("WEGWEISER_")}
     return subprocess.run(
-        [sys.executable, "-m", "bot", "flows", "check", "--flows", str(flows), "--config", config],
+        [
+            *(sys.executable, "-m", "bot", "flows", "check"),
+            *("--flows", str(flows), "--config", config, "--locales", locales),
+        ],
         cwd=PROJECT_ROOT,
         env=environment,
         capture_output=True,
@@ -823,6 +834,6 @@ def test_the_cli_check_fails_with_file_and_line_of_a_wrong_target(flow_dir: Path
 
 
 def test_the_cli_check_of_the_shipped_flows_passes() -> None:
-    run = flows_check(SHIPPED_FLOWS, EXAMPLE_DEPLOYMENT)
+    run = flows_check(SHIPPED_FLOWS, EXAMPLE_DEPLOYMENT, PROJECT_ROOT / "locales")
 
     assert run.returncode == 0, run.stdout + run.stderr

@@ -68,7 +68,8 @@ def test_start_with_several_languages_asks_for_the_language_first(engine: Engine
     screen = shown(actions)
     assert screen.node_id is None
     assert screen.text == "Bitte wähl deine Sprache."
-    assert [b.label for b in buttons(screen)] == ["Deutsch", "Română"]
+    # the language in use (here the default) is ticked
+    assert [b.label for b in buttons(screen)] == ["✓ Deutsch", "Română"]
     assert session.node is None
 
 
@@ -76,6 +77,7 @@ def test_client_language_preselects_but_the_person_still_chooses(engine: Engine)
     session, actions = engine.step(Session(), Start(language_hint="ro-RO"))
     assert session.language == "ro"
     assert shown(actions).node_id is None  # the language list is still shown
+    assert [b.label for b in buttons(shown(actions))] == ["Deutsch", "✓ Română"]
 
 
 def test_unsupported_client_language_preselects_the_default(engine: Engine) -> None:
@@ -96,9 +98,11 @@ def test_choosing_a_language_sets_it_and_shows_the_start_node(engine: Engine) ->
     assert shown(actions).node_id == "main.menu"
 
 
-def test_a_single_language_skips_the_question(shipped: Engine) -> None:
-    session, actions = shipped.step(Session(), Start())
-    assert shown(actions).node_id == shipped.flow.system.start
+def test_a_single_language_skips_the_question(example_deployment: Deployment) -> None:
+    german_only = example_deployment.model_copy(update={"languages": ["de"]})
+    engine = engine_for(SHIPPED_FLOWS, german_only)
+    session, actions = engine.step(Session(), Start())
+    assert shown(actions).node_id == engine.flow.system.start
     assert session.language == "de"
 
 
@@ -364,9 +368,11 @@ def test_session_with_a_language_no_longer_offered_gets_the_default(engine: Engi
 # ------------------------------------------------------------------------------ shipped flows
 
 
-def walk(engine: Engine) -> dict[str, Session]:
-    """Every node reachable by pressing buttons from /start, with one session that got there."""
-    start, actions = engine.step(Session(), Start())
+def walk(engine: Engine, language: str | None = None) -> dict[str, Session]:
+    """Every node reachable by pressing buttons from /start, with one session that got there,
+    for a person who chose `language` (default: the engine's default language)."""
+    chosen = Session(language=language or engine.default_language)
+    start, actions = engine.step(chosen, Start())
     reached: dict[str, Session] = {}
     queue = deque([(start, actions)])
     while queue:

@@ -20,8 +20,10 @@ from bot.config import (
     Settings,
     build_engine,
     secret_key,
+    translation_report,
 )
 from bot.dialogue import Flow
+from bot.i18n.catalogs import Review
 from bot.logs import configure_logging
 from bot.store import SecretKeys, StoreError, WeakSecretError
 
@@ -41,7 +43,8 @@ def run(settings: Settings, deployment: Deployment, flow: Flow, *, dev: bool = F
     except ConfigurationError as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIGURATION
-    application = build_application(build_engine(flow, deployment), setup)
+    engine = build_engine(flow, deployment, locales=settings.locales)
+    application = build_application(engine, setup)
     _announce(settings, deployment, flow)
     try:
         if settings.webhook_url is None:
@@ -110,6 +113,16 @@ def _announce(settings: Settings, deployment: Deployment, flow: Flow) -> None:
             "session_idle_hours": deployment.sessions.idle_hours,
         },
     )
+    drafts = [
+        status.language
+        for status in translation_report(flow, deployment, settings.locales).languages
+        if status.offered and status.review is Review.DRAFT
+    ]
+    if drafts:
+        log.info(
+            "some translations are drafts awaiting review by a native speaker",
+            extra={"languages": ",".join(drafts)},
+        )
     if settings.telegram_api_url != TELEGRAM_API_URL:
         log.info("using another Bot API server", extra={"url": settings.telegram_api_url})
     if settings.webhook_url is None:

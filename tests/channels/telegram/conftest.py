@@ -16,6 +16,7 @@ from telegram.ext import Application
 from bot.channels.telegram import BotSetup, build_application
 from bot.config import Deployment, load_deployment
 from bot.dialogue import Engine
+from bot.dialogue.engine import CURRENT
 from bot.logs import configure_logging
 from bot.store import SecretKeys, SQLiteStore
 from tests.channels.telegram.polling import start_polling, stop_polling
@@ -118,11 +119,17 @@ def labels(call: Call) -> list[str]:
     return [button["text"] for row in markup.get("inline_keyboard", []) for button in row]
 
 
+def unticked(shown: list[str]) -> list[str]:
+    """Labels without the tick that marks the language in use in the language list."""
+    return [label.removeprefix(f"{CURRENT} ") for label in shown]
+
+
 def button_data(call: Call, label: str) -> str:
+    """The data of the button `label` (a ticked language also answers to its bare name)."""
     markup = call.params.get("reply_markup") or {}
     for row in markup.get("inline_keyboard", []):
         for button in row:
-            if button["text"] == label:
+            if label in (button["text"], *unticked([button["text"]])):
                 return str(button["callback_data"])
     raise AssertionError(f"no button {label!r} in {labels(call)}")
 
