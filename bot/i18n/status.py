@@ -224,22 +224,13 @@ def _translation_problems(message: FlowMessage, translated: str) -> Iterator[tup
         for found in lost:
             yield f"translation changes or drops the {kind} '{found}': keep it as written", error
     for found in set(MARKUP.findall(translated)) - set(MARKUP.findall(source)):
-        yield (
-            (
-                f"translation has markup '{found}': messages are plain text, Telegram would show it "
-                "as typed"
-            ),
-            error,
-        )
+        plain = "messages are plain text, Telegram would show it as typed"
+        yield f"translation has markup '{found}': {plain}", error
     if message.limit is not None and len(translated) > message.limit:
         yield f"translation is {len(translated)} characters (at most {message.limit})", error
     elif message.kind is Kind.LABEL and len(translated) > LABEL_LENGTH:
-        yield (
-            (
-                f"label is {len(translated)} characters; phones may cut it after about {LABEL_LENGTH}"
-            ),
-            warning,
-        )
+        cut = f"phones may cut it after about {LABEL_LENGTH}"
+        yield f"label is {len(translated)} characters; {cut}", warning
     symbol = source[:1]
     if (
         symbol
