@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from bot.config import (
     check_flows_for,
     load_deployment,
 )
-from bot.dialogue import CheckResult, Engine
+from bot.dialogue import ButtonPressed, CheckResult, Engine, Session, Show, Start
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINIMAL_FLOW = FIXTURES / "minimal"
@@ -65,3 +66,21 @@ def wegweiser(*args: str | Path, stdin: str = "") -> subprocess.CompletedProcess
         timeout=60,
         check=False,
     )
+
+
+def walk(engine: Engine, language: str | None = None) -> dict[str, Session]:
+    """Every node reachable by pressing buttons from /start, with one session that got there,
+    for a person who chose `language` (default: the engine's default language)."""
+    chosen = Session(language=language or engine.default_language)
+    start, actions = engine.step(chosen, Start())
+    reached: dict[str, Session] = {}
+    queue = deque([(start, actions)])
+    while queue:
+        session, actions = queue.popleft()
+        if session.node is None or session.node in reached:
+            continue
+        reached[session.node] = session
+        for screen in (action for action in actions if isinstance(action, Show)):
+            for button in (button for row in screen.buttons for button in row):
+                queue.append(engine.step(session, ButtonPressed(button.data)))
+    return reached

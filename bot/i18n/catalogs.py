@@ -61,8 +61,10 @@ def catalog_languages(locales: Path) -> list[str]:
 def review_of(header_comment: str) -> tuple[Review, str]:
     """Draft or reviewed, and what the header says: `# Review: reviewed 2027-01-10 by the
     Romanian team of ...`. Anything but a line starting with "reviewed" is a draft."""
-    match = REVIEW_LINE.search(header_comment)
-    said = match.group("status") if match else ""
+    lines = REVIEW_LINE.findall(header_comment)
+    if len(lines) > 1:
+        return Review.DRAFT, "more than one 'Review:' line in the header"
+    said = lines[0] if lines else ""
     if said.casefold().startswith(Review.REVIEWED):
         return Review.REVIEWED, said
     return Review.DRAFT, said or "no 'Review:' line in the header"
@@ -77,7 +79,9 @@ def read_catalog(path: Path) -> Catalog:
         with path.open("rb") as file:
             return read_po(file, abort_invalid=True)
     except PoFileError as error:
-        raise CatalogError(f"{shown_path(path)}:{error.lineno}: {error.args[0]}") from error
+        # babel counts lines from 0 and appends " on <line>" to its message
+        said = str(error).rsplit(" on ", 1)[0]
+        raise CatalogError(f"{shown_path(path)}:{error.lineno + 1}: {said}") from error
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise CatalogError(f"{shown_path(path)}:0: cannot read the catalog: {error}") from error
 

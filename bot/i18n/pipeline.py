@@ -47,8 +47,8 @@ Review: draft, awaiting review by a native speaker
 This catalog is a draft until a native speaker has read and corrected
 every entry. The bot uses it; `wegweiser i18n status` and
 `wegweiser flows check` show it as a draft. The reviewer then changes
-the Review line above, for example to:
-  Review: reviewed 2027-01-15 by (name or team)
+the Review line above to say "reviewed", the date and who, for example
+"Review: reviewed 2027-01-15 by (name or team)" on a line of its own.
 How to translate: locales/README.md"""
 
 

@@ -89,7 +89,8 @@ def check_translations(
 ) -> TranslationReport:
     """Status and problems of every catalog in `locales` and every offered language."""
     offered = list(offered)
-    messages = list(flow_messages(flow))
+    # A text written twice in one context (a label and a command description) is one entry.
+    messages = list({(m.context, m.text): m for m in flow_messages(flow)}.values())
     names = dict(names or {})
     languages = [*offered, *(c for c in catalog_languages(locales) if c not in offered)]
     statuses: list[LanguageStatus] = []
@@ -194,7 +195,7 @@ def _entry_problems(catalog: Catalog, messages: list[FlowMessage], file: str) ->
         node_id = message.context if message.kind in (Kind.SCREEN, Kind.LABEL) else None
         if message.context == "system":
             node_id = None
-        for text, severity in _translation_problems(message, _text(entry)):
+        for text, severity in translation_problems(message, _text(entry)):
             yield Problem(where, text, node_id, severity)
 
 
@@ -202,7 +203,7 @@ def _text(entry: Message) -> str:
     return entry.string if isinstance(entry.string, str) else entry.string[0]
 
 
-def _translation_problems(message: FlowMessage, translated: str) -> Iterator[tuple[str, Severity]]:
+def translation_problems(message: FlowMessage, translated: str) -> Iterator[tuple[str, Severity]]:
     """What a translation must keep of its source, and the limits it must fit."""
     error, warning = Severity.ERROR, Severity.WARNING
     if message.kind is Kind.KEYWORDS:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections import deque
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from bot.dialogue import (
     Unreadable,
 )
 from bot.dialogue.engine import normalise
-from tests.conftest import MINIMAL_FLOW, SHIPPED_FLOWS, engine_for
+from tests.conftest import MINIMAL_FLOW, SHIPPED_FLOWS, engine_for, walk
 
 
 @pytest.fixture(scope="module")
@@ -366,23 +365,6 @@ def test_session_with_a_language_no_longer_offered_gets_the_default(engine: Engi
 
 
 # ------------------------------------------------------------------------------ shipped flows
-
-
-def walk(engine: Engine, language: str | None = None) -> dict[str, Session]:
-    """Every node reachable by pressing buttons from /start, with one session that got there,
-    for a person who chose `language` (default: the engine's default language)."""
-    chosen = Session(language=language or engine.default_language)
-    start, actions = engine.step(chosen, Start())
-    reached: dict[str, Session] = {}
-    queue = deque([(start, actions)])
-    while queue:
-        session, actions = queue.popleft()
-        if session.node is None or session.node in reached:
-            continue
-        reached[session.node] = session
-        for button in buttons(shown(actions)):
-            queue.append(engine.step(session, ButtonPressed(button.data)))
-    return reached
 
 
 def test_every_shipped_node_is_reachable_from_start_by_buttons(shipped: Engine) -> None:

@@ -1,0 +1,138 @@
+"""`wegweiser i18n extract | update | compile | status` on real files, as a maintainer runs them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+
+from bot.dialogue import load_flow
+from bot.i18n.catalogs import Catalogs, catalog_path, template_path
+from bot.i18n.messages import flow_messages
+from bot.i18n.pipeline import extract
+from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, PROJECT_ROOT
+from tests.i18n.conftest import entry
+
+
+def i18n(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """The real command line in a process of its own, with no WEGWEISER_* settings."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("WEGWEISER_")}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "i18n", *map(str, args)],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_every_text_is_keyed_by_its_node_id_and_located_by_file_and_line() -> None:
+    messages = {(m.context, m.text): m for m in flow_messages(load_flow(MINIMAL_FLOW))}
+
+    welcome = messages[("main.welcome", "Willkommen bei {service.name}.")]
+    assert (Path(welcome.location.file).name, welcome.location.line) == ("main.yaml", 4)
+    label = messages[("topic.start", "Test")]
+    assert (Path(label.location.file).name, label.location.line) == ("topic.yaml", 6)
+    # keywords are one entry, so a translator can give as many words as people type
+    assert ("topic.emergency.keywords", "Notfall, help, ajutor") in messages
+    assert ("system", "Bitte wähl deine Sprache.") in messages
+    assert ("system", "Neu anfangen") in messages  # the command menu
+    # a fact that is only a number needs no translation
+    assert not any(context.startswith("fact.") for context, _ in messages)
+
+
+def test_pybabel_finds_the_same_texts_through_the_registered_extractor() -> None:
+    found = {
+        (context, message)
+        for _file, _line, message, _comments, context in extract_from_dir(
+            str(MINIMAL_FLOW), method_map=[("*.yaml", "wegweiser_flow")]
+        )
+    }
+
+    expected = {(m.context, m.text) for m in flow_messages(load_flow(MINIMAL_FLOW))}
+    assert found == expected
+
+
+def test_extract_writes_the_template_with_locations_and_does_not_churn(tmp_path: Path) -> None:
+    flow = load_flow(MINIMAL_FLOW)
+    path, count, changed = extract(flow, tmp_path)
+
+    assert (path, changed) == (template_path(tmp_path), True)
+    text = path.read_text("utf-8")
+    # a text written twice in one context (a label and a command description) is one entry
+    keys = {(message.context, message.text) for message in flow_messages(flow)}
+    assert count == len(keys) == text.count("msgctxt") == 34
+    assert '#: minimal/main.yaml:4\n#, python-brace-format\nmsgctxt "main.welcome"' in (text)
+    assert extract(flow, tmp_path)[2] is False  # nothing changed but the date: not rewritten
+
+
+def test_update_creates_a_draft_catalog_for_an_offered_language(tmp_path: Path) -> None:
+    run = i18n(
+        "update", "--flows", MINIMAL_FLOW, "--config", MINIMAL_DEPLOYMENT, "--locales", tmp_path
+    )
+
+    assert run.returncode == 0, run.stderr
+    romanian = catalog_path(tmp_path, "ro")
+    assert f"{romanian}: created (draft)" in run.stdout
+    assert "# Review: draft, awaiting review by a native speaker" in romanian.read_text("utf-8")
+    assert not catalog_path(tmp_path, "de").exists()  # German is the flow itself
+    row = next(line for line in run.stdout.splitlines() if line.startswith("ro "))
+    assert row.split()[2:6] == ["34", "0", "0", "34"]  # texts, translated, fuzzy, missing
+
+
+def test_a_changed_source_text_makes_its_translation_fuzzy_and_the_status_says_so(
+    tmp_path: Path, locales: Path
+) -> None:
+    flows = Path(shutil.copytree(MINIMAL_FLOW, tmp_path / "flows"))
+    topic = flows / "topic.yaml"
+    old = "Beim Gesundheitsamt kannst du dich testen lassen."
+    new = "Beim Gesundheitsamt kannst du dich kostenlos testen lassen."
+    topic.write_text(topic.read_text("utf-8").replace(old, new), "utf-8")
+
+    run = i18n("update", "--flows", flows, "--config", MINIMAL_DEPLOYMENT, "--locales", locales)
+
+    assert run.returncode == 0, run.stderr
+    changed = entry(locales, "ro", "topic.test", new)
+    assert changed is not None and changed.fuzzy
+    assert changed.string == "La Gesundheitsamt te poți testa."  # kept for the translator
+    assert entry(locales, "ro", "topic.test", old) is None  # now obsolete
+    status = i18n("status", "--flows", flows, "--config", MINIMAL_DEPLOYMENT, "--locales", locales)
+    row = next(line for line in status.stdout.splitlines() if line.startswith("ro "))
+    assert row.split()[2:6] == ["34", "33", "1", "0"]
+    assert "ro: 0 text(s) untranslated and 1 fuzzy, shown in English or Deutsch" in status.stdout
+    # the bot does not show the fuzzy translation: the new German text instead
+    assert Catalogs.load(locales, ["ro"]).translate("ro", "topic.test", new) == new
+
+
+def test_compile_writes_a_mo_next_to_every_catalog(locales: Path) -> None:
+    run = i18n(
+        "compile", "--locales", locales, "--flows", MINIMAL_FLOW, "--config", MINIMAL_DEPLOYMENT
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [str(catalog_path(locales, "ro").with_suffix(".mo"))]
+
+
+def test_a_broken_catalog_is_reported_with_file_and_line(locales: Path) -> None:
+    path = catalog_path(locales, "ro")
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    broken = next(number for number, line in enumerate(lines) if line.startswith("msgstr")) + 5
+    lines.insert(broken, "a line that is no PO keyword\n")
+    path.write_text("".join(lines), "utf-8")
+
+    compiled = i18n("compile", "--locales", locales, "--config", MINIMAL_DEPLOYMENT)
+    status = i18n(
+        "status", "--flows", MINIMAL_FLOW, "--config", MINIMAL_DEPLOYMENT, "--locales", locales
+    )
+
+    assert compiled.returncode == 1
+    assert f"wegweiser.po:{broken + 1}:" in compiled.stderr
+    assert "Traceback" not in compiled.stderr + status.stderr
+    assert status.returncode == 1
+    assert f"wegweiser.po:{broken + 1}: error:" in status.stdout
