@@ -124,14 +124,10 @@ def check_translations(
         statuses.append(status)
         problems.extend(_entry_problems(catalog, messages, where.file))
         if status.review is Review.DRAFT:
-            problems.append(
-                Problem(
-                    where,
-                    f"{language}: the translation is a draft, awaiting review by a native "
-                    f"speaker ({status.review_note})",
-                    severity=Severity.WARNING,
-                )
-            )
+            said = f"{language}: the translation is a draft, awaiting review by a native speaker"
+            if not status.review_note.startswith(Review.DRAFT):
+                said += f" ({status.review_note})"
+            problems.append(Problem(where, said, severity=Severity.WARNING))
         if status.fuzzy or status.missing:
             fallback = " or ".join(_own_name(c) for c in fallback_chain(language)[1:])
             problems.append(

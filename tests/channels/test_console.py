@@ -6,7 +6,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, SHIPPED_FLOWS, wegweiser
+import pytest
+
+from bot.config import EXAMPLE_DEPLOYMENT, PROJECT_ROOT, load_deployment
+from bot.dialogue import load_flow
+from bot.i18n.catalogs import Catalogs
+from tests.conftest import (
+    MINIMAL_DEPLOYMENT,
+    MINIMAL_FLOW,
+    MINIMAL_LOCALES,
+    SHIPPED_FLOWS,
+    wegweiser,
+)
 
 RULE = "─" * 40
 
@@ -14,7 +25,11 @@ RULE = "─" * 40
 def chat(
     *lines: str, flows: Path = MINIMAL_FLOW, args: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:
-    config = ("--config", MINIMAL_DEPLOYMENT) if flows == MINIMAL_FLOW else ()
+    config = (
+        ("--config", MINIMAL_DEPLOYMENT, "--locales", MINIMAL_LOCALES)
+        if flows == MINIMAL_FLOW
+        else ()
+    )
     script = "".join(f"{line}\n" for line in lines)
     return wegweiser("chat", "--flows", flows, *config, *args, stdin=script)
 
@@ -70,7 +85,7 @@ def test_end_of_input_ends_the_chat_quietly() -> None:
 
 def test_lang_skips_the_language_question() -> None:
     result = chat("/exit", args=("--lang", "ro"))
-    assert screens(result.stdout) == ["Willkommen bei Beratungsstelle Teststadt."]
+    assert screens(result.stdout) == ["Bun venit la Beratungsstelle Teststadt."]
 
 
 def test_a_language_that_is_not_offered_is_refused_with_the_choices() -> None:
@@ -114,3 +129,22 @@ def test_a_closed_output_ends_the_chat_without_a_traceback() -> None:
     _, stderr = process.communicate(b"1\n" * 200, timeout=30)
     assert b"Traceback" not in stderr
     assert process.returncode == 0
+
+
+@pytest.mark.parametrize("language", load_deployment(EXAMPLE_DEPLOYMENT).languages)
+def test_the_chat_speaks_every_offered_language_with_lang(language: str) -> None:
+    """A maintainer reads each translation in context: `wegweiser chat --lang ro`."""
+    flow = load_flow(SHIPPED_FLOWS)
+    welcome, first_option = flow.nodes["main.welcome"].text, flow.nodes["main.welcome"].options[0]
+    catalogs = Catalogs.load(PROJECT_ROOT / "locales", [language])
+
+    result = chat("1", flows=SHIPPED_FLOWS, args=("--lang", language))
+
+    assert result.returncode == 0, result.stderr
+    shown = screens(result.stdout)
+    expected = catalogs.translate(language, "main.welcome", welcome).strip()
+    assert shown[0].startswith(expected.split("\n\n")[0])
+    menu_text = flow.nodes["main.menu"].text
+    assert shown[1] == catalogs.translate(language, "main.menu", menu_text).strip()
+    label = catalogs.translate(language, "main.welcome", first_option.label)
+    assert f" 1) {label}" in result.stdout

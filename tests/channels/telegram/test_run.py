@@ -11,17 +11,22 @@ import stat
 import sys
 from pathlib import Path
 
-from bot.config import EXAMPLE_DEPLOYMENT, load_deployment
-from bot.dialogue import Session, Show, Start
+from bot.config import EXAMPLE_DEPLOYMENT, PROJECT_ROOT, build_engine, load_deployment
+from bot.dialogue import Session, Show, Start, load_flow
 from tests.channels.telegram.conftest import ANA, TEST_SECRET
 from tests.channels.telegram.test_privacy import identity_of_ana
-from tests.conftest import SHIPPED_FLOWS, engine_for
+from tests.conftest import SHIPPED_FLOWS
 from tests.fake_bot_api import FakeBotAPI
 
 
-def shipped_welcome() -> str:
-    engine = engine_for(SHIPPED_FLOWS, load_deployment(EXAMPLE_DEPLOYMENT))
-    _, actions = engine.step(Session(), Start())
+def shipped_first_screen(language_hint: str | None) -> str:
+    """What the shipped bot first says to a person whose phone is set to `language_hint`."""
+    engine = build_engine(
+        load_flow(SHIPPED_FLOWS),
+        load_deployment(EXAMPLE_DEPLOYMENT),
+        locales=PROJECT_ROOT / "locales",
+    )
+    _, actions = engine.step(Session(), Start(language_hint))
     return next(action.text for action in actions if isinstance(action, Show))
 
 
@@ -65,7 +70,9 @@ async def test_run_with_token_and_secret_answers_and_says_what_is_switched_off(
         await api.wait_for("getUpdates", timeout=20)
         api.send_text(ANA, "/start")
         answer = await api.wait_for("sendMessage", timeout=10)
-        assert answer.params["text"] == shipped_welcome()  # one language: straight to welcome
+        # the language question, asked in Romanian since Ana's phone is set to Romanian
+        assert answer.params["text"] == shipped_first_screen("ro")
+        assert answer.params["text"] != shipped_first_screen("de")
     finally:
         code, log = await stopped(process)
 
@@ -75,6 +82,8 @@ async def test_run_with_token_and_secret_answers_and_says_what_is_switched_off(
     assert "starting" in said
     assert any(text.startswith("staff group off") for text in said)
     assert any(text.startswith("webhook off") for text in said)
+    drafts = next(e for e in events if str(e["event"]).startswith("some translations are drafts"))
+    assert drafts["languages"] == "de@easy,ro,bg,en,es,hu,tr"
     assert (tmp_path / "wegweiser.sqlite3").exists()
     for name, needle in identity_of_ana().items():
         assert needle.decode(errors="ignore") not in log, f"the log holds Ana's {name}"
