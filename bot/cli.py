@@ -31,6 +31,7 @@ from bot.config import (
 )
 from bot.dialogue import Flow, LoadError, load_flow
 from bot.dialogue.graph import to_dot, to_mermaid
+from bot.dialogue.loader import shown_path
 from bot.i18n.catalogs import CatalogError
 from bot.i18n.pipeline import compile_catalogs, extract, update
 
@@ -214,7 +215,7 @@ def _i18n_extract(args: argparse.Namespace, settings: Settings, deployment: Depl
     if flow is None:
         return EXIT_FLOW_ERRORS
     path, count, changed = extract(flow, settings.locales)
-    print(f"{path}: {count} texts{'' if changed else ' (unchanged)'}")
+    print(f"{shown_path(path)}: {count} texts{'' if changed else ' (unchanged)'}")
     return EXIT_OK
 
 
@@ -224,7 +225,7 @@ def _i18n_update(args: argparse.Namespace, settings: Settings, deployment: Deplo
         return EXIT_FLOW_ERRORS
     for result in update(flow, settings.locales, deployment.languages):
         said = "created (draft)" if result.created else "updated" if result.changed else "unchanged"
-        print(f"{result.path}: {said}")
+        print(f"{shown_path(result.path)}: {said}")
     return _i18n_status(args, settings, deployment)
 
 
@@ -235,7 +236,7 @@ def _i18n_compile(args: argparse.Namespace, settings: Settings, deployment: Depl
         print(f"A catalog cannot be read:\n  {error}", file=sys.stderr)
         return EXIT_FLOW_ERRORS
     for path in written:
-        print(path)
+        print(shown_path(path))
     return EXIT_OK
 
 

@@ -21,9 +21,10 @@ from babel import Locale
 from babel.messages.catalog import Catalog, Message
 
 from bot.dialogue.check import LABEL_LENGTH, MESSAGE_LIMIT, SCREEN_LENGTH
+from bot.dialogue.engine import normalise
 from bot.dialogue.flow import Flow, Location, Problem, Severity
 from bot.dialogue.loader import shown_path
-from bot.dialogue.render import PLACEHOLDER, ContactEntry, Renderer, Value
+from bot.dialogue.render import PLACEHOLDER, ContactEntry, Renderer, Value, keyword_context
 from bot.i18n.catalogs import (
     SOURCE_LANGUAGE,
     CatalogError,
@@ -139,6 +140,7 @@ def check_translations(
                     severity=Severity.WARNING,
                 )
             )
+    problems.extend(_keyword_collisions(flow, catalogs))
     translator = Catalogs({language: compiled(c) for language, (c, _) in catalogs.items()})
     renderer = Renderer(translator, flow.facts, placeholders, contacts)
     for language, (catalog, file) in catalogs.items():
@@ -271,3 +273,33 @@ def _screen_lengths(
                 node_id,
                 Severity.WARNING,
             )
+
+
+def _keyword_collisions(
+    flow: Flow, catalogs: Mapping[str, tuple[Catalog, str]]
+) -> Iterator[Problem]:
+    """A typed word leads to one screen only: the engine takes the first node that lists it, in
+    any language, so a translated keyword that another screen also has sends people astray."""
+    owner = {
+        normalise(word): node_id for node_id, node in flow.nodes.items() for word in node.keywords
+    }
+    for language, (catalog, file) in catalogs.items():
+        for node_id, node in flow.nodes.items():
+            if not node.keywords:
+                continue
+            entry = catalog.get(", ".join(node.keywords), keyword_context(node_id))
+            if entry is None or not entry.string or entry.fuzzy:
+                continue
+            for word in _text(entry).split(","):
+                key = normalise(word)
+                if not key:
+                    continue
+                other = owner.setdefault(key, node_id)
+                if other != node_id:
+                    yield Problem(
+                        Location(file, entry.lineno or 0),
+                        f"{language}: keyword '{word.strip()}' also leads to '{other}'; "
+                        "a typed word can lead to one screen only",
+                        node_id,
+                        Severity.WARNING,
+                    )

@@ -185,3 +185,25 @@ def test_flows_check_fails_on_a_dropped_placeholder_and_names_the_catalog_line(
     assert run.returncode == 1
     said = "error: translation drops the placeholder {service.phone}"
     assert f"wegweiser.po:{written.lineno}: {said}" in run.stdout
+
+
+def test_a_translated_keyword_that_another_screen_has_is_a_warning(
+    locales: Path, flow_dir: Path, minimal_deployment: Deployment
+) -> None:
+    topic = flow_dir / "topic.yaml"
+    topic.write_text(
+        topic.read_text("utf-8").replace(
+            "    media: test.png", "    media: test.png\n    keywords: [Test]"
+        ),
+        "utf-8",
+    )
+    translate(locales, "ro", "topic.emergency.keywords", "Notfall, help, ajutor", "urgență, test")
+
+    report = translation_report(load_flow(flow_dir), minimal_deployment, locales)
+
+    (collision,) = [problem for problem in report.problems if "keyword" in problem.message]
+    assert collision.severity is WARNING
+    assert collision.node_id == "topic.emergency"
+    assert collision.message == (
+        "ro: keyword 'test' also leads to 'topic.test'; a typed word can lead to one screen only"
+    )

@@ -113,16 +113,26 @@ def _announce(settings: Settings, deployment: Deployment, flow: Flow) -> None:
             "session_idle_hours": deployment.sessions.idle_hours,
         },
     )
-    drafts = [
-        status.language
+    offered = [
+        status
         for status in translation_report(flow, deployment, settings.locales).languages
-        if status.offered and status.review is Review.DRAFT
+        if status.offered and not status.is_source
     ]
-    if drafts:
+    if drafts := [status.language for status in offered if status.review is Review.DRAFT]:
         log.info(
             "some translations are drafts awaiting review by a native speaker",
             extra={"languages": ",".join(drafts)},
         )
+    for status in offered:
+        if status.missing or status.fuzzy:
+            log.warning(
+                "translation incomplete: those texts are shown in English or German",
+                extra={
+                    "language": status.language,
+                    "missing": status.missing,
+                    "fuzzy": status.fuzzy,
+                },
+            )
     if settings.telegram_api_url != TELEGRAM_API_URL:
         log.info("using another Bot API server", extra={"url": settings.telegram_api_url})
     if settings.webhook_url is None:
