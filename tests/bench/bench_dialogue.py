@@ -44,9 +44,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.config import (
     EXAMPLE_DEPLOYMENT,
+    PROJECT_ROOT,
     Deployment,
     build_engine,
     load_deployment,
+    translation_report,
 )
 from bot.dialogue import (
     ButtonPressed,
@@ -60,6 +62,8 @@ from bot.dialogue import (
     TextTyped,
     load_flow,
 )
+from bot.i18n.catalogs import Catalogs, catalog_languages
+from bot.i18n.pipeline import compile_catalogs
 from tests.bench.report import table
 from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, SHIPPED_FLOWS, check, engine_for
 
@@ -446,12 +450,61 @@ def main(argv: list[str] | None = None) -> int:
         cold, generated_engine = timed(build)
         timings.append(series("generated Engine()", generated_nodes, mode.runs, cold, build))
 
-        # 3. engine steps
+        # 3. the translations: catalogs compiled at start from .po files (a fresh clone), read
+        # from .mo files (after `wegweiser i18n compile`), and the translation check
+        locales = Path(shutil.copytree(PROJECT_ROOT / "locales", generated.parent / "locales"))
+        languages = example.languages
+        catalog_count = len(catalog_languages(locales))
+
+        def load_catalogs() -> Catalogs:
+            return Catalogs.load(locales, languages)
+
+        cold, _ = timed(load_catalogs)
+        timings.append(
+            series(
+                f"catalogs from .po ({catalog_count})",
+                shipped_nodes,
+                mode.runs,
+                cold,
+                load_catalogs,
+            )
+        )
+        compile_catalogs(locales)
+        cold, _ = timed(load_catalogs)
+        timings.append(
+            series(
+                f"catalogs from .mo ({catalog_count})",
+                shipped_nodes,
+                mode.runs,
+                cold,
+                load_catalogs,
+            )
+        )
+
+        def translations() -> object:
+            return translation_report(shipped.flow, example, locales)  # type: ignore[arg-type]
+
+        cold, _ = timed(translations)
+        timings.append(series("translation check", shipped_nodes, mode.runs, cold, translations))
+
+        def translated_engine() -> Engine:
+            return build_engine(shipped.flow, example, locales=locales)  # type: ignore[arg-type]
+
+        cold, translated = timed(translated_engine)
+        timings.append(
+            series("shipped Engine() + catalogs", shipped_nodes, mode.runs, cold, translated_engine)
+        )
+
+        # 4. engine steps: German only, the generated flow, and all languages from the catalogs
         shipped_engine = engine_for(SHIPPED_FLOWS, example)
-        for name, engine in (("shipped", shipped_engine), ("generated", generated_engine)):
+        for name, engine in (
+            ("shipped, source texts", shipped_engine),
+            ("generated", generated_engine),
+            (f"shipped, {len(languages)} languages", translated),
+        ):
             walks.append(walk(name, engine, mode.walk_steps, mode.walk_seconds, SEED))
 
-        # 4. memory
+        # 5. memory
         used = memory("generated flow + engine", generated, fixture)
 
     print(
