@@ -3,6 +3,7 @@ flows, and the deployments that go with them."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -57,9 +58,13 @@ def engine_for(directory: Path, deployment: Deployment, **options: object) -> En
 
 
 def wegweiser(*args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """Run the real command line (`python -m bot ...`) in a fresh process."""
+    """Run the real command line (`python -m bot ...`) in a fresh process, from the project
+    folder and without the caller's WEGWEISER_* settings."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("WEGWEISER_")}
     return subprocess.run(
         [sys.executable, "-m", "bot", *map(str, args)],
+        cwd=PROJECT_ROOT,
+        env=environment,
         input=stdin,
         capture_output=True,
         text=True,

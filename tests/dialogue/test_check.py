@@ -16,9 +16,7 @@ Lines of the fixture that the tests point at:
 from __future__ import annotations
 
 import datetime
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -31,6 +29,7 @@ from tests.conftest import (
     MINIMAL_LOCALES,
     SHIPPED_FLOWS,
     check,
+    wegweiser,
 )
 
 ERROR = Severity.ERROR
@@ -801,19 +800,7 @@ def flows_check(
     flows: Path, config: Path, locales: Path = MINIMAL_LOCALES
 ) -> subprocess.CompletedProcess[str]:
     """`wegweiser flows check` as a maintainer runs it, in a process of its own."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("WEGWEISER_")}
-    return subprocess.run(
-        [
-            *(sys.executable, "-m", "bot", "flows", "check"),
-            *("--flows", str(flows), "--config", config, "--locales", locales),
-        ],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return wegweiser("flows", "check", "--flows", flows, "--config", config, "--locales", locales)
 
 
 def test_the_cli_check_exits_0_on_a_valid_flow() -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -14,22 +12,12 @@ from bot.dialogue import load_flow
 from bot.i18n.catalogs import Catalogs, catalog_path, template_path
 from bot.i18n.messages import flow_messages
 from bot.i18n.pipeline import extract
-from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, PROJECT_ROOT
+from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, wegweiser
 from tests.i18n.conftest import entry
 
 
 def i18n(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """The real command line in a process of its own, with no WEGWEISER_* settings."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("WEGWEISER_")}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "i18n", *map(str, args)],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return wegweiser("i18n", *args)
 
 
 def test_every_text_is_keyed_by_its_node_id_and_located_by_file_and_line() -> None:
