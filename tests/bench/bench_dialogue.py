@@ -412,7 +412,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
 
-    with tempfile.TemporaryDirectory(prefix="wegweiser-bench-") as temporary:
+    with (
+        tempfile.TemporaryDirectory(prefix="wegweiser-bench-") as temporary,
+        tempfile.TemporaryDirectory(prefix="wegweiser-bench-locales-") as catalog_copy,
+    ):
         generated = Path(temporary)
         generate_seconds, _ = timed(
             lambda: generate_flow(generated, GENERATED_NODES, GENERATED_TOPICS, SEED)
@@ -452,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # 3. the translations: catalogs compiled at start from .po files (a fresh clone), read
         # from .mo files (after `wegweiser i18n compile`), and the translation check
-        locales = Path(shutil.copytree(PROJECT_ROOT / "locales", generated.parent / "locales"))
+        locales = Path(shutil.copytree(PROJECT_ROOT / "locales", Path(catalog_copy) / "locales"))
         languages = example.languages
         catalog_count = len(catalog_languages(locales))
 
