@@ -6,11 +6,14 @@ wegweiser flows check                   check the flow files (errors with file:l
 wegweiser flows graph [--format dot]    the dialogue tree as Mermaid or Graphviz text
 wegweiser i18n extract | update         the flow texts into the gettext catalogs in locales/
 wegweiser i18n compile | status         compile the catalogs; how complete each language is
+wegweiser stats [--month 2026-11]       the anonymous monthly figures (--format md | csv)
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime
 import os
 import sys
 import time
@@ -34,6 +37,7 @@ from bot.dialogue.graph import to_dot, to_mermaid
 from bot.dialogue.loader import shown_path
 from bot.i18n.catalogs import CatalogError
 from bot.i18n.pipeline import compile_catalogs, extract, update
+from bot.stats import CountRow, as_csv, as_markdown, report_tables
 
 EXIT_OK = 0
 EXIT_FLOW_ERRORS = 1
@@ -127,7 +131,26 @@ def _parser() -> argparse.ArgumentParser:
     ):
         command = i18n_commands.add_parser(name, parents=[common], help=text)
         command.set_defaults(handler=handler)
+
+    stats = commands.add_parser(
+        "stats", parents=[common], help="the anonymous monthly figures, for funders"
+    )
+    stats.add_argument(
+        "--month",
+        type=_month,
+        help="the month as YYYY-MM (default: the current month, up to today)",
+    )
+    stats.add_argument("--format", choices=["md", "csv"], default="md")
+    stats.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
+    stats.set_defaults(handler=_stats)
     return parser
+
+
+def _month(text: str) -> datetime.date:
+    try:
+        return datetime.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a month: write YYYY-MM") from None
 
 
 def _checked_flow(settings: Settings, deployment: Deployment) -> Flow | None:
@@ -238,6 +261,45 @@ def _i18n_compile(args: argparse.Namespace, settings: Settings, deployment: Depl
     for path in written:
         print(shown_path(path))
     return EXIT_OK
+
+
+def _stats(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
+    from bot.store import StoreError  # aiosqlite and cryptography load only when needed
+
+    today = datetime.datetime.now(datetime.UTC).date()
+    first = args.month or today.replace(day=1)
+    last = _last_day(first)
+    if not settings.database.is_file():
+        print(f"WEGWEISER_DATABASE: no database at {settings.database}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        rows = asyncio.run(_counts(settings.database, first, last))
+    except StoreError as error:
+        print(f"WEGWEISER_DATABASE: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    tables = report_tables(rows)
+    heading = f"Wegweiser: anonymous figures, {first:%Y-%m} ({first} to {min(last, today)})"
+    text = as_csv(tables) if args.format == "csv" else as_markdown(heading, tables)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _last_day(first: datetime.date) -> datetime.date:
+    following = (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return following - datetime.timedelta(days=1)
+
+
+async def _counts(database: Path, first: datetime.date, last: datetime.date) -> list[CountRow]:
+    from bot.store import SQLiteStore
+
+    store = await SQLiteStore.open(database)
+    try:
+        return await store.counts(first, last)
+    finally:
+        await store.close()
 
 
 def _chat(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # /healthz and /metrics on this port when set (0: any free port); off otherwise.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_listen: str = "127.0.0.1"
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -182,6 +185,13 @@ class Limits(_Section):
     per_minute: int = Field(default=30, ge=1)
 
 
+class Reload(_Section):
+    """Live reload of the flows and catalogs (besides SIGHUP and /reload in the staff group)."""
+
+    # How often the files are looked at for changes; 0 looks only when asked.
+    watch_seconds: float = Field(default=30, ge=0, le=24 * 3600)
+
+
 class Deployment(_Section):
     """The deployment file: one counselling centre's details (see deploy/example-config.yaml)."""
 
@@ -192,6 +202,7 @@ class Deployment(_Section):
     contacts: dict[str, Contact] = {}
     sessions: Sessions = Sessions()
     limits: Limits = Limits()
+    reload: Reload = Reload()
 
     @field_validator("timezone")
     @classmethod

@@ -131,11 +131,14 @@ class SendMedia:
 
 @dataclass(frozen=True, slots=True)
 class RequestHandover:
-    """The person confirmed they want a counsellor. `path` is the nodes they came through."""
+    """The person confirmed they want a counsellor. `path` is the nodes they came through.
+    `available` is False when no counsellor can be reached through the channel: the engine then
+    also shows how to reach the centre, and the channel only counts the request."""
 
     topic: str | None
     language: str
     path: tuple[str, ...]
+    available: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,11 +341,14 @@ class Engine:
 
     def _handover(self, session: Session, node: HandoverNode) -> Step:
         language = self._language(session)
+        path = (*session.history, str(session.node))
         if self.handover_available:
-            path = (*session.history, str(session.node))
             return session, (RequestHandover(node.topic, language, path),)
         text = self._system_text(language, self.flow.system.messages.handover_unavailable)
-        return session, (Show(None, text, self._navigation_rows(session, None)),)
+        return session, (
+            RequestHandover(node.topic, language, path, available=False),
+            Show(None, text, self._navigation_rows(session, None)),
+        )
 
     # -- showing -----------------------------------------------------------------------------
 

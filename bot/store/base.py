@@ -7,10 +7,12 @@ state is a position in the flow. Message texts are never kept, only the ids /exi
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.dialogue import Session
+from bot.stats.events import Counted, CountRow
 
 DELETABLE_FOR = timedelta(hours=48)
 """Telegram lets a bot delete messages in a private chat only while they are younger than this."""
@@ -69,8 +71,8 @@ class StoredSession:
 
 
 class SessionStore(ABC):
-    """Session state by pseudonym, plus the bot's own uploaded media. Operations that fail raise
-    StoreError."""
+    """Session state by pseudonym, the bot's own uploaded media, and the anonymous counters.
+    Operations that fail raise StoreError."""
 
     @abstractmethod
     async def load(self, key: bytes) -> StoredSession | None:
@@ -99,6 +101,18 @@ class SessionStore(ABC):
     @abstractmethod
     async def remember_media(self, digest: str, file_id: str) -> None:
         """Keep the file_id Telegram gave an uploaded media file, so it is uploaded once."""
+
+    @abstractmethod
+    async def add_counts(self, day: date, counted: Iterable[Counted]) -> None:
+        """Add one to the day's counter of each counted event (anonymous statistics)."""
+
+    @abstractmethod
+    async def counts(self, first: date, last: date) -> list[CountRow]:
+        """The counters of the days from `first` to `last`, both included."""
+
+    @abstractmethod
+    async def writable(self) -> bool:
+        """Whether the store can be written to now (for the health check)."""
 
     @abstractmethod
     async def close(self) -> None:

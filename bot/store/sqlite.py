@@ -14,20 +14,24 @@ import logging
 import math
 import os
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from bot.dialogue import Session
+from bot.stats.events import Counted, CountRow
 from bot.store.base import KeptMessage, SessionStore, StoredSession, StoreError
 from bot.store.keys import log_tag
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# How long a health check waits for the write lock before it calls the database not writable.
+HEALTH_TIMEOUT_MS = 500
 
 # The schema, one migration per version (PRAGMA user_version counts the applied ones). A
 # migration is a tuple of single statements rather than one script: sqlite3's executescript()
@@ -49,6 +53,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX sessions_by_expiry ON sessions (expires)",
         "CREATE TABLE media (digest TEXT PRIMARY KEY, file_id TEXT NOT NULL) WITHOUT ROWID",
+    ),
+    (
+        # Anonymous statistics: how often an event happened on a day, in a language, in a topic
+        # area. No key, no session, no time of day: nothing to link a count to a person.
+        """CREATE TABLE counters (
+            day TEXT NOT NULL,  -- ISO date, UTC
+            event TEXT NOT NULL,
+            language TEXT NOT NULL,
+            area TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (day, event, language, area)
+        ) WITHOUT ROWID""",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -142,6 +158,43 @@ class SQLiteStore(SessionStore):
     async def remember_media(self, digest: str, file_id: str) -> None:
         await self._execute("REPLACE INTO media (digest, file_id) VALUES (?, ?)", (digest, file_id))
 
+    async def add_counts(self, day: date, counted: Iterable[Counted]) -> None:
+        totals = Counter(counted)
+        if not totals:
+            return
+        await self._execute_many(
+            "INSERT INTO counters (day, event, language, area, count) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (day, event, language, area) DO UPDATE SET count = count + excluded.count",
+            [
+                (day.isoformat(), str(c.event), c.language, c.area, n)
+                for c, n in sorted(totals.items())
+            ],
+        )
+
+    async def counts(self, first: date, last: date) -> list[CountRow]:
+        rows = await self._fetch(
+            "SELECT day, event, language, area, count FROM counters "
+            "WHERE day BETWEEN ? AND ? ORDER BY day, event, language, area",
+            (first.isoformat(), last.isoformat()),
+        )
+        return [
+            CountRow(date.fromisoformat(day), event, language, area, int(count))
+            for day, event, language, area, count in rows
+        ]
+
+    async def writable(self) -> bool:
+        """Whether a write transaction can begin now (the write lock, on a writable file), tried
+        with a short wait and rolled back at once."""
+        try:
+            await self._connection.execute(f"PRAGMA busy_timeout = {HEALTH_TIMEOUT_MS}")
+            await self._connection.execute("BEGIN IMMEDIATE")
+            await self._connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            return False
+        finally:
+            await self._connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return True
+
     async def close(self) -> None:
         await self._connection.close()
 
@@ -166,6 +219,19 @@ class SQLiteStore(SessionStore):
         try:
             async with self._connection.execute(sql, parameters) as cursor:
                 return cursor.rowcount
+        except sqlite3.Error as error:
+            raise StoreError(f"session store {self._path}: {error}") from error
+
+    async def _execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Run one statement for every row, all in one transaction."""
+        try:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                await self._connection.executemany(sql, rows)
+                await self._connection.execute("COMMIT")
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
         except sqlite3.Error as error:
             raise StoreError(f"session store {self._path}: {error}") from error
 

@@ -15,6 +15,7 @@ import pytest
 
 import bot.store.sqlite as sqlite_store
 from bot.dialogue import Session
+from bot.stats import Counted, CountRow, Event
 from bot.store import (
     DELETABLE_FOR,
     KeptMessage,
@@ -485,3 +486,74 @@ def test_deletable_lists_messages_younger_than_48_hours_oldest_first():
     )
     assert session.deletable(NOW) == (10, 20, 30)
     assert session.deletable(NOW + timedelta(hours=2)) == (20, 30)
+
+
+# -- the anonymous counters ----------------------------------------------------------------------
+
+DAY = NOW.date()
+
+
+async def test_counts_add_up_per_day_event_language_and_area(store):
+    ro_health = Counted(Event.AREA_OPENED, "ro", "health")
+    await store.add_counts(DAY, [ro_health, ro_health, Counted(Event.EXIT_USED, "ro")])
+    await store.add_counts(DAY, [ro_health])
+    await store.add_counts(DAY + timedelta(days=1), [Counted(Event.EXIT_USED, "bg")])
+
+    assert await store.counts(DAY, DAY) == [
+        CountRow(DAY, "area_opened", "ro", "health", 3),
+        CountRow(DAY, "exit_used", "ro", "", 1),
+    ]
+    assert len(await store.counts(DAY, DAY + timedelta(days=1))) == 3
+
+
+async def test_the_counters_table_has_no_column_that_could_name_a_person(store, database):
+    await store.add_counts(DAY, [Counted(Event.CONVERSATION_STARTED, "ro")])
+    connection = sqlite3.connect(database)
+    try:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(counters)")]
+    finally:
+        connection.close()
+    # a day, never a time; no key, address, session or node
+    assert columns == ["day", "event", "language", "area", "count"]
+
+
+async def test_counters_outlive_the_sessions_and_hold_none_of_them(store, database):
+    session = session_for(CHAT_ID)
+    await store.save(session)
+    await store.add_counts(DAY, [Counted(Event.CONVERSATION_STARTED, "ro")])
+    await store.delete(session.key)
+
+    assert await store.counts(DAY, DAY) == [CountRow(DAY, "conversation_started", "ro", "", 1)]
+    assert not traces(file_bytes(database), session.key)
+
+
+async def test_a_version_1_file_gets_the_counters_and_keeps_its_sessions(database):
+    session = session_for(CHAT_ID)
+    connection = sqlite3.connect(database)
+    for statement in sqlite_store.MIGRATIONS[0]:
+        connection.execute(statement)
+    connection.execute("PRAGMA user_version = 1")
+    connection.commit()
+    connection.close()
+    store = await SQLiteStore.open(database)
+    try:
+        await store.save(session)
+        await store.add_counts(DAY, [Counted(Event.EXIT_USED, "de")])
+        assert await store.load(session.key) == session
+        assert await store.counts(DAY, DAY) == [CountRow(DAY, "exit_used", "de", "", 1)]
+    finally:
+        await store.close()
+
+
+async def test_a_locked_database_is_not_writable_and_then_is_again(store, database):
+    assert await store.writable()
+    other = sqlite3.connect(database, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        assert not await store.writable()
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert await store.writable()
+    # the store's own writes still wait for a lock as long as before
+    await store.save(session_for(CHAT_ID))

@@ -6,14 +6,17 @@ Bot API server on 127.0.0.1 and shorten the waits.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
-from collections.abc import Sequence
+import signal
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Update
+from telegram import Bot, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -27,10 +30,14 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram.conversation import Conversations, utc_now
+from bot.channels.telegram.operations import OperationsServer
 from bot.channels.telegram.ordering import FloodGate, PersonByPerson
+from bot.channels.telegram.profile import publish_profile
 from bot.channels.telegram.retry import RetryingRateLimiter
+from bot.channels.telegram.staff import Staff
 from bot.config import Deployment
 from bot.dialogue import Engine
+from bot.live_flows import LiveFlows
 from bot.store import SecretKeys, SQLiteStore
 
 log = logging.getLogger(__name__)
@@ -43,8 +50,6 @@ ALLOWED_UPDATES = [
     Update.MY_CHAT_MEMBER,
     Update.CHANNEL_POST,
 ]
-# Telegram takes command menus and descriptions for two-letter language codes only.
-TELEGRAM_LANGUAGE_CODE_LENGTH = 2
 CONCURRENT_UPDATES = 64
 
 
@@ -61,11 +66,25 @@ class BotSetup:
     # Waits before retrying a call that timed out or met a server error, and the read timeout.
     retry_delays: Sequence[float] = (1.0, 3.0, 10.0)
     read_timeout: float = 10.0
+    # Flow reloads (SIGHUP, /reload, changed files); None: the flow stays as started.
+    live_flows: LiveFlows | None = None
+    # (address, port) of /healthz and /metrics; None: switched off. Port 0: any free port.
+    operations: tuple[str, int] | None = None
+
+
+@dataclass
+class Running:
+    """What a started application has besides python-telegram-bot's own: the tests read it."""
+
+    conversations: Conversations
+    staff: Staff
+    operations: OperationsServer | None = None
 
 
 def build_application(engine: Engine, setup: BotSetup) -> Application:
-    """The application with its handlers, its session store (opened on start, closed on stop)
-    and the purge job. Nothing is sent to Telegram until it is initialised."""
+    """The application with its handlers, its session store (opened on start, closed on stop),
+    the purge job, and the optional flow reloads and operations endpoints. Nothing is sent to
+    Telegram until it is initialised. `application.bot_data["wegweiser"]` is its `Running`."""
     deployment = setup.deployment
     conversations = Conversations(
         engine,
@@ -73,16 +92,35 @@ def build_application(engine: Engine, setup: BotSetup) -> Application:
         idle=datetime.timedelta(hours=deployment.sessions.idle_hours),
         staff_chat_id=setup.staff_chat_id,
     )
+    staff = Staff(conversations, setup.staff_chat_id, setup.live_flows)
+    running = Running(conversations, staff)
     gate = FloodGate(deployment.limits.burst, deployment.limits.per_minute)
+    health = HealthChecks(conversations)
 
     async def start(application: Application) -> None:
         conversations.attach(await SQLiteStore.open(setup.database))
+        health.bot = application.bot
         await publish_profile(application, engine)
         interval = datetime.timedelta(minutes=deployment.sessions.purge_every_minutes)
         assert application.job_queue is not None  # installed with python-telegram-bot[job-queue]
         application.job_queue.run_repeating(purge, interval=interval, first=interval)
+        if setup.live_flows is not None:
+            watch = deployment.reload.watch_seconds
+            if watch:
+                application.job_queue.run_repeating(staff.watch, interval=watch, first=watch)
+            _on_hangup(
+                lambda: application.create_task(staff.reload_and_tell(application, "SIGHUP"))
+            )
+        if setup.operations is not None:
+            running.operations = OperationsServer(
+                *setup.operations, health.check, conversations.metrics
+            )
+            running.operations.start()
 
     async def stop(application: Application) -> None:
+        _on_hangup(None)
+        if running.operations is not None:
+            await running.operations.stop()
         if conversations.store is not None:
             await conversations.store.close()
 
@@ -107,12 +145,19 @@ def build_application(engine: Engine, setup: BotSetup) -> Application:
         .post_shutdown(stop)
         .build()
     )
+    application.bot_data["wegweiser"] = running
     private = filters.ChatType.PRIVATE
+    staff_commands = (
+        [MessageHandler(filters.Chat(setup.staff_chat_id) & filters.COMMAND, staff.on_command)]
+        if setup.staff_chat_id is not None
+        else []
+    )
     application.add_handlers(
         [
             MessageHandler(private & filters.UpdateType.MESSAGE, conversations.on_message),
             CallbackQueryHandler(conversations.on_button),
             ChatMemberHandler(conversations.on_member_change, ChatMemberHandler.MY_CHAT_MEMBER),
+            *staff_commands,
             MessageHandler(
                 ~private & (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST),
                 conversations.on_other_chat,
@@ -124,39 +169,52 @@ def build_application(engine: Engine, setup: BotSetup) -> Application:
     return application
 
 
+def _on_hangup(callback: Callable[[], object] | None) -> None:
+    """Reload on SIGHUP (as daemons do), or stop doing so; nothing where there is no SIGHUP."""
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup is None:
+        return
+    loop = asyncio.get_running_loop()
+    if callback is None:
+        loop.remove_signal_handler(hangup)
+    else:
+        loop.add_signal_handler(hangup, callback)
+
+
+class HealthChecks:
+    """/healthz: the database takes writes, a flow is loaded, and the Bot API answers (asked at
+    most every BOT_API_EVERY seconds, so that probes do not use up the bot's rate limit)."""
+
+    BOT_API_EVERY = 30.0
+
+    def __init__(self, conversations: Conversations) -> None:
+        self.conversations = conversations
+        self.bot: Bot | None = None
+        self._api_checked = (float("-inf"), False)
+
+    async def check(self) -> dict[str, bool]:
+        store = self.conversations.store
+        return {
+            "database": store is not None and await store.writable(),
+            "flows": bool(self.conversations.engine.flow.nodes),
+            "bot_api": await self._bot_api(),
+        }
+
+    async def _bot_api(self) -> bool:
+        checked_at, answered = self._api_checked
+        now = time.monotonic()
+        if now - checked_at < self.BOT_API_EVERY:
+            return answered
+        try:
+            answered = self.bot is not None and bool(await self.bot.get_me())
+        except TelegramError:
+            answered = False
+        self._api_checked = (now, answered)
+        return answered
+
+
 async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other update (an edit, a reaction, ...) gets a deliberate silence."""
-
-
-async def publish_profile(application: Application, engine: Engine) -> None:
-    """The command menu and the descriptions, in the default language for everybody and in each
-    other offered language that Telegram can tell apart. A failure is logged and the bot runs on:
-    none of this is needed to answer people."""
-    bot = application.bot
-    default = engine.default_language
-    for language in engine.languages:
-        code = None if language == default else language
-        if code is not None and len(code) != TELEGRAM_LANGUAGE_CODE_LENGTH:
-            continue
-        profile = engine.profile(language)
-        if code is not None and profile == engine.profile(default):
-            continue  # not translated: the default texts are shown anyway
-        commands = [BotCommand(name, text) for name, text in profile.commands.items()]
-        calls = {
-            "setMyCommands": bot.set_my_commands(commands, language_code=code),
-            "setMyDescription": bot.set_my_description(profile.description, language_code=code),
-            "setMyShortDescription": bot.set_my_short_description(
-                profile.short_description, language_code=code
-            ),
-        }
-        for method, call in calls.items():
-            try:
-                await call
-            except TelegramError as error:
-                log.warning(
-                    "could not set the bot's profile; running on without it",
-                    extra={"method": method, "language": language, "error": str(error)},
-                )
 
 
 def webhook_options(url: str, keys: SecretKeys, listen: str, port: int) -> dict[str, object]:

@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 
 from bot.channels.telegram.delivery import MediaFiles, deliver
 from bot.dialogue import (
+    Action,
     ButtonPressed,
     Command,
     Engine,
@@ -34,7 +35,10 @@ from bot.dialogue import (
 )
 from bot.dialogue.check import MESSAGE_LIMIT
 from bot.dialogue.engine import Session, command_name
-from bot.store import SecretKeys, SessionStore, StoredSession, log_tag
+from bot.metrics import Metrics
+from bot.stats import turn_events
+from bot.stats.events import home_areas
+from bot.store import SecretKeys, SessionStore, StoredSession, StoreError, log_tag
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +81,15 @@ class Conversations:
         *,
         idle: datetime.timedelta,
         staff_chat_id: int | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        """`engine` may be replaced while the bot runs (a flow reload): each turn uses the one
+        in service when it began."""
         self.engine = engine
         self.keys = keys
         self.idle = idle
         self.staff_chat_id = staff_chat_id
+        self.metrics = metrics or Metrics()
         self.store: SessionStore | None = None
         self.media: MediaFiles | None = None
 
@@ -133,14 +141,17 @@ class Conversations:
         """One turn of the dialogue. `keep`: the person's message ids for /exit to delete;
         `query`: the pressed button, answered before anything else is sent."""
         store, media = self._ready()
+        engine = self.engine
         pressed = query.message.message_id if query is not None and query.message else None
         key = self.keys.pseudonym(chat.id)
         now = utc_now()
         stored = await store.load(key)
-        if stored is None or stored.expired(now):  # expired but not purged yet: as good as gone
+        fresh = stored is None or stored.expired(now)  # expired but not purged: as good as gone
+        if stored is None or fresh:
             stored = self._fresh(key, chat.id, now)
         started = time.perf_counter()
-        dialogue, actions = self.engine.step(stored.dialogue, event)
+        dialogue, actions = engine.step(stored.dialogue, event)
+        await self._count(engine, stored.dialogue, dialogue, actions, fresh=fresh, now=now)
         try:
             if query is not None:
                 # The first notice becomes the toast on the button, the rest goes to the chat.
@@ -151,7 +162,7 @@ class Conversations:
                 also = (*keep, *([pressed] if pressed else []))
                 await self._erase(bot, chat.id, stored, also, now)
                 return
-            if any(isinstance(action, RequestHandover) for action in actions):
+            if any(isinstance(a, RequestHandover) and a.available for a in actions):
                 log.warning("handover requested but not available", extra={"person": log_tag(key)})
             edit = pressed if pressed is not None and pressed == stored.screen else None
             delivered = await deliver(bot, chat.id, actions, media, edit=edit)
@@ -166,15 +177,48 @@ class Conversations:
             expires=now + self.idle,
         ).with_messages(*keep, *delivered.message_ids, now=now)
         await store.save(stored)
+        seconds = time.perf_counter() - started
+        self.metrics.updates.observe(seconds)
         log.info(
             "update handled",
             extra={
                 "person": log_tag(key),
                 "event": type(event).__name__,
                 "node": dialogue.node,
-                "ms": round((time.perf_counter() - started) * 1000, 1),
+                "ms": round(seconds * 1000, 1),
             },
         )
+
+    async def _count(
+        self,
+        engine: Engine,
+        before: Session,
+        after: Session,
+        actions: Sequence[Action],
+        *,
+        fresh: bool,
+        now: datetime.datetime,
+    ) -> None:
+        """The turn's events into the day's anonymous counters (and the metrics). A failure to
+        count is logged and the person is answered all the same."""
+        counted = list(
+            turn_events(
+                before,
+                after,
+                actions,
+                fresh=fresh and not any(isinstance(action, Erase) for action in actions),
+                home_areas=home_areas(engine.flow),
+                default_language=engine.default_language,
+            )
+        )
+        if not counted:
+            return
+        self.metrics.count(counted)
+        store, _ = self._ready()
+        try:
+            await store.add_counts(now.date(), counted)
+        except StoreError as error:
+            log.warning("could not count the statistics", extra={"error": str(error)})
 
     def _fresh(self, key: bytes, chat_id: int, now: datetime.datetime) -> StoredSession:
         return StoredSession(

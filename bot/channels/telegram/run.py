@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import replace
 
 from telegram.error import InvalidToken, NetworkError
 
@@ -24,6 +25,7 @@ from bot.config import (
 )
 from bot.dialogue import Flow
 from bot.i18n.catalogs import Review
+from bot.live_flows import LiveFlows
 from bot.logs import configure_logging
 from bot.store import SecretKeys, StoreError, WeakSecretError
 
@@ -44,7 +46,8 @@ def run(settings: Settings, deployment: Deployment, flow: Flow, *, dev: bool = F
         print(error, file=sys.stderr)
         return EXIT_CONFIGURATION
     engine = build_engine(flow, deployment, locales=settings.locales)
-    application = build_application(engine, setup)
+    live = LiveFlows(settings.flows, settings.locales, deployment, engine)
+    application = build_application(engine, replace(setup, live_flows=live))
     _announce(settings, deployment, flow)
     try:
         if settings.webhook_url is None:
@@ -96,6 +99,9 @@ def _setup(settings: Settings, deployment: Deployment, *, dev: bool) -> BotSetup
         keys=keys,
         deployment=deployment,
         staff_chat_id=settings.counsellor_chat_id,
+        operations=None
+        if settings.metrics_port is None
+        else (settings.metrics_listen, settings.metrics_port),
     )
 
 
@@ -147,4 +153,10 @@ def _announce(settings: Settings, deployment: Deployment, flow: Flow) -> None:
             "staff group set; handover in chat is not part of this version yet: "
             "the counsellor button shows the centre's contacts"
         )
-    log.info("metrics off: not part of this version yet")
+    if settings.metrics_port is None:
+        log.info("operations endpoints off (WEGWEISER_METRICS_PORT not set): no /healthz, /metrics")
+    watch = deployment.reload.watch_seconds
+    log.info(
+        "flows reload when they pass the check: on SIGHUP, /reload in the staff group"
+        + (f", and when a file changes (looked at every {watch:g} s)" if watch else ""),
+    )

@@ -1,0 +1,117 @@
+"""The staff group's side of operations: /stats and /reload, and reports of flow reloads.
+
+Commands count only in the configured staff group (WEGWEISER_COUNSELLOR_CHAT_ID); the handler
+is registered for that chat alone, and anything from elsewhere never reaches it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.channels.telegram.conversation import Conversations, utc_now
+from bot.channels.telegram.profile import publish_profile
+from bot.dialogue.engine import command_name
+from bot.live_flows import LiveFlows, Reloaded
+from bot.stats import as_text, report_tables
+
+log = logging.getLogger(__name__)
+
+# A report to the staff group lists this many problems at most (one message holds 4096
+# characters); the log and `wegweiser flows check` have them all.
+PROBLEMS_SHOWN = 15
+MESSAGE_LIMIT = 4096
+
+
+def reload_report(result: Reloaded, version: int) -> str:
+    if result.engine is not None:
+        return f"✅ Flows reloaded: version {version}, {len(result.engine.flow.nodes)} nodes."
+    lines = [
+        "❌ The changed flows were refused; the bot keeps serving the last good version.",
+        f"{len(result.errors)} error(s):",
+        *(f"• {problem}" for problem in result.errors[:PROBLEMS_SHOWN]),
+    ]
+    if len(result.errors) > PROBLEMS_SHOWN:
+        lines.append(f"… and {len(result.errors) - PROBLEMS_SHOWN} more (`wegweiser flows check`)")
+    return "\n".join(lines)[:MESSAGE_LIMIT]
+
+
+class Staff:
+    """What the staff group can ask of the bot, and the flow reloads it is told about."""
+
+    def __init__(
+        self,
+        conversations: Conversations,
+        staff_chat_id: int | None,
+        live: LiveFlows | None,
+    ) -> None:
+        self.conversations = conversations
+        self.staff_chat_id = staff_chat_id
+        self.live = live
+        self._reloading = asyncio.Lock()
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        name = command_name(message.text.split(maxsplit=1)[0])
+        if name == "stats":
+            text = await self.statistics(utc_now().date())
+        elif name == "reload":
+            text = await self.reload(context.application, "staff command")
+        else:
+            return  # other commands in the staff group are the counsellors' own
+        try:
+            await message.reply_text(text)
+        except TelegramError as error:
+            log.warning("could not answer the staff group", extra={"error": type(error).__name__})
+
+    async def statistics(self, today: datetime.date) -> str:
+        """Today's and this month's counts, small ones shown as "<5"."""
+        store = self.conversations.store
+        if store is None:
+            return "The bot is still starting."
+        first_of_month = today.replace(day=1)
+        rows = await store.counts(first_of_month, today)
+        daily = [row for row in rows if row.day == today]
+        return "\n\n".join(
+            [
+                as_text(f"📊 Today, {today.isoformat()}", report_tables(daily)),
+                as_text(f"📊 This month, {today:%Y-%m}", report_tables(rows)),
+            ]
+        )
+
+    async def reload(self, application: Application, reason: str) -> str:
+        """Check and load the flows; the staff group is told either way (a /reload gets the
+        answer as its reply, other triggers a message of their own)."""
+        if self.live is None:
+            return "Reloading is not available in this mode."
+        async with self._reloading:
+            # the check reads files and takes a little while: not on the event loop
+            result = await asyncio.to_thread(self.live.reload)
+        self.conversations.metrics.reloads.labels("ok" if result.engine else "refused").inc()
+        if result.engine is not None:
+            self.conversations.engine = result.engine
+            await publish_profile(application, result.engine)
+        log.info("reload asked for", extra={"reason": reason, "ok": result.engine is not None})
+        return reload_report(result, self.live.version)
+
+    async def reload_and_tell(self, application: Application, reason: str) -> None:
+        """A reload not asked for in the staff group (SIGHUP, a changed file): tell it there."""
+        text = await self.reload(application, reason)
+        if self.staff_chat_id is None:
+            return
+        try:
+            await application.bot.send_message(self.staff_chat_id, text)
+        except TelegramError as error:
+            log.warning("could not tell the staff group", extra={"error": type(error).__name__})
+
+    async def watch(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The job that notices changed files."""
+        if self.live is not None and await asyncio.to_thread(self.live.changed):
+            await self.reload_and_tell(context.application, "files changed")

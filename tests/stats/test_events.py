@@ -1,0 +1,83 @@
+"""What a turn of the dialogue counts: events by day, language and topic area, nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import Deployment
+from bot.dialogue import ButtonPressed, Command, Engine, Session, Start
+from bot.stats import Counted, Event, reply_bucket, turn_events
+from bot.stats.events import home_areas
+from tests.conftest import MINIMAL_FLOW, engine_for
+
+
+@pytest.fixture
+def engine(minimal_deployment: Deployment) -> Engine:
+    return engine_for(MINIMAL_FLOW, minimal_deployment)
+
+
+def counted(
+    engine: Engine, before: Session, event: object, *, fresh: bool = False
+) -> list[Counted]:
+    after, actions = engine.step(before, event)  # type: ignore[arg-type]
+    return list(
+        turn_events(
+            before,
+            after,
+            actions,
+            fresh=fresh,
+            home_areas=home_areas(engine.flow),
+            default_language=engine.default_language,
+        )
+    )
+
+
+def test_a_first_message_starts_a_conversation_in_the_preselected_language(engine: Engine) -> None:
+    assert counted(engine, Session(), Start("ro"), fresh=True) == [
+        Counted(Event.CONVERSATION_STARTED, "ro")
+    ]
+
+
+def test_choosing_a_language_is_counted_with_it(engine: Engine) -> None:
+    assert counted(engine, Session(language="de"), ButtonPressed("!lang:ro")) == [
+        Counted(Event.LANGUAGE_CHOSEN, "ro")
+    ]
+
+
+def test_entering_a_topic_area_counts_once_not_every_screen_in_it(engine: Engine) -> None:
+    menu = Session(node="main.menu", language="ro")
+    assert counted(engine, menu, ButtonPressed("main.menu|0")) == [
+        Counted(Event.AREA_OPENED, "ro", "topic")
+    ]
+    inside = Session(node="topic.start", history=("main.menu",), language="ro")
+    assert counted(engine, inside, ButtonPressed("topic.start|0")) == []  # topic.test: same area
+
+
+def test_the_main_menu_and_the_counsellor_request_are_no_topic_areas(engine: Engine) -> None:
+    welcome = Session(node="main.welcome", language="de")
+    assert counted(engine, welcome, ButtonPressed("main.welcome|0")) == []
+    assert counted(engine, welcome, Command("counsellor")) == []
+
+
+def test_a_counsellor_request_counts_with_its_topic(engine: Engine) -> None:
+    asking = Session(node="main.counsellor", history=("main.menu",), language="ro")
+    assert counted(engine, asking, ButtonPressed("main.counsellor|confirm")) == [
+        Counted(Event.HANDOVER_REQUESTED, "ro", "general")
+    ]
+
+
+def test_exit_counts_in_the_language_the_person_used(engine: Engine) -> None:
+    assert counted(engine, Session(node="topic.test", language="ro"), Command("exit")) == [
+        Counted(Event.EXIT_USED, "ro")
+    ]
+
+
+def test_waiting_times_are_counted_in_buckets_only() -> None:
+    assert [reply_bucket(m) for m in (0.5, 5, 59, 61, 300, 2000)] == [
+        "<5 min",
+        "5-15 min",
+        "15-60 min",
+        "1-4 h",
+        "4-24 h",
+        ">24 h",
+    ]
