@@ -141,6 +141,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the month as YYYY-MM (default: the current month, up to today)",
     )
     stats.add_argument("--format", choices=["md", "csv"], default="md")
+    stats.add_argument(
+        "--database", type=Path, help="the SQLite file (default: WEGWEISER_DATABASE)"
+    )
     stats.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
     stats.set_defaults(handler=_stats)
     return parser
@@ -269,11 +272,12 @@ def _stats(args: argparse.Namespace, settings: Settings, deployment: Deployment)
     today = datetime.datetime.now(datetime.UTC).date()
     first = args.month or today.replace(day=1)
     last = _last_day(first)
-    if not settings.database.is_file():
-        print(f"WEGWEISER_DATABASE: no database at {settings.database}", file=sys.stderr)
+    database = args.database or settings.database
+    if not database.is_file():
+        print(f"WEGWEISER_DATABASE: no database at {database}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        rows = asyncio.run(_counts(settings.database, first, last))
+        rows = asyncio.run(_counts(database, first, last))
     except StoreError as error:
         print(f"WEGWEISER_DATABASE: {error}", file=sys.stderr)
         return EXIT_USAGE

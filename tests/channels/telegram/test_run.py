@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import stat
 import sys
@@ -16,7 +17,7 @@ from bot.dialogue import Session, Show, Start, load_flow
 from tests.channels.telegram.conftest import ANA, TEST_SECRET
 from tests.channels.telegram.test_privacy import identity_of_ana
 from tests.conftest import SHIPPED_FLOWS
-from tests.fake_bot_api import FakeBotAPI
+from tests.fake_bot_api import FakeBotAPI, Person
 
 
 def shipped_first_screen(language_hint: str | None) -> str:
@@ -129,3 +130,47 @@ async def test_run_with_a_database_in_a_missing_folder_names_the_setting(
     assert process.returncode == 2
     assert "WEGWEISER_DATABASE" in stderr.decode()
     assert "Traceback" not in stderr.decode()
+
+
+async def test_sighup_reloads_a_changed_flow_in_the_running_process(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    flows = Path(shutil.copytree(SHIPPED_FLOWS, tmp_path / "flows"))
+    locales = Path(shutil.copytree(PROJECT_ROOT / "locales", tmp_path / "locales"))
+    german = Person(user_id=5550003, first_name="Gerda", language_code="de")
+    process = await run_bot(
+        api,
+        tmp_path,
+        WEGWEISER_SECRET_KEY=TEST_SECRET,
+        WEGWEISER_FLOWS=str(flows),
+        WEGWEISER_LOCALES=str(locales),
+        WEGWEISER_METRICS_PORT="0",
+    )
+    try:
+        await api.wait_for("getUpdates", timeout=20)
+        api.send_text(german, "/start")
+        before = await api.wait_for("sendMessage", timeout=10)
+        assert before.params["text"] == "Bitte wähl deine Sprache."
+        system = flows / "system.yaml"
+        system.write_text(
+            system.read_text("utf-8").replace(
+                "Bitte wähl deine Sprache.", "Welche Sprache möchtest du?"
+            ),
+            "utf-8",
+        )
+        process.send_signal(signal.SIGHUP)
+        for _ in range(50):  # the reload takes a moment; ask again until it is served
+            sent = len(api.calls)
+            api.send_text(german, "/language")
+            answer = await api.wait_for("sendMessage", timeout=10, after=sent)
+            if answer.params["text"] != before.params["text"]:
+                break
+            await asyncio.sleep(0.1)
+        assert answer.params["text"] == "Welche Sprache möchtest du?"
+    finally:
+        code, log = await stopped(process)
+    assert code == 0, log
+    events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    said = [str(event["event"]) for event in events]
+    assert "flows reloaded" in said
+    assert any(text.startswith("operations endpoints listening") for text in said)
