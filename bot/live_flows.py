@@ -20,6 +20,8 @@ from bot.dialogue import Engine, Problem, Severity
 log = logging.getLogger(__name__)
 
 Fingerprint = tuple[tuple[str, int, int], ...]
+# A refused reload logs its errors up to this many (`wegweiser flows check` lists them all).
+PROBLEMS_LOGGED = 50
 
 
 def fingerprint(*folders: Path) -> Fingerprint:
@@ -93,7 +95,7 @@ class LiveFlows:
                 "flow reload refused: the last good version keeps serving",
                 extra={
                     "errors": len(result.errors),
-                    "first": next((str(problem) for problem in result.errors), ""),
+                    "problems": [str(problem) for problem in result.errors[:PROBLEMS_LOGGED]],
                 },
             )
             return Reloaded(None, result.problems)

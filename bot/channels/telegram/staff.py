@@ -16,6 +16,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.channels.telegram.conversation import Conversations, utc_now
 from bot.channels.telegram.profile import publish_profile
+from bot.dialogue import BotProfile, Engine
 from bot.dialogue.engine import command_name
 from bot.live_flows import LiveFlows, Reloaded
 from bot.stats import as_text, report_tables
@@ -96,8 +97,9 @@ class Staff:
             result = await asyncio.to_thread(self.live.reload)
         self.conversations.metrics.reloads.labels("ok" if result.engine else "refused").inc()
         if result.engine is not None:
-            self.conversations.engine = result.engine
-            await publish_profile(application, result.engine)
+            before, self.conversations.engine = self.conversations.engine, result.engine
+            if _profiles(before) != _profiles(result.engine):
+                await publish_profile(application, result.engine)
         log.info("reload asked for", extra={"reason": reason, "ok": result.engine is not None})
         return reload_report(result, self.live.version)
 
@@ -115,3 +117,7 @@ class Staff:
         """The job that notices changed files."""
         if self.live is not None and await asyncio.to_thread(self.live.changed):
             await self.reload_and_tell(context.application, "files changed")
+
+
+def _profiles(engine: Engine) -> list[BotProfile]:
+    return [engine.profile(language) for language in engine.languages]

@@ -276,12 +276,20 @@ async def test_a_good_edit_is_served_without_a_restart(editable: Editable, api: 
     api.send_text(BOB, "/start")
     await press(api, BOB, "Deutsch")
     sent = len(api.calls)
+    published_at_start = len(api.calls_to("setMyCommands"))  # German and Romanian
 
     editable.edit("main.yaml", WELCOME, "Hallo, neu hier!")
     reloaded = await api.wait_for("sendMessage", to_staff, after=sent)
 
     assert reloaded.params["text"] == "✅ Flows reloaded: version 2, 8 nodes."
     assert await welcome_of(api, BOB) == "Hallo, neu hier!"
+    # the profile did not change: not published again; when it does, it is
+    assert len(api.calls_to("setMyCommands")) == published_at_start == 2
+    sent = len(api.calls)
+    editable.edit("system.yaml", "exit: Chat löschen\n    help", "exit: Alles löschen\n    help")
+    await api.wait_for("sendMessage", to_staff, after=sent)
+    published = await api.wait_for("setMyCommands", after=sent)
+    assert {"command": "exit", "description": "Alles löschen"} in published.params["commands"]
 
 
 async def test_reload_in_the_staff_group_and_a_session_at_a_removed_node(
