@@ -55,6 +55,12 @@ async def run_bot(
     )
 
 
+def logged(log: str) -> tuple[list[dict[str, object]], list[str]]:
+    """The JSON log lines of a run, and what each of them said."""
+    events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    return events, [str(event["event"]) for event in events]
+
+
 async def stopped(process: asyncio.subprocess.Process) -> tuple[int, str]:
     """Stop the bot as systemd or docker would (SIGTERM); its exit code and its log."""
     process.send_signal(signal.SIGTERM)
@@ -78,8 +84,7 @@ async def test_run_with_token_and_secret_answers_and_says_what_is_switched_off(
         code, log = await stopped(process)
 
     assert code == 0, log
-    events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    said = [str(event["event"]) for event in events]
+    events, said = logged(log)
     assert "starting" in said
     assert any(text.startswith("staff group off") for text in said)
     assert any(text.startswith("webhook off") for text in said)
@@ -170,7 +175,6 @@ async def test_sighup_reloads_a_changed_flow_in_the_running_process(
     finally:
         code, log = await stopped(process)
     assert code == 0, log
-    events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    said = [str(event["event"]) for event in events]
+    _, said = logged(log)
     assert "flows reloaded" in said
     assert any(text.startswith("operations endpoints listening") for text in said)
