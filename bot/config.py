@@ -31,6 +31,7 @@ from bot.dialogue.engine import Engine
 from bot.dialogue.flow import Flow
 from bot.dialogue.loader import load_model
 from bot.dialogue.render import ContactEntry, Value
+from bot.handover.teams import Team
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.formatting import OpeningHours, OpeningTime, parse_days
 from bot.i18n.status import TranslationReport, check_translations
@@ -192,6 +193,37 @@ class Reload(_Section):
     watch_seconds: float = Field(default=30, ge=0, le=24 * 3600)
 
 
+class TeamSetting(_Section):
+    """A team of counsellors with its staff group (a supergroup with topics)."""
+
+    name: str
+    # The staff group; default: WEGWEISER_COUNSELLOR_CHAT_ID.
+    chat_id: int | None = None
+    # What it covers; empty: everything. Areas are the flow files' names (health, law, ...).
+    languages: list[str] = []
+    areas: list[str] = []
+    # Office hours; default: the service's hours (if written as days and times), else always.
+    hours: list[OpeningTimeSetting] | None = None
+    always: bool = False
+    holidays: list[datetime.date] = []
+    # Takes the cases no other team covers.
+    fallback: bool = False
+
+
+class HandoverSetting(_Section):
+    """Conversations with counsellors in the staff group."""
+
+    # Nobody claimed a case after this long: the person is told, with the 24/7 numbers.
+    claim_minutes: float = Field(default=15, gt=0, le=24 * 60)
+    # A session in a case is kept this long after its last message (instead of idle_hours).
+    idle_days: float = Field(default=14, gt=0, le=90)
+    # A closed case is kept this long; a person who writes again meanwhile gets the same topic.
+    case_days: float = Field(default=30, gt=0, le=365)
+    # A return code leads back to its case for this long, then it is deleted.
+    return_code_days: float = Field(default=90, gt=0, le=365)
+    teams: list[TeamSetting] = []
+
+
 class Deployment(_Section):
     """The deployment file: one counselling centre's details (see deploy/example-config.yaml)."""
 
@@ -203,6 +235,7 @@ class Deployment(_Section):
     sessions: Sessions = Sessions()
     limits: Limits = Limits()
     reload: Reload = Reload()
+    handover: HandoverSetting = HandoverSetting()
 
     @field_validator("timezone")
     @classmethod
@@ -224,6 +257,42 @@ class Deployment(_Section):
         if len(set(codes)) != len(codes):
             raise ValueError("a language is listed twice")
         return codes
+
+    def teams(self, staff_chat_id: int | None) -> list[Team]:
+        """The teams that take cases; none without a staff group. Raises ConfigurationError for
+        a team without a staff group."""
+        settings = self.handover.teams or (
+            [TeamSetting(name="Beratung")] if staff_chat_id is not None else []
+        )
+        teams = []
+        for setting in settings:
+            chat_id = setting.chat_id if setting.chat_id is not None else staff_chat_id
+            if chat_id is None:
+                raise ConfigurationError(
+                    f"handover.teams: team '{setting.name}' has no chat_id, and "
+                    "WEGWEISER_COUNSELLOR_CHAT_ID is not set"
+                )
+            if setting.always:
+                hours = None
+            elif setting.hours is not None:
+                hours = tuple(time.opening_time() for time in setting.hours)
+            elif isinstance(self.service.hours, list):
+                hours = tuple(time.opening_time() for time in self.service.hours)
+            else:
+                hours = None
+            teams.append(
+                Team(
+                    name=setting.name,
+                    chat_id=chat_id,
+                    languages=frozenset(setting.languages),
+                    areas=frozenset(setting.areas),
+                    hours=hours,
+                    holidays=frozenset(setting.holidays),
+                    timezone=self.timezone,
+                    fallback=setting.fallback,
+                )
+            )
+        return teams
 
     def placeholders(self) -> dict[str, Value]:
         """The values behind {service.*} placeholders; unset ones are left out."""

@@ -5,6 +5,10 @@ It runs on 127.0.0.1 (ephemeral port) in the test's event loop. Point the real P
 ``press`` & co., observe the bot's calls with ``calls`` / ``wait_for`` / ``chat_messages``,
 and inject faults with ``fail`` / ``fail_randomly`` / ``block``.
 
+Forum supergroups (a chat dict with ``"is_forum": True``) have topics: the bot manages them with
+createForumTopic & co. once ``make_admin`` gave it can_manage_topics, people write in them with
+``topic_message``, and ``topics`` / ``topic_messages`` show their state.
+
 Parameters arrive as PTB sends them: form fields, JSON-encoded unless they are strings
 (``chat_id=42``, ``reply_markup={"inline_keyboard": ...}``), files as multipart parts. They are
 decoded before they land in ``Call.params``. Texts are not parsed for markup: a message's
@@ -92,6 +96,8 @@ def _words(text: str) -> frozenset[str]:
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_ALERT = 200
+MAX_TOPIC_NAME = 128
+DEFAULT_ICON_COLOR = 0x6FB9F0  # Telegram picks a colour when none is given; the fake, blue
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are"
     " exactly the same as a current content and reply markup of the message"
@@ -109,7 +115,7 @@ _STRING_PARAMS = _words(
     """text caption parse_mode callback_query_id url secret_token language_code description
     short_description ip_address inline_message_id business_connection_id message_effect_id
     action title performer file_name photo audio document voice video animation sticker
-    video_note thumbnail"""
+    video_note thumbnail name icon_custom_emoji_id"""
 )
 _MESSAGE_KEYS = ("message", "edited_message", "channel_post", "edited_channel_post")
 # Update types getUpdates leaves out unless allowed_updates names them.
@@ -117,8 +123,18 @@ _NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reactio
 _GIFT_TYPES = _words(
     "unlimited_gifts limited_gifts unique_gifts premium_subscription gifts_from_channels"
 )
-# Message fields that copyMessage does not copy.
-_ENVELOPE = _words("message_id from sender_chat chat date edit_date reply_markup reply_to_message")
+# Message fields that copyMessage does not copy: a copy is a new message, not a forward.
+_ENVELOPE = _words(
+    """message_id from sender_chat chat date edit_date reply_markup reply_to_message
+    message_thread_id is_topic_message forward_origin forward_from forward_from_chat
+    forward_from_message_id forward_signature forward_sender_name forward_date
+    is_automatic_forward author_signature via_bot"""
+)
+# Service messages, which copyMessage refuses.
+_SERVICE = _words(
+    """forum_topic_created forum_topic_edited forum_topic_closed forum_topic_reopened
+    new_chat_members left_chat_member pinned_message"""
+)
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{1,32})?(?![A-Za-z0-9_@])")
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 _RESTRICTED = _words(
@@ -264,6 +280,8 @@ class FakeBotAPI:
         # chats and messages
         self._chats: dict[int, dict] = {}
         self._bot_status: dict[int, str] = {}  # chat id -> the bot's member status
+        self._bot_rights: dict[int, set[str]] = {}  # chat id -> the admin's can_* rights
+        self._topics: dict[int, dict[int, dict]] = {}  # chat id -> message_thread_id -> topic
         self._messages: dict[int, dict[int, dict]] = {}  # chat id -> message id -> message
         self._last_message_id: dict[int, int] = {}
         self._callbacks: dict[str, bool] = {}  # callback query id -> answered
@@ -321,21 +339,32 @@ class FakeBotAPI:
         ``photo=[{...PhotoSize}]``, ``voice={...}``, ``location={"latitude": .., ...}``."""
         return self._incoming(person.chat(), person.user(), fields)
 
-    def edit_text(self, person: Person, message_id: int, text: str) -> dict:
-        """The person edits one of their text messages: an edited_message update."""
-        old = self._message(person.user_id, message_id)
+    def edit_text(
+        self, person: Person, message_id: int, text: str, *, chat: dict | None = None
+    ) -> dict:
+        """The person edits one of their text messages in their private chat, or in ``chat``
+        (a group or a topic: message_thread_id and reply_to_message stay): an edited_message
+        update."""
+        chat_id = person.user_id if chat is None else chat["id"]
+        old = self._message(chat_id, message_id)
+        if old.get("from", {}).get("id") != person.user_id:
+            raise ValueError(f"message {message_id} in chat {chat_id} is not {person.user_id}'s")
         edited = _without(old, "text", "entities") | _text_content(text)
         edited["edit_date"] = int(time.time())
         return self._push({"edited_message": edited})
 
-    def press(self, person: Person, message_id: int, data: str) -> dict:
-        """The person presses a button with callback ``data`` on the bot's message."""
-        message = self._message(person.user_id, message_id)
+    def press(
+        self, person: Person, message_id: int, data: str, *, chat: dict | None = None
+    ) -> dict:
+        """The person presses a button with callback ``data`` on the bot's message in their
+        private chat, or in ``chat`` (a group or a topic: the query's message is that one)."""
+        chat_id = person.user_id if chat is None else chat["id"]
+        message = self._message(chat_id, message_id)
         query = {
             "id": str(next(self._query_ids)),
             "from": person.user(),
             "message": message,
-            "chat_instance": f"ci{person.user_id}",
+            "chat_instance": f"ci{chat_id}",
             "data": data,
         }
         return self._push({"callback_query": query})
@@ -354,8 +383,41 @@ class FakeBotAPI:
         }
         return self._push({"my_chat_member": change})
 
-    def group_message(self, chat: dict, person: Person, text: str) -> dict:
-        return self._incoming(chat, person.user(), _text_content(text))
+    def group_message(
+        self, chat: dict, person: Person, text: str, *, reply_to: int | None = None
+    ) -> dict:
+        """A text message in a group (in a forum: in its General topic), a reply to message
+        ``reply_to`` if given."""
+        content = self._replying(chat["id"], reply_to) | _text_content(text)
+        return self._incoming(chat, person.user(), content)
+
+    def topic_message(
+        self,
+        chat: dict,
+        person: Person,
+        thread_id: int,
+        text: str | None = None,
+        *,
+        reply_to: int | None = None,
+        entities: list[dict] | None = None,
+        **content: Any,
+    ) -> dict:
+        """A message in forum topic ``thread_id``: text (a leading /command gets its
+        bot_command entity) and/or any content as for ``send_message``. Like Telegram, a
+        message that replies to nothing else has the topic's forum_topic_created message as
+        its reply_to_message; ``reply_to`` makes it a reply to that message instead. Closed
+        topics take it: counsellors may be admins."""
+        topic = self._topics.get(chat["id"], {}).get(thread_id)
+        if not chat.get("is_forum") or topic is None or topic["deleted"]:
+            raise ValueError(f"chat {chat['id']} has no topic {thread_id}")
+        if text is None and not content:
+            raise ValueError("a topic message needs text or content")
+        fields = {"message_thread_id": thread_id, "is_topic_message": True}
+        root = thread_id if thread_id in self._messages.get(chat["id"], {}) else None
+        fields |= self._replying(chat["id"], root if reply_to is None else reply_to)
+        if text is not None:
+            fields |= _text_content(text, entities)
+        return self._incoming(chat, person.user(), fields | content)
 
     def channel_post(self, chat: dict, text: str) -> dict:
         content = {"sender_chat": chat, "text": text}
@@ -368,6 +430,20 @@ class FakeBotAPI:
     def add_chat(self, chat: dict) -> None:
         """Makes a chat known (e.g. a counsellors' group) without an update."""
         self._chats[chat["id"]] = chat
+
+    def make_admin(
+        self, chat: dict, *, can_manage_topics: bool = True, can_delete_messages: bool = True
+    ) -> None:
+        """Makes the bot an administrator of ``chat`` (and the chat known), without an update.
+        In a forum, can_manage_topics lets it create topics and post in closed ones, as in
+        Telegram. The rights live in the fake, not in the chat dict, which updates echo."""
+        self.add_chat(chat)
+        self._bot_status[chat["id"]] = "administrator"
+        rights = {
+            "can_manage_topics": can_manage_topics,
+            "can_delete_messages": can_delete_messages,
+        }
+        self._bot_rights[chat["id"]] = {right for right, granted in rights.items() if granted}
 
     # -- observing ------------------------------------------------------------------------
 
@@ -418,6 +494,16 @@ class FakeBotAPI:
     def chat_messages(self, chat_id: int) -> dict[int, dict]:
         """The messages currently in a chat, the person's and the bot's, by message id."""
         return dict(self._messages.get(chat_id, {}))
+
+    def topics(self, chat_id: int) -> dict[int, dict]:
+        """The forum's topics by message_thread_id, deleted ones too: message_thread_id, name,
+        icon_color, icon_custom_emoji_id (if any), closed, deleted, created_by (a user id)."""
+        return {key: dict(topic) for key, topic in self._topics.get(chat_id, {}).items()}
+
+    def topic_messages(self, chat_id: int, thread_id: int) -> dict[int, dict]:
+        """The messages currently in a topic, its forum_topic_created message first."""
+        messages = self._messages.get(chat_id, {}).items()
+        return {key: message for key, message in messages if _thread_of(message) == thread_id}
 
     @property
     def unanswered_callbacks(self) -> set[str]:
@@ -578,9 +664,11 @@ class FakeBotAPI:
         if isinstance(change, dict) and isinstance(change.get("chat"), dict):
             chat = change["chat"]
             self._chats[chat["id"]] = chat
-            status = (change.get("new_chat_member") or {}).get("status")
-            if status:
-                self._bot_status[chat["id"]] = status
+            member = change.get("new_chat_member") or {}
+            if member.get("status"):
+                self._bot_status[chat["id"]] = member["status"]
+                rights = {key for key, value in member.items() if key.startswith("can_")}
+                self._bot_rights[chat["id"]] = {key for key in rights if member[key] is True}
         self._learn_files(update)
 
     def _learn_files(self, value: Any) -> None:
@@ -646,6 +734,20 @@ class FakeBotAPI:
             raise ValueError(f"there is no message {message_id} in chat {chat_id}")
         return message
 
+    def _replying(self, chat_id: int, message_id: int | None) -> dict:
+        """The reply_to_message field of an injected reply to a stored message."""
+        if message_id is None:
+            return {}
+        replied = self._message(chat_id, message_id)
+        return {"reply_to_message": _without(replied, "reply_to_message")}
+
+    def _may(self, chat_id: int, right: str) -> bool:
+        """Whether the bot holds an administrator right in the chat."""
+        status = self._bot_status.get(chat_id)
+        return status == "creator" or (
+            status == "administrator" and right in self._bot_rights.get(chat_id, set())
+        )
+
     def _chat(self, params: dict, key: str = "chat_id") -> dict:
         ref = params.get(key)
         if isinstance(ref, str) and ref.startswith("@"):
@@ -683,24 +785,81 @@ class FakeBotAPI:
         return message
 
     def _store_sent(self, chat: dict, params: dict, content: dict) -> dict:
-        """A new message from the bot; stored messages are replaced, never changed."""
-        reply: dict = {}
+        """A new message from the bot; stored messages are replaced, never changed. In a topic
+        (message_thread_id, or the topic of the message replied to) it replies, as in
+        Telegram, to the topic's forum_topic_created message unless it replies to another."""
+        original = None
         reply_parameters = params.get("reply_parameters") or {}
         if "message_id" in reply_parameters:
             original = self._messages.get(chat["id"], {}).get(reply_parameters["message_id"])
-            if original is not None:
-                reply["reply_to_message"] = _without(original, "reply_to_message")
-            elif not reply_parameters.get("allow_sending_without_reply"):
+            if original is None and not reply_parameters.get("allow_sending_without_reply"):
                 raise _ApiError(400, "Bad Request: message to be replied not found")
+        thread_id = self._thread(chat, params, original)
         message = {
             "message_id": self._new_message_id(chat["id"]),
             "from": self.bot_user,
             "chat": chat,
             "date": int(time.time()),
         }
-        message |= reply | content | _inline_markup(params)
+        if thread_id is not None:
+            message |= {"message_thread_id": thread_id, "is_topic_message": True}
+            if original is None:
+                original = self._messages.get(chat["id"], {}).get(thread_id)
+        if original is not None:
+            message["reply_to_message"] = _without(original, "reply_to_message")
+        message |= content | _inline_markup(params)
         self._remember(message)
         return message
+
+    def _thread(
+        self, chat: dict, params: dict, replied: dict | None, *, posting: bool = True
+    ) -> int | None:
+        """The topic a message goes to: message_thread_id, else the replied message's topic
+        (Telegram keeps a reply in its topic); None for none (a forum's General topic)."""
+        thread_id = params.get("message_thread_id") or None
+        if thread_id is None and replied is not None:
+            thread_id = _thread_of(replied)
+        if thread_id is None:
+            return None
+        topic = self._topics.get(chat["id"], {}).get(thread_id)
+        if not chat.get("is_forum") or topic is None or topic["deleted"]:
+            raise _ApiError(400, "Bad Request: message thread not found")
+        if posting and topic["closed"] and not self._may(chat["id"], "can_manage_topics"):
+            raise _ApiError(400, "Bad Request: TOPIC_CLOSED")
+        return thread_id
+
+    def _forum(self, params: dict) -> dict:
+        chat = self._target(params)
+        if not chat.get("is_forum"):
+            raise _ApiError(400, "Bad Request: the chat is not a forum")
+        return chat
+
+    def _topic(self, params: dict) -> tuple[dict, dict]:
+        """The forum and the topic a topic method names. The bot created every topic the fake
+        knows, and a topic's creator may edit, close, reopen and delete it without rights."""
+        chat = self._forum(params)
+        thread_id = params.get("message_thread_id")
+        if not isinstance(thread_id, int) or thread_id <= 0:
+            raise _ApiError(400, "Bad Request: invalid message thread identifier specified")
+        topic = self._topics.get(chat["id"], {}).get(thread_id)
+        if topic is None or topic["deleted"]:
+            raise _ApiError(400, "Bad Request: TOPIC_ID_INVALID")
+        return chat, topic
+
+    def _post_service(self, chat: dict, thread_id: int | None, content: dict) -> dict:
+        """A service message in a topic (forum_topic_created & co.; thread_id None: the topic
+        it starts); no update: Telegram does not send the bot its own messages."""
+        message_id = self._new_message_id(chat["id"])
+        message = {
+            "message_id": message_id,
+            "from": self.bot_user,
+            "chat": chat,
+            "date": int(time.time()),
+            "message_thread_id": message_id if thread_id is None else thread_id,
+            "is_topic_message": True,
+        }
+        self._remember(message | content)
+        return message | content
 
     def _file(self, params: dict, kind: str) -> dict:
         """The stored file for a media parameter: an upload, attach://name or a file_id."""
@@ -862,7 +1021,7 @@ class FakeBotAPI:
 
     @_api("sendChatAction")
     def _send_chat_action(self, params: dict) -> bool:
-        self._target(params)
+        self._thread(self._target(params), params, None, posting=False)
         return True
 
     @_api("sendPhoto")
@@ -954,6 +1113,8 @@ class FakeBotAPI:
     def _copy_message(self, params: dict) -> dict:
         source_chat = self._chat(params, "from_chat_id")
         source = self._stored(source_chat, params.get("message_id"), "copy")
+        if _SERVICE & source.keys():
+            raise _ApiError(400, "Bad Request: message can't be copied")
         chat = self._target(params)
         content = {key: value for key, value in source.items() if key not in _ENVELOPE}
         if "caption" in params:
@@ -961,6 +1122,69 @@ class FakeBotAPI:
                 params, "caption", "caption_entities"
             )
         return {"message_id": self._store_sent(chat, params, content)["message_id"]}
+
+    @_api("createForumTopic")
+    def _create_forum_topic(self, params: dict) -> dict:
+        chat = self._forum(params)
+        if not self._may(chat["id"], "can_manage_topics"):
+            raise _ApiError(400, "Bad Request: not enough rights to create a topic")
+        name = _topic_name(params.get("name"))
+        # Message 1 of a real forum is the chat's creation, so no topic gets id 1 (General's).
+        self._last_message_id[chat["id"]] = max(self._last_message_id.get(chat["id"], 0), 1)
+        icon = {"name": name, "icon_color": params.get("icon_color") or DEFAULT_ICON_COLOR}
+        if params.get("icon_custom_emoji_id"):
+            icon["icon_custom_emoji_id"] = params["icon_custom_emoji_id"]
+        created = self._post_service(chat, None, {"forum_topic_created": icon})
+        topic = {"message_thread_id": created["message_id"]} | icon
+        state = {"closed": False, "deleted": False, "created_by": self.bot_user["id"]}
+        self._topics.setdefault(chat["id"], {})[created["message_id"]] = topic | state
+        return topic
+
+    @_api("editForumTopic")
+    def _edit_forum_topic(self, params: dict) -> bool:
+        chat, topic = self._topic(params)
+        edited: dict[str, Any] = {}
+        if params.get("name"):
+            edited["name"] = _topic_name(params["name"])
+        if params.get("icon_custom_emoji_id") is not None:
+            edited["icon_custom_emoji_id"] = params["icon_custom_emoji_id"]
+        if not edited:
+            return True  # nothing to change: Telegram is not even asked
+        current = {"icon_custom_emoji_id": ""} | topic
+        if all(current[key] == value for key, value in edited.items()):
+            raise _ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
+        topic |= edited
+        if not topic.get("icon_custom_emoji_id"):
+            topic.pop("icon_custom_emoji_id", None)
+        self._post_service(chat, topic["message_thread_id"], {"forum_topic_edited": edited})
+        return True
+
+    @_api("closeForumTopic")
+    def _close_forum_topic(self, params: dict) -> bool:
+        return self._set_closed(params, closed=True)
+
+    @_api("reopenForumTopic")
+    def _reopen_forum_topic(self, params: dict) -> bool:
+        return self._set_closed(params, closed=False)
+
+    def _set_closed(self, params: dict, *, closed: bool) -> bool:
+        chat, topic = self._topic(params)
+        if topic["closed"] == closed:
+            raise _ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
+        topic["closed"] = closed
+        service = "forum_topic_closed" if closed else "forum_topic_reopened"
+        self._post_service(chat, topic["message_thread_id"], {service: {}})
+        return True
+
+    @_api("deleteForumTopic")
+    def _delete_forum_topic(self, params: dict) -> bool:
+        """The topic goes with all its messages; it stays in ``topics`` marked deleted."""
+        chat, topic = self._topic(params)
+        topic["deleted"] = True
+        messages = self._messages.get(chat["id"], {})
+        for message_id in self.topic_messages(chat["id"], topic["message_thread_id"]):
+            del messages[message_id]
+        return True
 
     @_api("getChat")
     def _get_chat(self, params: dict) -> dict:
@@ -1057,6 +1281,19 @@ def _checked_text(text: Any) -> str:
     if len(text) > MAX_TEXT:
         raise _ApiError(400, "Bad Request: message is too long")
     return text
+
+
+def _topic_name(name: Any) -> str:
+    """A topic name as Telegram keeps it: trimmed and cut to 128 characters."""
+    name = str(name or "").strip()[:MAX_TOPIC_NAME].strip()
+    if not name:
+        raise _ApiError(400, "Bad Request: title must be non-empty")
+    return name
+
+
+def _thread_of(message: dict) -> int | None:
+    """The topic a stored message is in; None outside topics."""
+    return message.get("message_thread_id") if message.get("is_topic_message") else None
 
 
 def _text_content(text: str, entities: list[dict] | None = None) -> dict:

@@ -28,6 +28,7 @@ LABEL_LIMIT = 64
 # description 256 characters), and ours for labels.
 SYSTEM_TEXT_LIMITS = {
     "labels": LABEL_LIMIT,
+    "case.end": LABEL_LIMIT,
     "description": 512,
     "short_description": 120,
     "commands": 256,
@@ -224,14 +225,16 @@ class _Linter:
             name = ".".join(map(str, path[1:]))
             for message in self._placeholder_problems(text):
                 self._error(where, f"{name}: {message}")
-            limit = next((SYSTEM_TEXT_LIMITS[key] for key in path if key in SYSTEM_TEXT_LIMITS), 0)
+            limit = SYSTEM_TEXT_LIMITS.get(".".join(path[:2]), 0) or next(
+                (SYSTEM_TEXT_LIMITS[key] for key in path if key in SYSTEM_TEXT_LIMITS), 0
+            )
             if limit and len(text) > limit:
                 self._error(where, f"{name}: {len(text)} characters (at most {limit})")
 
     def _system_text_items(self) -> Iterator[tuple[tuple[str, ...], str]]:
         """Every text of system.yaml with its path, e.g. (("profile", "commands", "exit"), ...)."""
         system = self.flow.system
-        for section in ("labels", "messages"):
+        for section in ("labels", "messages", "case"):
             for key, text in getattr(system, section).model_dump().items():
                 yield (section, key), text
         profile = system.profile

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +35,13 @@ CONFIRM = "confirm"
 GLOBAL_PREFIX = "!"
 OPTION_INDEX = re.compile(r"0|[1-9][0-9]{0,2}")  # ASCII only: "²".isdigit() is True too
 LANGUAGE_PREFIX = "!lang:"
+END_CASE = "!end"
+# Symbols before the details the channel gives (when counsellors are back, a name, a code).
+DETAIL_SYMBOLS = {
+    "opened_outside_hours": "🕘",
+    "claimed": "👤",
+    "closed": "🔑",
+}
 # Marks the language in use in the language list.
 CURRENT = "✓"
 
@@ -58,6 +66,9 @@ class Session:
     node: str | None = None
     history: tuple[str, ...] = ()
     language: str | None = None
+    # The anonymous code of the counsellor conversation (case) the person is in, if any: while
+    # it is set, what the person types goes to the counsellor and the tree is silent.
+    case: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +106,29 @@ class TooFast:
     """The person sends faster than the channel's flood limit; what follows is ignored a while."""
 
 
-Event = Start | ButtonPressed | TextTyped | Command | Unreadable | TooFast
+class News(StrEnum):
+    """What the channel learnt about the person's case (CaseNews)."""
+
+    OPENED = "opened"  # counsellors are on duty: someone will answer
+    OPENED_OUTSIDE_HOURS = "opened_outside_hours"  # detail: when they are back
+    CLAIMED = "claimed"  # detail: the name the counsellor chose, if any
+    NOBODY_CLAIMED = "nobody_claimed"
+    CLOSED = "closed"  # by the counsellor; detail: a return code, if one was given
+    RESUMED = "resumed"  # a return code led back to an earlier case
+    NOT_DELIVERED = "not_delivered"  # a message of the person's did not reach the counsellor
+
+
+@dataclass(frozen=True, slots=True)
+class CaseNews:
+    """The channel tells the dialogue about the person's case. `case` is its code (for OPENED,
+    OPENED_OUTSIDE_HOURS and RESUMED); `detail` is shown on a line of its own."""
+
+    news: News
+    case: str | None = None
+    detail: str | None = None
+
+
+Event = Start | ButtonPressed | TextTyped | Command | Unreadable | TooFast | CaseNews
 
 
 # ---------------------------------------------------------------------------------------- actions
@@ -142,6 +175,20 @@ class RequestHandover:
 
 
 @dataclass(frozen=True, slots=True)
+class Relay:
+    """Pass the person's message on to the counsellor of their case, as it is."""
+
+    case: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndCase:
+    """The person ended the conversation with the counsellor (or stopped waiting)."""
+
+    case: str
+
+
+@dataclass(frozen=True, slots=True)
 class Erase:
     """Delete the conversation and the session, now. Nothing is shown afterwards."""
 
@@ -160,7 +207,7 @@ class BotProfile:
     commands: Mapping[str, str]
 
 
-Action = Show | Notice | SendMedia | RequestHandover | Erase | SetLanguage
+Action = Show | Notice | SendMedia | RequestHandover | Relay | EndCase | Erase | SetLanguage
 Step = tuple[Session, tuple[Action, ...]]
 
 
@@ -227,7 +274,13 @@ class Engine:
         not belong to the session's node is refused and the node is shown again.
         """
         session = self._repaired(session)
+        if session.case is not None:
+            answered = self._in_case(session, event)
+            if answered is not None:
+                return answered
         match event:
+            case CaseNews():
+                return self._case_news(session, event)
             case Start(language_hint=hint):
                 return self._start(session, hint)
             case Command(name=name):
@@ -242,6 +295,62 @@ class Engine:
                 message = self.flow.system.messages.slow_down
                 return session, (Notice(self._system_text(self._language(session), message)),)
         return self._show_current(session)
+
+    # -- a conversation with a counsellor ------------------------------------------------------
+
+    def _in_case(self, session: Session, event: Event) -> Step | None:
+        """While a case runs: typed text and media go to the counsellor, the tree is silent;
+        /exit, /menu, /language, /privacy and the buttons still work. None: handled as usual."""
+        case = str(session.case)
+        match event:
+            case TextTyped() | Unreadable(personal=False):
+                return session, (Relay(case),)
+            case ButtonPressed(data=data) if data == END_CASE:
+                ended = replace(session, case=None)
+                text = self._system_text(self._language(session), self.flow.system.case.ended)
+                return ended, (EndCase(case), Show(None, text, self._navigation_rows(ended, None)))
+            case Start() | Command(name="counsellor") | Command(name="start"):
+                return session, (self._case_screen(session, self.flow.system.case.active),)
+        return None
+
+    def _case_news(self, session: Session, news: CaseNews) -> Step:
+        texts = self.flow.system.case
+        match news.news:
+            case News.OPENED | News.RESUMED:
+                session = replace(session, case=news.case)
+                text = texts.waiting if news.news is News.OPENED else texts.resumed
+            case News.OPENED_OUTSIDE_HOURS:
+                session = replace(session, case=news.case)
+                text = texts.outside_hours
+            case News.CLAIMED:
+                text = texts.claimed
+            case News.NOBODY_CLAIMED:
+                text = texts.nobody
+            case News.NOT_DELIVERED:
+                notice = self._system_text(self._language(session), texts.not_delivered)
+                return session, (Notice(notice),)
+            case News.CLOSED:
+                closed = replace(session, case=None)
+                language = self._language(session)
+                parts = [self._system_text(language, texts.closed)]
+                if news.detail:
+                    parts += [self._system_text(language, texts.return_code), news.detail]
+                text = "\n\n".join(part.strip() for part in parts)
+                return closed, (Show(None, text, self._navigation_rows(closed, None)),)
+        if session.case is None:  # news of a case the person has left meanwhile
+            return self._show_current(session)
+        symbol = DETAIL_SYMBOLS.get(news.news.value)
+        detail = f"{symbol} {news.detail}" if symbol and news.detail else None
+        return session, (self._case_screen(session, text, detail),)
+
+    def _case_screen(self, session: Session, source: str, detail: str | None = None) -> Show:
+        """A screen of the running case: its text, a detail, and the button that ends it."""
+        language = self._language(session)
+        text = self._system_text(language, source).strip()
+        if detail:
+            text = f"{text}\n{detail}"
+        end = Button(self._system_text(language, self.flow.system.case.end), END_CASE)
+        return Show(None, text, ((end,), *self._navigation_rows(session, None)))
 
     def profile(self, language: str) -> BotProfile:
         """The bot's description and command menu in `language` (system.yaml `profile`)."""
@@ -444,7 +553,7 @@ class Engine:
             language = self.default_language
         if (node, history, language) == (session.node, session.history, session.language):
             return session
-        return Session(node=node, history=history, language=language)
+        return replace(session, node=node, history=history, language=language)
 
     def _language(self, session: Session) -> str:
         return session.language or self.default_language

@@ -159,6 +159,35 @@ class Messages(Strict):
     slow_down: Text
 
 
+class CaseTexts(Strict):
+    """What the person reads around a conversation with a counsellor (system.yaml `case`).
+    The channel adds the details after the text: when counsellors are back, the counsellor's
+    chosen name, the return code."""
+
+    # The button that ends the conversation with the counsellor (also cancels waiting).
+    end: Text
+    # The case is open and counsellors are on duty: someone will answer here.
+    waiting: Text
+    # The case is open outside office hours: the message waits; followed by when they are back.
+    outside_hours: Text
+    # A counsellor took the case; followed by the name she chose, if she chose one.
+    claimed: Text
+    # Nobody took the case in time: the message still waits; where to get help meanwhile.
+    nobody: Text
+    # Shown again (/counsellor, /start) while the conversation runs.
+    active: Text
+    # The person ended the conversation.
+    ended: Text
+    # The counsellor closed the case.
+    closed: Text
+    # After `closed`, with the return code on the next line.
+    return_code: Text
+    # A return code connected the person to their earlier case again.
+    resumed: Text
+    # A message of the person's could not be passed on.
+    not_delivered: Text
+
+
 class Commands(Strict):
     """Descriptions of the commands in Telegram's command menu (the "/" button)."""
 
@@ -190,6 +219,7 @@ class SystemFile(Strict):
     navigation: tuple[GlobalAction, ...] = (GlobalAction.BACK, GlobalAction.MENU)
     labels: Labels
     messages: Messages
+    case: CaseTexts
     profile: Profile
     # How the language list names a language where babel's name in itself does not fit, such as
     # a variant: `de@easy: Leichte Sprache`. The names are not translated.

@@ -50,13 +50,14 @@ class OpeningTime:
 
 
 @lru_cache(maxsize=64)
-def _locale(language: str) -> Locale:
+def locale_of(language: str) -> Locale:
+    """babel's locale of a language code of ours (de@easy is German for dates and times)."""
     return Locale.parse(language.replace("-", "_"))
 
 
 def format_days(days: Sequence[int], language: str) -> str:
     """Weekdays in the language, consecutive ones as a range: "Montag–Donnerstag"."""
-    names = get_day_names("wide", locale=_locale(language))
+    names = get_day_names("wide", locale=locale_of(language))
     runs: list[list[int]] = []
     for day in days:
         if runs and day == runs[-1][-1] + 1:
@@ -79,7 +80,7 @@ class OpeningHours:
 
     def __call__(self, language: str) -> str:
         """ "Montag–Donnerstag 10:00–16:00, Freitag 10:00–13:00 (Mitteleuropäische Zeit)"."""
-        locale = _locale(language)
+        locale = locale_of(language)
         entries = [
             f"{format_days(time.days, language)} "
             f"{format_time(time.opens, 'short', locale=locale)}{RANGE}"

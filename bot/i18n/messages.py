@@ -30,6 +30,10 @@ KEYWORDS = (
 )
 FACT = "checked fact from flows/facts.yaml, re-checked there; source: {source}"
 MESSAGE = "the bot's own message in a special situation: keep {placeholders} and /commands"
+CASE = (
+    "around a conversation with a counsellor: keep {placeholders}; a detail (a time, a name, "
+    "a code) follows on its own line"
+)
 PROFILE_COMMENTS = {
     "description": "the bot's description in an empty chat: at most 512 characters",
     "short_description": "the bot's profile page: at most 120 characters",
@@ -84,6 +88,12 @@ def flow_messages(flow: Flow) -> Iterator[FlowMessage]:
     for key, text in system.messages.model_dump().items():
         where = flow.where(SYSTEM_LINES, "messages", key)
         yield FlowMessage(SYSTEM_CONTEXT, text, where, MESSAGE, Kind.MESSAGE, MESSAGE_LIMIT)
+    for key, text in system.case.model_dump().items():
+        where = flow.where(SYSTEM_LINES, "case", key)
+        if key == "end":
+            yield FlowMessage(SYSTEM_CONTEXT, text, where, LABEL, Kind.LABEL, LABEL_LIMIT)
+        else:
+            yield FlowMessage(SYSTEM_CONTEXT, text, where, CASE, Kind.MESSAGE, MESSAGE_LIMIT)
     profile = system.profile
     texts = [(key, getattr(profile, key)) for key in ("description", "short_description")]
     for key, text in [*texts, *profile.commands.model_dump().items()]:

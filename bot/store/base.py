@@ -45,7 +45,6 @@ class StoredSession:
     created: datetime
     last_active: datetime
     expires: datetime
-    handover: str | None = None  # state of a counsellor conversation; None outside one
     screen: int | None = None  # id of the bot's latest message with buttons, edited in place
     messages: tuple[KeptMessage, ...] = ()
 

@@ -35,7 +35,7 @@ class SecretKeys:
 
     MINIMUM_SECRET_LENGTH = 32  # characters
 
-    __slots__ = ("_address", "_pseudonym_key", "_webhook_key")
+    __slots__ = ("_address", "_pseudonym_key", "_return_code_key", "_webhook_key")
 
     def __init__(self, secret: str) -> None:
         if len(secret) < self.MINIMUM_SECRET_LENGTH:
@@ -48,6 +48,7 @@ class SecretKeys:
         self._pseudonym_key = _derive(material, b"wegweiser pseudonym v1")
         self._address = AESGCM(_derive(material, b"wegweiser address v1"))
         self._webhook_key = _derive(material, b"wegweiser webhook v1")
+        self._return_code_key = _derive(material, b"wegweiser return code v1")
 
     def __repr__(self) -> str:
         return "SecretKeys(<hidden>)"
@@ -75,6 +76,10 @@ class SecretKeys:
                 "WEGWEISER_SECRET_KEY, for another session, or it was altered"
             )
         return int.from_bytes(plain, "big", signed=True)
+
+    def return_code_digest(self, code: str) -> bytes:
+        """What the store keeps of a return code: the code itself never, only this digest."""
+        return hmac.digest(self._return_code_key, code.encode("utf-8"), hashlib.sha256)
 
     def webhook_secret(self) -> str:
         """Telegram's setWebhook secret_token (64 hex characters), stable for one secret."""

@@ -44,7 +44,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             node TEXT,
             history TEXT NOT NULL,  -- JSON list of node ids
             language TEXT,
-            handover TEXT,
+            handover TEXT,  -- the code of the person's counsellor conversation (case)
             screen INTEGER,
             messages TEXT NOT NULL,  -- compact JSON [[message_id, unix_seconds], ...]
             created INTEGER NOT NULL,
@@ -126,7 +126,7 @@ class SQLiteStore(SessionStore):
                 dialogue.node,
                 _compact(list(dialogue.history)),
                 dialogue.language,
-                session.handover,
+                dialogue.case,
                 session.screen,
                 _compact([[m.message_id, _unix(m.sent)] for m in session.messages]),
                 _unix(session.created),
@@ -337,11 +337,10 @@ def _session_from_row(key: bytes, row: sqlite3.Row) -> StoredSession:
     return StoredSession(
         key=key,
         address=address,
-        dialogue=Session(node=node, history=tuple(history), language=language),
+        dialogue=Session(node=node, history=tuple(history), language=language, case=handover),
         created=created,
         last_active=last_active,
         expires=expires,
-        handover=handover,
         screen=screen,
         messages=tuple(KeptMessage(message_id, _time(sent)) for message_id, sent in messages),
     )

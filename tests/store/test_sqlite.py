@@ -80,8 +80,8 @@ async def test_saved_session_loads_with_every_field(store):
             node="leaving_job_centre",
             history=("start", "topics", "leaving", "leaving_money"),
             language="bg",
+            case="K7Q2",
         ),
-        handover="waiting",
         screen=4711,
         messages=(KeptMessage(17, NOW - timedelta(hours=3)), KeptMessage(18, NOW)),
     )
