@@ -667,8 +667,8 @@ class FakeBotAPI:
             member = change.get("new_chat_member") or {}
             if member.get("status"):
                 self._bot_status[chat["id"]] = member["status"]
-                rights = {key for key, value in member.items() if key.startswith("can_")}
-                self._bot_rights[chat["id"]] = {key for key in rights if member[key] is True}
+                granted = {key for key, value in member.items() if value is True}
+                self._bot_rights[chat["id"]] = {key for key in granted if key.startswith("can_")}
         self._learn_files(update)
 
     def _learn_files(self, value: Any) -> None:
@@ -815,7 +815,8 @@ class FakeBotAPI:
         self, chat: dict, params: dict, replied: dict | None, *, posting: bool = True
     ) -> int | None:
         """The topic a message goes to: message_thread_id, else the replied message's topic
-        (Telegram keeps a reply in its topic); None for none (a forum's General topic)."""
+        (Telegram keeps a reply in its topic); None for none: a forum's General topic, which
+        is no topic here, so message_thread_id 1 (General's) is not found, as in Telegram."""
         thread_id = params.get("message_thread_id") or None
         if thread_id is None and replied is not None:
             thread_id = _thread_of(replied)

@@ -11,6 +11,8 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     MessageEntity,
+    MessageId,
+    ReplyParameters,
     Update,
 )
 from telegram.error import (
@@ -23,13 +25,15 @@ from telegram.error import (
     RetryAfter,
     TimedOut,
 )
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
 from tests.fake_bot_api import CONTENT_EXAMPLES, FakeBotAPI, Person
 
 ALICE = Person(1001, "Alice", username="alice", language_code="de")
 GROUP = {"id": -100123, "type": "supergroup", "title": "Counsellors"}
+FORUM = {"id": -100456, "type": "supergroup", "title": "Cases", "is_forum": True}
+CARLA = Person(2002, "Carla", username="carla_counsellor")
 KEYBOARD = InlineKeyboardMarkup(
     [
         [
@@ -387,3 +391,279 @@ async def test_application_round_trip(server):
     assert server.unanswered_callbacks == set()
     texts = [m["text"] for m in server.chat_messages(ALICE.user_id).values()]
     assert texts == ["/start", "You said no"]
+
+
+# -- forum topics ------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def forum(server):
+    """The staff forum with the bot as an administrator with can_manage_topics."""
+    server.make_admin(FORUM)
+    return FORUM
+
+
+async def test_forum_topic_lifecycle(bot, server, forum):
+    topic = await bot.create_forum_topic(FORUM["id"], "Case 17")
+    assert (topic.message_thread_id, topic.name, topic.icon_color) == (2, "Case 17", 0x6FB9F0)
+    created = server.chat_messages(FORUM["id"])[topic.message_thread_id]
+    assert created["forum_topic_created"] == {"name": "Case 17", "icon_color": 0x6FB9F0}
+    assert (created["message_thread_id"], created["is_topic_message"]) == (2, True)
+    thread = topic.message_thread_id
+    assert await bot.edit_forum_topic(FORUM["id"], thread, name="Case 17 (Alice)")
+    with pytest.raises(BadRequest, match="Topic_not_modified"):
+        await bot.edit_forum_topic(FORUM["id"], thread, name="Case 17 (Alice)")
+    assert await bot.edit_forum_topic(FORUM["id"], thread)  # nothing to change
+    assert await bot.close_forum_topic(FORUM["id"], thread)
+    with pytest.raises(BadRequest, match="Topic_not_modified"):
+        await bot.close_forum_topic(FORUM["id"], thread)
+    assert server.topics(FORUM["id"])[thread]["closed"] is True
+    assert await bot.reopen_forum_topic(FORUM["id"], thread)
+    with pytest.raises(BadRequest, match="Topic_not_modified"):
+        await bot.reopen_forum_topic(FORUM["id"], thread)
+    service = [
+        set(m) & {"forum_topic_edited", "forum_topic_closed", "forum_topic_reopened"}
+        for m in server.topic_messages(FORUM["id"], thread).values()
+    ]
+    assert service == [
+        set(),
+        {"forum_topic_edited"},
+        {"forum_topic_closed"},
+        {"forum_topic_reopened"},
+    ]
+    assert server.topics(FORUM["id"]) == {
+        thread: {
+            "message_thread_id": thread,
+            "name": "Case 17 (Alice)",
+            "icon_color": 0x6FB9F0,
+            "closed": False,
+            "deleted": False,
+            "created_by": 123456,
+        }
+    }
+    second = await bot.create_forum_topic(FORUM["id"], "x" * 130, icon_color=0xFB6F5F)
+    assert (second.name, second.icon_color) == ("x" * 128, 0xFB6F5F)  # cut, as TDLib does
+    emoji = await bot.create_forum_topic(FORUM["id"], "Case", icon_custom_emoji_id="5312536423")
+    assert emoji.icon_custom_emoji_id == "5312536423"  # a string, though all digits
+    assert await bot.edit_forum_topic(FORUM["id"], emoji.message_thread_id, icon_custom_emoji_id="")
+    assert "icon_custom_emoji_id" not in server.topics(FORUM["id"])[emoji.message_thread_id]
+
+
+async def test_delete_forum_topic_takes_its_messages(bot, server, forum):
+    server.group_message(FORUM, CARLA, "in General")
+    topic = await bot.create_forum_topic(FORUM["id"], "Case 18")
+    thread = topic.message_thread_id
+    await bot.send_message(FORUM["id"], "A new case", message_thread_id=thread)
+    server.topic_message(FORUM, CARLA, thread, "I take it")
+    assert len(server.topic_messages(FORUM["id"], thread)) == 3
+    assert await bot.delete_forum_topic(FORUM["id"], thread)
+    assert [m.get("text") for m in server.chat_messages(FORUM["id"]).values()] == ["in General"]
+    assert server.topics(FORUM["id"])[thread]["deleted"] is True
+    with pytest.raises(BadRequest, match="Topic_id_invalid"):
+        await bot.delete_forum_topic(FORUM["id"], thread)
+    with pytest.raises(BadRequest, match="Topic_id_invalid"):
+        await bot.edit_forum_topic(FORUM["id"], thread, name="again")
+    with pytest.raises(BadRequest, match="Message thread not found"):
+        await bot.send_message(FORUM["id"], "anyone?", message_thread_id=thread)
+    with pytest.raises(ValueError, match="no topic"):
+        server.topic_message(FORUM, CARLA, thread, "hello?")
+
+
+async def test_forum_errors(bot, server, forum):
+    server.add_chat(GROUP)
+    with pytest.raises(BadRequest, match="The chat is not a forum"):
+        await bot.create_forum_topic(GROUP["id"], "Case")
+    with pytest.raises(BadRequest, match="The chat is not a forum"):
+        await bot.close_forum_topic(GROUP["id"], 2)
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.create_forum_topic(-100999, "Case")
+    with pytest.raises(BadRequest, match="Title must be non-empty"):
+        await bot.create_forum_topic(FORUM["id"], "   ")
+    with pytest.raises(BadRequest, match="Topic_id_invalid"):
+        await bot.close_forum_topic(FORUM["id"], 77)
+    with pytest.raises(BadRequest, match="Message thread not found"):
+        await bot.send_message(FORUM["id"], "x", message_thread_id=77)
+    with pytest.raises(BadRequest, match="Message thread not found"):
+        await bot.send_message(GROUP["id"], "x", message_thread_id=2)
+    with pytest.raises(BadRequest, match="Message thread not found"):
+        await bot.send_chat_action(FORUM["id"], "typing", message_thread_id=77)
+    # rights: an administrator without can_manage_topics, or one via my_chat_member
+    # (its payload grants no can_manage_topics), may not create topics
+    server.make_admin(FORUM, can_manage_topics=False)
+    with pytest.raises(BadRequest, match="Not enough rights to create a topic"):
+        await bot.create_forum_topic(FORUM["id"], "Case")
+    server.member_change(FORUM, "member", "administrator", by=CARLA)
+    with pytest.raises(BadRequest, match="Not enough rights to create a topic"):
+        await bot.create_forum_topic(FORUM["id"], "Case")
+    change = server.member_change(FORUM, "administrator", "administrator", by=CARLA)
+    change["my_chat_member"]["new_chat_member"]["can_manage_topics"] = True
+    server.raw_update(change)
+    assert await bot.create_forum_topic(FORUM["id"], "Case")
+    assert [u.my_chat_member is not None for u in await bot.get_updates()] == [True] * 3
+
+
+async def test_closed_topic_takes_posts_only_with_can_manage_topics(bot, server, forum):
+    server.send_text(ALICE, "hi")
+    thread = (await bot.create_forum_topic(FORUM["id"], "Case 19")).message_thread_id
+    assert await bot.close_forum_topic(FORUM["id"], thread)
+    assert await bot.send_message(FORUM["id"], "admins may", message_thread_id=thread)
+    server.make_admin(FORUM, can_manage_topics=False)
+    with pytest.raises(BadRequest, match="Topic_closed"):
+        await bot.send_message(FORUM["id"], "closed", message_thread_id=thread)
+    with pytest.raises(BadRequest, match="Topic_closed"):
+        await bot.copy_message(FORUM["id"], ALICE.user_id, 1, message_thread_id=thread)
+    with pytest.raises(BadRequest, match="Topic_closed"):
+        await bot.send_voice(FORUM["id"], b"OggS", message_thread_id=thread)
+    assert await bot.send_chat_action(FORUM["id"], "typing", message_thread_id=thread)
+    # the creator of a topic may reopen it without rights
+    assert await bot.reopen_forum_topic(FORUM["id"], thread)
+    assert await bot.send_message(FORUM["id"], "open again", message_thread_id=thread)
+
+
+async def test_send_media_into_topic(bot, server, forum):
+    thread = (await bot.create_forum_topic(FORUM["id"], "Case 20")).message_thread_id
+    sent = await bot.send_message(FORUM["id"], "New case", message_thread_id=thread)
+    assert (sent.message_thread_id, sent.is_topic_message) == (thread, True)
+    # as in Telegram, a topic message replies to the topic's creation unless to another
+    assert sent.reply_to_message.forum_topic_created.name == "Case 20"
+    photo = await bot.send_photo(FORUM["id"], b"\x89PNG", message_thread_id=thread)
+    voice = await bot.send_voice(FORUM["id"], b"OggS", message_thread_id=thread)
+    document = await bot.send_document(
+        FORUM["id"], b"%PDF", filename="a.pdf", message_thread_id=thread
+    )
+    audio = await bot.send_audio(FORUM["id"], b"ID3", message_thread_id=thread)
+    assert {m.message_thread_id for m in (photo, voice, document, audio)} == {thread}
+    general = await bot.send_message(FORUM["id"], "to General")
+    assert (general.message_thread_id, general.is_topic_message) == (None, None)
+    assert list(server.topic_messages(FORUM["id"], thread)) == [thread, *range(3, 8)]
+
+
+async def test_copy_between_private_chat_and_topic(bot, server, forum):
+    thread = (await bot.create_forum_topic(FORUM["id"], "Case 21")).message_thread_id
+    kinds = ("photo", "voice", "document")
+    server.send_text(ALICE, "Hello, I need help")
+    for kind in kinds:
+        server.send_message(ALICE, **CONTENT_EXAMPLES[kind])
+    for message_id in range(1, 5):
+        copied = await bot.copy_message(
+            FORUM["id"], ALICE.user_id, message_id, message_thread_id=thread
+        )
+        assert isinstance(copied, MessageId)
+        stored = server.chat_messages(FORUM["id"])[copied.message_id]
+        original = server.chat_messages(ALICE.user_id)[message_id]
+        assert (stored["message_thread_id"], stored["is_topic_message"]) == (thread, True)
+        assert stored["from"]["id"] == 123456
+        assert "forward_origin" not in stored and "forward_from" not in stored
+        content = {k: v for k, v in original.items() if k in ("text", "caption", *kinds)}
+        assert {k: stored[k] for k in content} == content
+    # and back: counsellors write in the topic, the bot copies to Alice
+    answers = [
+        server.topic_message(FORUM, CARLA, thread, "We are here"),
+        *(server.topic_message(FORUM, CARLA, thread, **CONTENT_EXAMPLES[kind]) for kind in kinds),
+    ]
+    for update in answers:
+        message_id = update["message"]["message_id"]
+        copied = await bot.copy_message(ALICE.user_id, FORUM["id"], message_id)
+        stored = server.chat_messages(ALICE.user_id)[copied.message_id]
+        assert stored["chat"]["id"] == ALICE.user_id
+        assert (
+            not {"message_thread_id", "is_topic_message", "reply_to_message", "forward_origin"}
+            & stored.keys()
+        )
+        content = {k: v for k, v in update["message"].items() if k in ("text", *kinds)}
+        assert {k: stored[k] for k in content} == content
+    with pytest.raises(BadRequest, match="Message can't be copied"):
+        await bot.copy_message(ALICE.user_id, FORUM["id"], thread)  # forum_topic_created
+
+
+async def test_reply_threading(bot, server, forum):
+    thread = (await bot.create_forum_topic(FORUM["id"], "Case 22")).message_thread_id
+    question = await bot.send_message(FORUM["id"], "Who takes it?", message_thread_id=thread)
+    answer = server.topic_message(FORUM, CARLA, thread, "I do", reply_to=question.message_id)
+    assert answer["message"]["reply_to_message"]["text"] == "Who takes it?"
+    plain = server.topic_message(FORUM, CARLA, thread, "/close")
+    assert plain["message"]["reply_to_message"]["forum_topic_created"]["name"] == "Case 22"
+    assert plain["message"]["entities"][0]["type"] == "bot_command"
+    # a reply lands in the topic of the message replied to, without message_thread_id
+    reply = await bot.send_message(
+        FORUM["id"], "Thanks", reply_parameters=ReplyParameters(answer["message"]["message_id"])
+    )
+    assert (reply.message_thread_id, reply.reply_to_message.text) == (thread, "I do")
+    with pytest.raises(BadRequest, match="Message to be replied not found"):
+        await bot.send_message(FORUM["id"], "x", reply_parameters=ReplyParameters(999))
+    server.send_text(ALICE, "private")
+    private = await bot.send_message(ALICE.user_id, "ok", reply_parameters=ReplyParameters(1))
+    assert (private.reply_to_message.text, private.message_thread_id) == ("private", None)
+    *_, command, _ = await bot.get_updates()
+    assert command.message.reply_to_message.forum_topic_created.name == "Case 22"
+    assert (command.message.is_topic_message, command.message.message_thread_id) == (True, thread)
+
+
+async def test_topic_message_edit_and_press_reach_application(server, forum):
+    """A counsellor's command, edit and button press in a topic, through PTB handlers."""
+    seen: list[tuple[str, int | None, int]] = []
+
+    async def close(update, context):
+        seen.append(("command", update.message.message_thread_id, update.effective_user.id))
+        await update.message.reply_text("Close the case?", reply_markup=KEYBOARD)
+
+    async def edited(update, context):
+        message = update.edited_message
+        seen.append(("edited " + message.text, message.message_thread_id, message.from_user.id))
+
+    async def button(update, context):
+        query = update.callback_query
+        seen.append((query.data, query.message.message_thread_id, query.from_user.id))
+        await query.answer()
+        await query.edit_message_text("Closed")
+
+    app = Application.builder().token(server.token).base_url(server.base_url).build()
+    app.add_handlers(
+        [
+            CommandHandler("close", close, filters.UpdateType.MESSAGE),
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.IS_TOPIC_MESSAGE, edited),
+            CallbackQueryHandler(button),
+        ]
+    )
+    async with Bot(server.token, base_url=server.base_url) as bot:
+        thread = (await bot.create_forum_topic(FORUM["id"], "Case 23")).message_thread_id
+    async with app:
+        await app.start()
+        await app.updater.start_polling(timeout=10, allowed_updates=Update.ALL_TYPES)
+        note = server.topic_message(FORUM, CARLA, thread, "note")
+        server.edit_text(CARLA, note["message"]["message_id"], "note, edited", chat=FORUM)
+        server.topic_message(FORUM, CARLA, thread, "/close")
+        asked = await server.wait_for("sendMessage")
+        assert asked.params["message_thread_id"] == thread
+        server.press(CARLA, asked.result["message_id"], "yes", chat=FORUM)
+        await server.wait_for("editMessageText")
+        await server.wait_idle(quiet=0.05)
+        await app.updater.stop()
+        await app.stop()
+    assert seen == [
+        ("edited note, edited", thread, CARLA.user_id),
+        ("command", thread, CARLA.user_id),
+        ("yes", thread, CARLA.user_id),
+    ]
+    assert server.unanswered_callbacks == set()
+    last = server.chat_messages(FORUM["id"])[asked.result["message_id"]]
+    assert (last["text"], last["message_thread_id"]) == ("Closed", thread)
+    assert last["reply_to_message"]["text"] == "/close"
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # RetryAfter
+async def test_topic_faults(bot, server, forum):
+    server.fail("createForumTopic", "retry_after", retry_after=2)
+    with pytest.raises(RetryAfter):
+        await bot.create_forum_topic(FORUM["id"], "Case 24")
+    assert server.topics(FORUM["id"]) == {}
+    thread = (await bot.create_forum_topic(FORUM["id"], "Case 24")).message_thread_id
+    server.fail_randomly({"closeForumTopic", "deleteForumTopic"}, 1.0, ("server_error",))
+    with pytest.raises(NetworkError):
+        await bot.close_forum_topic(FORUM["id"], thread)
+    with pytest.raises(NetworkError):
+        await bot.delete_forum_topic(FORUM["id"], thread)
+    assert await bot.send_message(FORUM["id"], "spared", message_thread_id=thread)
+    server.fail_randomly(None, 0.0, ("server_error",))
+    assert await bot.close_forum_topic(FORUM["id"], thread)
+    assert [call.fault for call in server.calls_to("closeForumTopic")] == ["server_error", None]
