@@ -116,6 +116,7 @@ class News(StrEnum):
     CLOSED = "closed"  # by the counsellor; detail: a return code, if one was given
     RESUMED = "resumed"  # a return code led back to an earlier case
     NOT_DELIVERED = "not_delivered"  # a message of the person's did not reach the counsellor
+    UNAVAILABLE = "unavailable"  # the case could not be opened: how to reach the centre
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,16 +327,25 @@ class Engine:
                 text = texts.claimed
             case News.NOBODY_CLAIMED:
                 text = texts.nobody
+            case News.UNAVAILABLE:
+                language = self._language(session)
+                unavailable = self._system_text(
+                    language, self.flow.system.messages.handover_unavailable
+                )
+                return session, (Show(None, unavailable, self._navigation_rows(session, None)),)
             case News.NOT_DELIVERED:
                 notice = self._system_text(self._language(session), texts.not_delivered)
                 return session, (Notice(notice),)
             case News.CLOSED:
                 closed = replace(session, case=None)
                 language = self._language(session)
-                parts = [self._system_text(language, texts.closed)]
+                parts = [self._system_text(language, texts.closed).strip()]
                 if news.detail:
-                    parts += [self._system_text(language, texts.return_code), news.detail]
-                text = "\n\n".join(part.strip() for part in parts)
+                    code = f"{DETAIL_SYMBOLS[News.CLOSED.value]} {news.detail}"
+                    parts.append(
+                        f"{self._system_text(language, texts.return_code).strip()}\n{code}"
+                    )
+                text = "\n\n".join(parts)
                 return closed, (Show(None, text, self._navigation_rows(closed, None)),)
         if session.case is None:  # news of a case the person has left meanwhile
             return self._show_current(session)

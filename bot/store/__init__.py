@@ -3,6 +3,7 @@ One small interface (SessionStore) and its SQLite implementation."""
 
 from bot.store.base import (
     DELETABLE_FOR,
+    CaseStore,
     KeptMessage,
     SessionStore,
     StoredSession,
@@ -20,6 +21,7 @@ from bot.store.sqlite import SQLiteStore
 __all__ = [
     "DELETABLE_FOR",
     "AddressUnreadable",
+    "CaseStore",
     "KeptMessage",
     "SQLiteStore",
     "SecretKeys",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bot.dialogue import Session
+from bot.handover.case import Case
 from bot.stats.events import Counted, CountRow
 
 DELETABLE_FOR = timedelta(hours=48)
@@ -116,3 +117,57 @@ class SessionStore(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Release the store; it cannot be used afterwards."""
+
+
+class CaseStore(ABC):
+    """Counsellor conversations (cases), the ids of relayed messages, return codes (as keyed
+    digests) and counsellors' chosen names. Expired cases and codes go with `purge`."""
+
+    @abstractmethod
+    async def save_case(self, case: Case) -> None: ...
+
+    @abstractmethod
+    async def case(self, code: str) -> Case | None: ...
+
+    @abstractmethod
+    async def case_in_topic(self, chat_id: int, thread_id: int) -> Case | None: ...
+
+    @abstractmethod
+    async def case_of_person(self, person: bytes) -> Case | None:
+        """The person's latest case that has not expired (open or closed)."""
+
+    @abstractmethod
+    async def waiting_cases(self, opened_before: datetime) -> list[Case]:
+        """Unclaimed cases opened before then whose person was not yet told so."""
+
+    @abstractmethod
+    async def case_codes(self) -> set[str]: ...
+
+    @abstractmethod
+    async def forget_person(self, person: bytes) -> None:
+        """Unlink the person from their cases (after /exit), beyond recovery."""
+
+    @abstractmethod
+    async def remember_relay(self, code: str, person_message: int, staff_message: int) -> None:
+        """A message and its copy on the other side, by id."""
+
+    @abstractmethod
+    async def staff_copy(self, code: str, person_message: int) -> int | None: ...
+
+    @abstractmethod
+    async def person_copy(self, code: str, staff_message: int) -> int | None: ...
+
+    @abstractmethod
+    async def save_return_code(self, digest: bytes, code: str, expires: datetime) -> None: ...
+
+    @abstractmethod
+    async def case_of_return_code(self, digest: bytes, now: datetime) -> str | None: ...
+
+    @abstractmethod
+    async def forget_return_codes(self, code: str) -> None: ...
+
+    @abstractmethod
+    async def alias(self, user_id: int) -> str | None: ...
+
+    @abstractmethod
+    async def set_alias(self, user_id: int, alias: str) -> None: ...

@@ -23,8 +23,9 @@ from typing import Any
 import aiosqlite
 
 from bot.dialogue import Session
+from bot.handover.case import Case, CaseState
 from bot.stats.events import Counted, CountRow
-from bot.store.base import KeptMessage, SessionStore, StoredSession, StoreError
+from bot.store.base import CaseStore, KeptMessage, SessionStore, StoredSession, StoreError
 from bot.store.keys import log_tag
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,49 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (day, event, language, area)
         ) WITHOUT ROWID""",
     ),
+    (
+        # Counsellor conversations. `person` is the pseudonym of the person's session (NULL once
+        # they erased it); a case is deleted when it expires, with its relayed message ids.
+        """CREATE TABLE cases (
+            code TEXT PRIMARY KEY,
+            person BLOB,
+            team TEXT NOT NULL,
+            chat_id INTEGER NOT NULL,
+            thread_id INTEGER NOT NULL,
+            language TEXT NOT NULL,
+            area TEXT NOT NULL,
+            path TEXT NOT NULL,  -- JSON list of node ids
+            state TEXT NOT NULL,
+            card_id INTEGER,
+            alias TEXT,
+            opened INTEGER NOT NULL,
+            claimed INTEGER,
+            replied INTEGER,
+            closed INTEGER,
+            told_nobody INTEGER NOT NULL,
+            expires INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX cases_by_person ON cases (person)",
+        "CREATE INDEX cases_by_topic ON cases (chat_id, thread_id)",
+        "CREATE INDEX cases_by_expiry ON cases (expires)",
+        # Which copy is which: the person's message id and the staff group's, for replies and
+        # edits. Ids only, never content.
+        """CREATE TABLE relayed (
+            code TEXT NOT NULL,
+            person_message INTEGER NOT NULL,
+            staff_message INTEGER NOT NULL,
+            PRIMARY KEY (code, person_message)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX relayed_by_staff_message ON relayed (code, staff_message)",
+        # Return codes, as keyed digests (the code itself is never stored).
+        """CREATE TABLE return_codes (
+            digest BLOB PRIMARY KEY,
+            code TEXT NOT NULL,
+            expires INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        # The names counsellors chose for themselves (/alias), by their Telegram user id.
+        "CREATE TABLE aliases (user_id INTEGER PRIMARY KEY, alias TEXT NOT NULL)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -74,7 +118,7 @@ _COLUMNS = (
 )
 
 
-class SQLiteStore(SessionStore):
+class SQLiteStore(SessionStore, CaseStore):
     """Sessions in a SQLite file. Open it with `await SQLiteStore.open(path)` and close it: the
     connection's thread keeps the process alive until then."""
 
@@ -142,10 +186,115 @@ class SQLiteStore(SessionStore):
         return deleted > 0
 
     async def purge(self, now: datetime) -> int:
-        deleted = await self._execute("DELETE FROM sessions WHERE expires <= ?", (_unix(now),))
-        if deleted or self._erase_pending:
+        moment = (_unix(now),)
+        deleted = await self._execute("DELETE FROM sessions WHERE expires <= ?", moment)
+        cases = await self._execute("DELETE FROM cases WHERE expires <= ?", moment)
+        if cases:
+            await self._execute("DELETE FROM relayed WHERE code NOT IN (SELECT code FROM cases)")
+        codes = await self._execute("DELETE FROM return_codes WHERE expires <= ?", moment)
+        if deleted or cases or codes or self._erase_pending:
             await self._erase()
         return deleted
+
+    # -- cases ------------------------------------------------------------------------------
+
+    async def save_case(self, case: Case) -> None:
+        await self._execute(
+            f"REPLACE INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join('?' * 17)})",
+            (
+                case.code,
+                case.person,
+                case.team,
+                case.chat_id,
+                case.thread_id,
+                case.language,
+                case.area,
+                _compact(list(case.path)),
+                case.state.value,
+                case.card_id,
+                case.alias,
+                _unix(case.opened),
+                *(
+                    None if t is None else _unix(t)
+                    for t in (case.claimed, case.replied, case.closed)
+                ),
+                int(case.told_nobody),
+                _unix(case.expires),
+            ),
+        )
+
+    async def case(self, code: str) -> Case | None:
+        return await self._one_case("code = ?", (code,))
+
+    async def case_in_topic(self, chat_id: int, thread_id: int) -> Case | None:
+        return await self._one_case("chat_id = ? AND thread_id = ?", (chat_id, thread_id))
+
+    async def case_of_person(self, person: bytes) -> Case | None:
+        return await self._one_case("person = ? ORDER BY opened DESC", (person,))
+
+    async def waiting_cases(self, opened_before: datetime) -> list[Case]:
+        rows = await self._fetch(
+            f"SELECT {_CASE_COLUMNS} FROM cases WHERE state = ? AND told_nobody = 0 "
+            "AND opened <= ?",
+            (CaseState.WAITING.value, _unix(opened_before)),
+        )
+        return [_case_from_row(row) for row in rows]
+
+    async def case_codes(self) -> set[str]:
+        return {str(code) for (code,) in await self._fetch("SELECT code FROM cases")}
+
+    async def forget_person(self, person: bytes) -> None:
+        if await self._execute("UPDATE cases SET person = NULL WHERE person = ?", (person,)):
+            await self._erase()
+
+    async def remember_relay(self, code: str, person_message: int, staff_message: int) -> None:
+        await self._execute(
+            "REPLACE INTO relayed (code, person_message, staff_message) VALUES (?, ?, ?)",
+            (code, person_message, staff_message),
+        )
+
+    async def staff_copy(self, code: str, person_message: int) -> int | None:
+        rows = await self._fetch(
+            "SELECT staff_message FROM relayed WHERE code = ? AND person_message = ?",
+            (code, person_message),
+        )
+        return int(rows[0][0]) if rows else None
+
+    async def person_copy(self, code: str, staff_message: int) -> int | None:
+        rows = await self._fetch(
+            "SELECT person_message FROM relayed WHERE code = ? AND staff_message = ?",
+            (code, staff_message),
+        )
+        return int(rows[0][0]) if rows else None
+
+    async def save_return_code(self, digest: bytes, code: str, expires: datetime) -> None:
+        await self._execute(
+            "REPLACE INTO return_codes (digest, code, expires) VALUES (?, ?, ?)",
+            (digest, code, _unix(expires)),
+        )
+
+    async def case_of_return_code(self, digest: bytes, now: datetime) -> str | None:
+        rows = await self._fetch(
+            "SELECT code FROM return_codes WHERE digest = ? AND expires > ?", (digest, _unix(now))
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def forget_return_codes(self, code: str) -> None:
+        if await self._execute("DELETE FROM return_codes WHERE code = ?", (code,)):
+            await self._erase()
+
+    async def alias(self, user_id: int) -> str | None:
+        rows = await self._fetch("SELECT alias FROM aliases WHERE user_id = ?", (user_id,))
+        return str(rows[0][0]) if rows else None
+
+    async def set_alias(self, user_id: int, alias: str) -> None:
+        await self._execute("REPLACE INTO aliases (user_id, alias) VALUES (?, ?)", (user_id, alias))
+
+    async def _one_case(self, where: str, parameters: tuple[Any, ...]) -> Case | None:
+        rows = await self._fetch(
+            f"SELECT {_CASE_COLUMNS} FROM cases WHERE {where} LIMIT 1", parameters
+        )
+        return _case_from_row(rows[0]) if rows else None
 
     async def count(self) -> int:
         ((count,),) = await self._fetch("SELECT count(*) FROM sessions")
@@ -346,6 +495,36 @@ def _session_from_row(key: bytes, row: sqlite3.Row) -> StoredSession:
     )
 
 
+_CASE_COLUMNS = (
+    "code, person, team, chat_id, thread_id, language, area, path, state, card_id, alias, "
+    "opened, claimed, replied, closed, told_nobody, expires"
+)
+
+
+def _case_from_row(row: sqlite3.Row) -> Case:
+    (code, person, team, chat_id, thread_id, language, area, path, state, card_id, alias) = row[:11]
+    opened, claimed, replied, closed, told_nobody, expires = row[11:]
+    return Case(
+        code=code,
+        person=person,
+        team=team,
+        chat_id=chat_id,
+        thread_id=thread_id,
+        language=language,
+        area=area,
+        path=tuple(json.loads(path)),
+        opened=_time(opened),
+        expires=_time(expires),
+        state=CaseState(state),
+        card_id=card_id,
+        alias=alias,
+        claimed=None if claimed is None else _time(claimed),
+        replied=None if replied is None else _time(replied),
+        closed=None if closed is None else _time(closed),
+        told_nobody=bool(told_nobody),
+    )
+
+
 def _is_kept_message(entry: object) -> bool:
     return (
         isinstance(entry, list)
@@ -367,6 +546,10 @@ def _unix(moment: datetime) -> int:
     if moment.utcoffset() is None:
         raise ValueError(f"the session store needs aware UTC times, got the naive {moment}")
     return math.floor(moment.timestamp())
+
+
+def _unix_or_none(moment: datetime | None) -> int | None:
+    return None if moment is None else _unix(moment)
 
 
 def _time(seconds: int) -> datetime:

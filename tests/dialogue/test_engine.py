@@ -11,10 +11,14 @@ from bot.config import Deployment
 from bot.dialogue import (
     Button,
     ButtonPressed,
+    CaseNews,
     Command,
+    EndCase,
     Engine,
     Erase,
+    News,
     Notice,
+    Relay,
     RequestHandover,
     SendMedia,
     Session,
@@ -25,7 +29,7 @@ from bot.dialogue import (
     TooFast,
     Unreadable,
 )
-from bot.dialogue.engine import normalise
+from bot.dialogue.engine import END_CASE, normalise
 from tests.conftest import MINIMAL_FLOW, SHIPPED_FLOWS, engine_for, walk
 
 
@@ -416,3 +420,76 @@ def test_random_walk_never_raises_and_only_shows_valid_screens(shipped: Engine) 
         session, actions = shipped.step(session, event)
         assert actions
         assert session.node is None or session.node in shipped.flow.nodes
+
+
+# ------------------------------------------------------------ a conversation with a counsellor
+
+
+def in_case(node: str = "main.menu") -> Session:
+    return Session(node=node, language="ro", case="K7Q2")
+
+
+def test_case_news_opens_the_case_and_shows_the_end_button(engine: Engine) -> None:
+    session, actions = engine.step(
+        Session(node="main.counsellor", language="ro"), CaseNews(News.OPENED, case="K7Q2")
+    )
+    assert session.case == "K7Q2"
+    screen = shown(actions)
+    assert screen.text == "Eine Beraterin antwortet bald."
+    assert buttons(screen)[0] == Button("Gespräch beenden", END_CASE)
+
+
+def test_outside_hours_the_time_counsellors_are_back_follows_on_its_own_line(
+    engine: Engine,
+) -> None:
+    news = CaseNews(News.OPENED_OUTSIDE_HOURS, case="K7Q2", detail="Montag, 10:00")
+    _, actions = engine.step(Session(language="de"), news)
+    assert (
+        shown(actions).text == "Gerade ist niemand da. Notruf 116 016. Wieder da:\n🕘 Montag, 10:00"
+    )
+
+
+def test_in_a_case_typed_text_and_media_go_to_the_counsellor_and_the_tree_is_silent(
+    engine: Engine,
+) -> None:
+    for event in (TextTyped("Notfall"), TextTyped("hallo"), Unreadable()):
+        after, actions = engine.step(in_case(), event)
+        assert actions == (Relay("K7Q2"),)
+        assert after == in_case()
+
+
+def test_in_a_case_menu_exit_and_buttons_still_work(engine: Engine) -> None:
+    after, actions = engine.step(in_case("main.welcome"), ButtonPressed("main.welcome|0"))
+    assert after.node == "main.menu" and after.case == "K7Q2"
+    assert engine.step(in_case(), Command("exit"))[1] == (Erase(),)
+    after, actions = engine.step(in_case("topic.test"), Command("menu"))
+    assert shown(actions).node_id == "main.menu" and after.case == "K7Q2"
+    _, actions = engine.step(in_case(), Command("counsellor"))
+    assert shown(actions).text == "Du schreibst mit einer Beraterin."
+
+
+def test_the_end_button_ends_the_case(engine: Engine) -> None:
+    after, actions = engine.step(in_case(), ButtonPressed(END_CASE))
+    assert after.case is None
+    assert actions[0] == EndCase("K7Q2")
+    assert shown(actions).text == "Das Gespräch ist beendet."
+
+
+def test_a_closed_case_ends_with_the_return_code_on_its_own_line(engine: Engine) -> None:
+    after, actions = engine.step(in_case(), CaseNews(News.CLOSED, detail="amber-otter-lemon-42"))
+    assert after.case is None
+    assert shown(actions).text == (
+        "Die Beraterin hat das Gespräch beendet.\n\n"
+        "Mit diesem Code kommst du wieder:\n🔑 amber-otter-lemon-42"
+    )
+
+
+def test_news_of_a_case_the_person_left_shows_where_they_are(engine: Engine) -> None:
+    _, actions = engine.step(Session(node="topic.test", language="de"), CaseNews(News.CLAIMED))
+    assert shown(actions).node_id == "topic.test"
+
+
+def test_an_undelivered_message_is_a_notice(engine: Engine) -> None:
+    assert engine.step(in_case(), CaseNews(News.NOT_DELIVERED))[1] == (
+        Notice("Deine Nachricht ist nicht angekommen."),
+    )

@@ -29,6 +29,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram.cases import CASE_PREFIX, CaseDesk
 from bot.channels.telegram.conversation import Conversations, utc_now
 from bot.channels.telegram.operations import OperationsServer
 from bot.channels.telegram.ordering import FloodGate, PersonByPerson
@@ -42,10 +43,11 @@ from bot.store import SecretKeys, SQLiteStore
 
 log = logging.getLogger(__name__)
 
-# The updates the bot asks Telegram for; edited messages are not among them on purpose: an edit
-# of something already answered gets no second answer.
+# The updates the bot asks Telegram for. An edited message is mirrored when it was relayed in a
+# counsellor conversation; any other edit gets no second answer.
 ALLOWED_UPDATES = [
     Update.MESSAGE,
+    Update.EDITED_MESSAGE,
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
     Update.CHANNEL_POST,
@@ -78,6 +80,7 @@ class Running:
 
     conversations: Conversations
     staff: Staff
+    desk: CaseDesk | None = None
     operations: OperationsServer | None = None
 
 
@@ -86,14 +89,25 @@ def build_application(engine: Engine, setup: BotSetup) -> Application:
     the purge job, and the optional flow reloads and operations endpoints. Nothing is sent to
     Telegram until it is initialised. `application.bot_data["wegweiser"]` is its `Running`."""
     deployment = setup.deployment
+    teams = deployment.teams(setup.staff_chat_id)
+    staff_chats = frozenset({team.chat_id for team in teams})
+    if setup.staff_chat_id is not None:
+        staff_chats |= {setup.staff_chat_id}
     conversations = Conversations(
         engine,
         setup.keys,
         idle=datetime.timedelta(hours=deployment.sessions.idle_hours),
-        staff_chat_id=setup.staff_chat_id,
+        case_idle=datetime.timedelta(days=deployment.handover.idle_days),
+        staff_chats=staff_chats,
     )
-    staff = Staff(conversations, setup.staff_chat_id, setup.live_flows)
-    running = Running(conversations, staff)
+    desk = (
+        CaseDesk(conversations, setup.keys, teams, deployment.handover, deployment.timezone)
+        if teams
+        else None
+    )
+    report_to = setup.staff_chat_id or next((team.chat_id for team in teams), None)
+    staff = Staff(conversations, staff_chats, report_to, setup.live_flows)
+    running = Running(conversations, staff, desk)
     gate = FloodGate(deployment.limits.burst, deployment.limits.per_minute)
     health = HealthChecks(conversations)
 
@@ -111,6 +125,9 @@ def build_application(engine: Engine, setup: BotSetup) -> Application:
             _on_hangup(
                 lambda: application.create_task(staff.reload_and_tell(application, "SIGHUP"))
             )
+        if desk is not None:
+            every = max(1.0, min(60.0, deployment.handover.claim_minutes * 60 / 4))
+            application.job_queue.run_repeating(desk.check_unclaimed, interval=every, first=every)
         if setup.operations is not None:
             running.operations = OperationsServer(
                 *setup.operations, health.check, conversations.metrics
@@ -147,17 +164,29 @@ def build_application(engine: Engine, setup: BotSetup) -> Application:
     )
     application.bot_data["wegweiser"] = running
     private = filters.ChatType.PRIVATE
-    staff_commands = (
-        [MessageHandler(filters.Chat(setup.staff_chat_id) & filters.COMMAND, staff.on_command)]
-        if setup.staff_chat_id is not None
-        else []
-    )
+
+    async def staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In a staff group: /stats and /reload, else the case desk (replies, /close, /alias)."""
+        if not await staff.on_command(update, context) and desk is not None:
+            await desk.on_staff_message(update, context)
+
+    staff_handlers = []
+    if staff_chats:
+        in_staff = filters.Chat(list(staff_chats))
+        staff_handlers.append(MessageHandler(in_staff & filters.UpdateType.MESSAGE, staff_message))
+    case_handlers = []
+    if desk is not None:
+        case_handlers = [
+            CallbackQueryHandler(desk.on_staff_button, pattern=rf"^{CASE_PREFIX}\|"),
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE, desk.on_edit),
+        ]
     application.add_handlers(
         [
             MessageHandler(private & filters.UpdateType.MESSAGE, conversations.on_message),
+            *case_handlers,
             CallbackQueryHandler(conversations.on_button),
             ChatMemberHandler(conversations.on_member_change, ChatMemberHandler.MY_CHAT_MEMBER),
-            *staff_commands,
+            *staff_handlers,
             MessageHandler(
                 ~private & (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST),
                 conversations.on_other_chat,

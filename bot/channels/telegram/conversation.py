@@ -13,20 +13,26 @@ import datetime
 import logging
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from telegram import Bot, CallbackQuery, Chat, ChatMember, Message, Update
+from telegram import Bot, CallbackQuery, Chat, ChatMember, Message, ReplyParameters, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram.delivery import MediaFiles, deliver
+from bot.channels.telegram.ordering import PersonLocks
 from bot.dialogue import (
     Action,
     ButtonPressed,
+    CaseNews,
     Command,
+    EndCase,
     Engine,
     Erase,
     Event,
+    News,
     Notice,
+    Relay,
     RequestHandover,
     Start,
     TextTyped,
@@ -39,6 +45,9 @@ from bot.metrics import Metrics
 from bot.stats import turn_events
 from bot.stats.events import home_areas
 from bot.store import SecretKeys, SessionStore, StoredSession, StoreError, log_tag
+
+if TYPE_CHECKING:
+    from bot.channels.telegram.cases import CaseDesk
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +89,23 @@ class Conversations:
         keys: SecretKeys,
         *,
         idle: datetime.timedelta,
-        staff_chat_id: int | None = None,
+        staff_chats: frozenset[int] = frozenset(),
         metrics: Metrics | None = None,
+        case_idle: datetime.timedelta | None = None,
     ) -> None:
         """`engine` may be replaced while the bot runs (a flow reload): each turn uses the one
         in service when it began."""
         self.engine = engine
         self.keys = keys
         self.idle = idle
-        self.staff_chat_id = staff_chat_id
+        self.staff_chats = staff_chats
         self.metrics = metrics or Metrics()
+        # A session in a counsellor conversation is kept longer than one in the tree.
+        self.case_idle = case_idle or idle
         self.store: SessionStore | None = None
         self.media: MediaFiles | None = None
+        self.desk: CaseDesk | None = None  # set when counsellors can be reached in the chat
+        self._turns = PersonLocks()
 
     def attach(self, store: SessionStore) -> None:
         self.store = store
@@ -108,7 +122,7 @@ class Conversations:
         if isinstance(event, Unreadable) and event.personal:
             # Not stored, not relayed, and gone from the chat: the phone may be checked.
             keep = () if await self._deleted(context, message) else keep
-        await self._step(context.bot, message.chat, event, keep=keep)
+        await self._step(context.bot, message.chat, event, keep=keep, message=message)
 
     async def on_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
@@ -137,22 +151,78 @@ class Conversations:
         *,
         keep: Sequence[int] = (),
         query: CallbackQuery | None = None,
+        message: Message | None = None,
     ) -> None:
         """One turn of the dialogue. `keep`: the person's message ids for /exit to delete;
-        `query`: the pressed button, answered before anything else is sent."""
+        `query`: the pressed button, answered before anything else is sent; `message`: what the
+        person sent, for passing it on to a counsellor."""
+        key = self.keys.pseudonym(chat.id)
+        async with self._turns.of(key):
+            await self._turn(bot, key, chat.id, event, keep=keep, query=query, message=message)
+
+    async def tell(self, bot: Bot, key: bytes, news: CaseNews) -> None:
+        """A turn the person did not start: news of their case from the staff group."""
+        store, _ = self._ready()
+        async with self._turns.of(key):
+            stored = await store.load(key)
+            if stored is None or stored.expired(utc_now()):
+                return
+            chat_id = self.keys.open_address(stored.address, key)
+            await self._turn(bot, key, chat_id, news, stored=stored)
+
+    async def copy_to_person(
+        self, bot: Bot, key: bytes, from_chat: int, message_id: int, reply_to: int | None
+    ) -> int | None:
+        """A counsellor's message, copied (never forwarded) into the person's chat; its id is
+        kept for /exit. None if the person has no session any more. Raises TelegramError."""
+        store, _ = self._ready()
+        async with self._turns.of(key):
+            now = utc_now()
+            stored = await store.load(key)
+            if stored is None or stored.expired(now):
+                return None
+            chat_id = self.keys.open_address(stored.address, key)
+            copied = await bot.copy_message(
+                chat_id,
+                from_chat,
+                message_id,
+                reply_parameters=None
+                if reply_to is None
+                else ReplyParameters(reply_to, allow_sending_without_reply=True),
+                protect_content=None,
+            )
+            await store.save(stored.with_messages(copied.message_id, now=now))
+            return copied.message_id
+
+    async def _turn(
+        self,
+        bot: Bot,
+        key: bytes,
+        chat_id: int,
+        event: Event,
+        *,
+        keep: Sequence[int] = (),
+        query: CallbackQuery | None = None,
+        message: Message | None = None,
+        stored: StoredSession | None = None,
+    ) -> None:
         store, media = self._ready()
         engine = self.engine
         pressed = query.message.message_id if query is not None and query.message else None
-        key = self.keys.pseudonym(chat.id)
         now = utc_now()
-        stored = await store.load(key)
+        if stored is None:
+            stored = await store.load(key)
         fresh = stored is None or stored.expired(now)  # expired but not purged: as good as gone
         if stored is None or fresh:
-            stored = self._fresh(key, chat.id, now)
+            stored = self._fresh(key, chat_id, now)
         started = time.perf_counter()
+        if self.desk is not None:
+            event = await self.desk.returning(bot, key, stored.dialogue, event, now)
         dialogue, actions = engine.step(stored.dialogue, event)
-        await self._count(engine, stored.dialogue, dialogue, actions, fresh=fresh, now=now)
         try:
+            if self.desk is not None:
+                dialogue, actions = await self._cases(bot, key, chat_id, dialogue, actions, message)
+            await self._count(engine, stored.dialogue, dialogue, actions, fresh=fresh, now=now)
             if query is not None:
                 # The first notice becomes the toast on the button, the rest goes to the chat.
                 notice = next((a for a in actions if isinstance(a, Notice)), None)
@@ -160,21 +230,25 @@ class Conversations:
                 actions = tuple(a for a in actions if a is not notice)
             if any(isinstance(action, Erase) for action in actions):
                 also = (*keep, *([pressed] if pressed else []))
-                await self._erase(bot, chat.id, stored, also, now)
+                if self.desk is not None:
+                    await self.desk.person_erased(bot, key, stored.dialogue.case)
+                await self._erase(bot, chat_id, stored, also, now)
                 return
-            if any(isinstance(a, RequestHandover) and a.available for a in actions):
+            if self.desk is None and any(
+                isinstance(a, RequestHandover) and a.available for a in actions
+            ):
                 log.warning("handover requested but not available", extra={"person": log_tag(key)})
             edit = pressed if pressed is not None and pressed == stored.screen else None
-            delivered = await deliver(bot, chat.id, actions, media, edit=edit)
+            delivered = await deliver(bot, chat_id, actions, media, edit=edit)
         except Forbidden:
-            await self._close_blocked(key)
+            await self._close_blocked(bot, key)
             return
         stored = dataclasses.replace(
             stored,
             dialogue=dialogue,
             screen=delivered.screen if delivered.screen is not None else stored.screen,
             last_active=now,
-            expires=now + self.idle,
+            expires=now + (self.case_idle if dialogue.case else self.idle),
         ).with_messages(*keep, *delivered.message_ids, now=now)
         await store.save(stored)
         seconds = time.perf_counter() - started
@@ -188,6 +262,37 @@ class Conversations:
                 "ms": round(seconds * 1000, 1),
             },
         )
+
+    async def _cases(
+        self,
+        bot: Bot,
+        key: bytes,
+        chat_id: int,
+        dialogue: Session,
+        actions: tuple[Action, ...],
+        message: Message | None,
+    ) -> tuple[Session, tuple[Action, ...]]:
+        """What the engine asked of the case desk: open a case, pass a message on, end the
+        conversation. Its answers go back into the engine in the same turn."""
+        assert self.desk is not None
+        done: list[Action] = []
+        for action in actions:
+            news: CaseNews | None = None
+            match action:
+                case RequestHandover(available=True):
+                    news = await self.desk.open(bot, key, action)
+                case Relay(case=case) if message is not None:
+                    if not await self.desk.relay_to_staff(bot, case, chat_id, message):
+                        news = CaseNews(News.NOT_DELIVERED)
+                case EndCase(case=case):
+                    await self.desk.person_ended(bot, case)
+                    done.append(action)
+                case _:
+                    done.append(action)
+            if news is not None:
+                dialogue, answered = self.engine.step(dialogue, news)
+                done.extend(answered)
+        return dialogue, tuple(done)
 
     async def _count(
         self,
@@ -264,7 +369,7 @@ class Conversations:
         chat, status = change.chat, change.new_chat_member.status
         if chat.type == Chat.PRIVATE:
             if status in (ChatMember.BANNED, ChatMember.LEFT):
-                await self._close_blocked(self.keys.pseudonym(chat.id))
+                await self._close_blocked(context.bot, self.keys.pseudonym(chat.id))
             return
         if status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.RESTRICTED):
             await self._leave_unless_staff(context, chat)
@@ -276,7 +381,7 @@ class Conversations:
             await self._leave_unless_staff(context, chat)
 
     async def _leave_unless_staff(self, context: Context, chat: Chat) -> None:
-        if chat.id == self.staff_chat_id:
+        if chat.id in self.staff_chats:
             log.info("bot is in the staff group")
             return
         try:
@@ -298,9 +403,18 @@ class Conversations:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    async def _close_blocked(self, key: bytes) -> None:
-        """The person blocked the bot: nothing can reach them, so their session goes."""
+    async def forget(self, key: bytes) -> None:
+        """The person cannot be reached any more (they blocked the bot): their session goes."""
         store, _ = self._ready()
+        await store.delete(key)
+
+    async def _close_blocked(self, bot: Bot, key: bytes) -> None:
+        """The person blocked the bot: nothing can reach them, so their session goes (and a case
+        of theirs is closed, with a note for the counsellors)."""
+        store, _ = self._ready()
+        stored = await store.load(key)
+        if self.desk is not None and stored is not None and stored.dialogue.case:
+            await self.desk.person_blocked(bot, stored.dialogue.case)
         await store.delete(key)
         log.info("person blocked the bot, session closed", extra={"person": log_tag(key)})
 

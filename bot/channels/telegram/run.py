@@ -45,8 +45,11 @@ def run(settings: Settings, deployment: Deployment, flow: Flow, *, dev: bool = F
     except ConfigurationError as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIGURATION
-    engine = build_engine(flow, deployment, locales=settings.locales)
-    live = LiveFlows(settings.flows, settings.locales, deployment, engine)
+    handover = bool(deployment.teams(settings.counsellor_chat_id))
+    engine = build_engine(flow, deployment, locales=settings.locales, handover_available=handover)
+    live = LiveFlows(
+        settings.flows, settings.locales, deployment, engine, handover_available=handover
+    )
     application = build_application(engine, replace(setup, live_flows=live))
     _announce(settings, deployment, flow)
     try:
@@ -85,6 +88,7 @@ def _setup(settings: Settings, deployment: Deployment, *, dev: bool) -> BotSetup
             "WEGWEISER_TELEGRAM_TOKEN is not set: create a bot with @BotFather in Telegram and "
             "set the token it gives you (see deploy/README.md)."
         )
+    deployment.teams(settings.counsellor_chat_id)  # a team without a staff group stops here
     secret, source = secret_key(settings, dev=dev)
     try:
         keys = SecretKeys(secret)
@@ -143,15 +147,16 @@ def _announce(settings: Settings, deployment: Deployment, flow: Flow) -> None:
         log.info("using another Bot API server", extra={"url": settings.telegram_api_url})
     if settings.webhook_url is None:
         log.info("webhook off (WEGWEISER_WEBHOOK_URL not set): using long polling")
-    if settings.counsellor_chat_id is None:
+    teams = deployment.teams(settings.counsellor_chat_id)
+    if not teams:
         log.info(
             "staff group off (WEGWEISER_COUNSELLOR_CHAT_ID not set): "
             "the counsellor button shows the centre's contacts"
         )
     else:
         log.info(
-            "staff group set; handover in chat is not part of this version yet: "
-            "the counsellor button shows the centre's contacts"
+            "counsellors answer in the chat: cases go to forum topics of the staff group(s)",
+            extra={"teams": ",".join(team.name for team in teams)},
         )
     if settings.metrics_port is None:
         log.info("operations endpoints off (WEGWEISER_METRICS_PORT not set): no /healthz, /metrics")

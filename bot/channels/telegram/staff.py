@@ -1,7 +1,8 @@
 """The staff group's side of operations: /stats and /reload, and reports of flow reloads.
 
-Commands count only in the configured staff group (WEGWEISER_COUNSELLOR_CHAT_ID); the handler
-is registered for that chat alone, and anything from elsewhere never reaches it.
+Commands count only in the configured staff groups (WEGWEISER_COUNSELLOR_CHAT_ID and the teams'
+groups); the handler is registered for those chats alone, and anything from elsewhere never
+reaches it.
 """
 
 from __future__ import annotations
@@ -48,29 +49,36 @@ class Staff:
     def __init__(
         self,
         conversations: Conversations,
-        staff_chat_id: int | None,
+        staff_chats: frozenset[int],
+        report_to: int | None,
         live: LiveFlows | None,
     ) -> None:
+        """`report_to`: the staff group that hears of reloads nobody asked for there."""
         self.conversations = conversations
-        self.staff_chat_id = staff_chat_id
+        self.staff_chats = staff_chats
+        self.report_to = report_to
         self.live = live
         self._reloading = asyncio.Lock()
 
-    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        """/stats or /reload from a staff group; False for anything else."""
         message = update.effective_message
-        if message is None or message.text is None:
-            return
+        if message is None or message.text is None or message.chat_id not in self.staff_chats:
+            return False
+        if not message.text.startswith("/"):
+            return False
         name = command_name(message.text.split(maxsplit=1)[0])
         if name == "stats":
             text = await self.statistics(utc_now().date())
         elif name == "reload":
             text = await self.reload(context.application, "staff command")
         else:
-            return  # other commands in the staff group are the counsellors' own
+            return False  # the case desk's, or the counsellors' own
         try:
             await message.reply_text(text)
         except TelegramError as error:
             log.warning("could not answer the staff group", extra={"error": type(error).__name__})
+        return True
 
     async def statistics(self, today: datetime.date) -> str:
         """Today's and this month's counts, small ones shown as "<5"."""
@@ -106,10 +114,10 @@ class Staff:
     async def reload_and_tell(self, application: Application, reason: str) -> None:
         """A reload not asked for in the staff group (SIGHUP, a changed file): tell it there."""
         text = await self.reload(application, reason)
-        if self.staff_chat_id is None:
+        if self.report_to is None:
             return
         try:
-            await application.bot.send_message(self.staff_chat_id, text)
+            await application.bot.send_message(self.report_to, text)
         except TelegramError as error:
             log.warning("could not tell the staff group", extra={"error": type(error).__name__})
 
