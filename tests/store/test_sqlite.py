@@ -15,6 +15,7 @@ import pytest
 
 import bot.store.sqlite as sqlite_store
 from bot.dialogue import Session
+from bot.handover.case import Case, CaseState
 from bot.stats import Counted, CountRow, Event
 from bot.store import (
     DELETABLE_FOR,
@@ -559,3 +560,67 @@ async def test_a_locked_database_is_not_writable_and_then_is_again(store, databa
     assert await store.writable()
     # the store's own writes still wait for a lock as long as before
     await store.save(session_for(CHAT_ID))
+
+
+# -- cases ---------------------------------------------------------------------------------------
+
+
+def a_case(code: str = "K7Q2", **changes: object) -> Case:
+    case = Case(
+        code=code,
+        person=KEYS.pseudonym(CHAT_ID),
+        team="Beratung",
+        chat_id=-1009876543210,
+        thread_id=2,
+        language="ro",
+        area="health",
+        path=("main.menu", "health.start"),
+        opened=NOW,
+        expires=NOW + timedelta(days=14),
+    )
+    return replace(case, **changes)  # type: ignore[arg-type]
+
+
+async def test_a_case_round_trips_and_is_found_by_topic_and_person(store):
+    case = a_case(state=CaseState.CLAIMED, alias="Mara", claimed=NOW, card_id=3)
+    await store.save_case(case)
+
+    assert await store.case("K7Q2") == case
+    assert await store.case_in_topic(case.chat_id, 2) == case
+    assert await store.case_of_person(KEYS.pseudonym(CHAT_ID)) == case
+    assert await store.case_codes() == {"K7Q2"}
+
+
+async def test_unclaimed_cases_older_than_the_limit_are_listed_once(store):
+    await store.save_case(a_case("AAAA", opened=NOW - timedelta(minutes=30)))
+    await store.save_case(a_case("BBBB", opened=NOW))
+    await store.save_case(a_case("CCCC", opened=NOW - timedelta(minutes=30), told_nobody=True))
+
+    waiting = await store.waiting_cases(opened_before=NOW - timedelta(minutes=15))
+
+    assert [case.code for case in waiting] == ["AAAA"]
+
+
+async def test_forgetting_a_person_leaves_no_trace_of_their_pseudonym(store, database):
+    await store.save_case(a_case())
+    await store.forget_person(KEYS.pseudonym(CHAT_ID))
+
+    assert (await store.case("K7Q2")).person is None
+    assert not traces(file_bytes(database), KEYS.pseudonym(CHAT_ID))
+
+
+async def test_relayed_ids_and_return_codes_go_when_the_case_expires(store, database):
+    await store.save_case(a_case(expires=NOW + timedelta(minutes=1)))
+    await store.remember_relay("K7Q2", 17, 4711)
+    digest = KEYS.return_code_digest("amber-otter-lemon-42")
+    await store.save_return_code(digest, "K7Q2", NOW + timedelta(minutes=1))
+    assert (await store.staff_copy("K7Q2", 17), await store.person_copy("K7Q2", 4711)) == (4711, 17)
+    assert await store.case_of_return_code(digest, NOW) == "K7Q2"
+
+    await store.purge(NOW + timedelta(minutes=2))
+
+    assert await store.case("K7Q2") is None
+    assert await store.staff_copy("K7Q2", 17) is None
+    assert await store.case_of_return_code(digest, NOW) is None
+    assert not traces(file_bytes(database), digest)
+    assert b"amber-otter" not in file_bytes(database)  # the code itself was never stored

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import io
 import json
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pytest
 
@@ -500,3 +502,53 @@ async def test_no_relayed_message_is_lost_or_doubled_while_a_fifth_of_calls_fail
     for number in range(8):
         assert in_topic.count(f"Nachricht {number}") == 1, in_topic
         assert to_ana.count(f"Antwort {number}") == 1, to_ana
+
+
+async def test_asking_again_within_the_retention_time_reopens_the_same_topic(
+    desk: Handover, api: FakeBotAPI
+) -> None:
+    await desk.ask()
+    thread, _ = desk.topic()
+    await press(api, ANA, "Gespräch beenden")
+    await settled(api)
+    assert desk.topic()[1]["closed"]
+
+    await press(api, ANA, "Hauptmenü")
+    await press(api, ANA, "Beraterin")
+    again = await press(api, ANA, "Ja, bitte")
+
+    assert again.params["text"].startswith("Eine Beraterin antwortet bald.")
+    reopened, topic = desk.topic()
+    assert reopened == thread and not topic["closed"]
+    assert len(api.topics(STAFF["id"])) == 1
+    assert any("asked for a counsellor again" in m.get("text", "") for m in desk.in_topic(thread))
+
+
+async def test_after_a_counsellor_conversation_the_file_and_logs_hold_no_identity_or_text(
+    api: FakeBotAPI,
+    setup: BotSetup,
+    handover_engine: Engine,
+    deployment: Deployment,
+    logs: io.StringIO,
+) -> None:
+    desk = await started(api, setup, handover_engine, deployment)
+    secret_text = "Mein Zuhälter heißt Marius und wohnt in der Hafenstraße 9"
+    try:
+        await desk.ask()
+        thread, _ = desk.topic()
+        api.send_text(ANA, secret_text)
+        await settled(api)
+        api.topic_message(STAFF, DORA, thread, "Danke, das bleibt unter uns.")
+        await settled(api)
+    finally:
+        await desk.bot.stop()
+    stored = b"".join(
+        path.read_bytes()
+        for path in (desk.bot.database, Path(f"{desk.bot.database}-wal"))
+        if path.exists()
+    )
+    logged = logs.getvalue()
+    for value in [*identity_strings(ANA), secret_text, "Marius", "Danke, das bleibt"]:
+        assert value.encode() not in stored, value
+        assert value not in logged, value
+    assert ANA.user_id.to_bytes(8, "big", signed=True) not in stored
