@@ -386,7 +386,12 @@ class Conversations:
             return
         try:
             await context.bot.leave_chat(chat.id)
-            log.info("left a chat the bot was added to", extra={"chat_type": chat.type})
+            # A group's id is no person's: it is what an operator needs to make it the staff
+            # group (WEGWEISER_COUNSELLOR_CHAT_ID).
+            log.info(
+                "left a chat the bot was added to",
+                extra={"chat_type": chat.type, "chat_id": chat.id},
+            )
         except TelegramError as error:
             log.warning("could not leave a chat", extra={"error": type(error).__name__})
 
