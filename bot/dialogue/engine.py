@@ -307,9 +307,9 @@ class Engine:
             case TextTyped() | Unreadable(personal=False):
                 return session, (Relay(case),)
             case ButtonPressed(data=data) if data == END_CASE:
-                ended = replace(session, case=None)
                 text = self._system_text(self._language(session), self.flow.system.case.ended)
-                return ended, (EndCase(case), Show(None, text, self._navigation_rows(ended, None)))
+                menu, shown = self._back_to_menu(session)
+                return menu, (EndCase(case), Notice(text.strip()), *shown)
             case Start() | Command(name="counsellor") | Command(name="start"):
                 return session, (self._case_screen(session, self.flow.system.case.active),)
         return None
@@ -337,7 +337,7 @@ class Engine:
                 notice = self._system_text(self._language(session), texts.not_delivered)
                 return session, (Notice(notice),)
             case News.CLOSED:
-                closed = replace(session, case=None)
+                closed = session
                 language = self._language(session)
                 parts = [self._system_text(language, texts.closed).strip()]
                 if news.detail:
@@ -345,13 +345,18 @@ class Engine:
                     parts.append(
                         f"{self._system_text(language, texts.return_code).strip()}\n{code}"
                     )
-                text = "\n\n".join(parts)
-                return closed, (Show(None, text, self._navigation_rows(closed, None)),)
+                menu, shown = self._back_to_menu(closed)
+                return menu, (Notice("\n\n".join(parts)), *shown)
         if session.case is None:  # news of a case the person has left meanwhile
             return self._show_current(session)
         symbol = DETAIL_SYMBOLS.get(news.news.value)
         detail = f"{symbol} {news.detail}" if symbol and news.detail else None
         return session, (self._case_screen(session, text, detail),)
+
+    def _back_to_menu(self, session: Session) -> Step:
+        """After a counsellor conversation: the main menu, the case gone."""
+        ended = replace(session, case=None, history=())
+        return self._go(ended, self.flow.system.menu, remember=False)
 
     def _case_screen(self, session: Session, source: str, detail: str | None = None) -> Show:
         """A screen of the running case: its text, a detail, and the button that ends it."""

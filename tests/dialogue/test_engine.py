@@ -469,19 +469,20 @@ def test_in_a_case_menu_exit_and_buttons_still_work(engine: Engine) -> None:
 
 
 def test_the_end_button_ends_the_case(engine: Engine) -> None:
-    after, actions = engine.step(in_case(), ButtonPressed(END_CASE))
-    assert after.case is None
-    assert actions[0] == EndCase("K7Q2")
-    assert shown(actions).text == "Das Gespräch ist beendet."
+    after, actions = engine.step(in_case("topic.test"), ButtonPressed(END_CASE))
+    assert after.case is None and after.node == "main.menu"
+    assert actions[:2] == (EndCase("K7Q2"), Notice("Das Gespräch ist beendet."))
+    assert shown(actions).node_id == "main.menu"
 
 
 def test_a_closed_case_ends_with_the_return_code_on_its_own_line(engine: Engine) -> None:
     after, actions = engine.step(in_case(), CaseNews(News.CLOSED, detail="amber-otter-lemon-42"))
-    assert after.case is None
-    assert shown(actions).text == (
+    assert after.case is None and after.node == "main.menu"
+    assert actions[0] == Notice(
         "Die Beraterin hat das Gespräch beendet.\n\n"
         "Mit diesem Code kommst du wieder:\n🔑 amber-otter-lemon-42"
     )
+    assert shown(actions).node_id == "main.menu"
 
 
 def test_news_of_a_case_the_person_left_shows_where_they_are(engine: Engine) -> None:

@@ -376,6 +376,7 @@ class CaseDesk:
         what, _, code = rest.partition("|")
         case = await self.store.case(code) if prefix == CASE_PREFIX else None
         if case is None or case.chat_id != query.message.chat.id:
+            log.info("refused a case button from outside its staff group")
             await _answer(query, "This case is not known here.")
             return
         if what == CLAIM and case.state is CaseState.WAITING:

@@ -251,7 +251,9 @@ async def test_the_person_ends_the_conversation_with_one_button(
 
     ended = await press(api, ANA, "Gespräch beenden")
 
-    assert ended.params["text"] == "Das Gespräch ist beendet."
+    assert ended.params["text"] == "Worum geht es?"  # back in the main menu
+    toast = api.calls_to("answerCallbackQuery")[-1]
+    assert toast.params["text"] == "Das Gespräch ist beendet."
     await settled(api)
     assert desk.topic()[1]["closed"]
     assert any(
@@ -416,7 +418,7 @@ async def test_nobody_claims_in_time_and_the_person_is_told_and_can_cancel(
         )
         assert told.params["text"] == "Es dauert länger. Notruf 116 016."
         cancelled = await press(api, ANA, "Gespräch beenden")
-        assert cancelled.params["text"] == "Das Gespräch ist beendet."
+        assert cancelled.params["text"] == "Worum geht es?"
     finally:
         await desk.bot.stop()
 
@@ -513,7 +515,6 @@ async def test_asking_again_within_the_retention_time_reopens_the_same_topic(
     await settled(api)
     assert desk.topic()[1]["closed"]
 
-    await press(api, ANA, "Hauptmenü")
     await press(api, ANA, "Beraterin")
     again = await press(api, ANA, "Ja, bitte")
 
