@@ -207,8 +207,16 @@ class CaseDesk:
         case = await self.store.case_of_person(key)
         if case is None or case.state is not CaseState.CLOSED or case.expires <= now:
             return None
+        return await self._reopen(bot, case, key, now, "The person asked for a counsellor again.")
+
+    async def _reopen(
+        self, bot: Bot, case: Case, key: bytes, now: datetime.datetime, note: str
+    ) -> Case:
+        """A closed case waits for a counsellor again, in its old topic (a new one if that is
+        gone); a return code of it stops working. Raises TelegramError."""
         reopened = case.with_state(
             CaseState.WAITING,
+            person=key,
             opened=now,
             alias=None,
             claimed=None,
@@ -220,7 +228,7 @@ class CaseDesk:
         try:
             await bot.reopen_forum_topic(case.chat_id, case.thread_id)
             await self._show_state(bot, reopened)
-            await self._note(bot, reopened, "The person asked for a counsellor again.")
+            await self._note(bot, reopened, note)
         except BadRequest as error:
             if not _topic_gone(error):
                 raise
@@ -300,27 +308,11 @@ class CaseDesk:
         case = await self.store.case(code) if code else None
         if case is None:
             return event
-        await self.store.forget_return_codes(case.code)
-        resumed = case.with_state(
-            CaseState.WAITING,
-            person=key,
-            opened=now,
-            claimed=None,
-            replied=None,
-            closed=None,
-            told_nobody=False,
-            expires=now + datetime.timedelta(days=self.settings.idle_days),
-        )
         try:
-            await bot.reopen_forum_topic(case.chat_id, case.thread_id)
-            await self._show_state(bot, resumed)
-            await self._note(bot, resumed, "The person came back with their return code.")
-        except BadRequest as error:
-            if not _topic_gone(error):
-                log.warning("could not reopen a topic", extra={"case": case.code})
-            else:
-                resumed = await self._with_topic(bot, resumed)
-        await self.store.save_case(resumed)
+            await self._reopen(bot, case, key, now, "The person came back with their return code.")
+        except TelegramError as error:
+            _failed("could not reopen a case for its return code", error, case.code)
+            return event
         log.info("case resumed with a return code", extra={"case": case.code})
         return CaseNews(News.RESUMED, case=case.code)
 
