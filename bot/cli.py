@@ -7,6 +7,7 @@ wegweiser flows graph [--format dot]    the dialogue tree as Mermaid or Graphviz
 wegweiser i18n extract | update         the flow texts into the gettext catalogs in locales/
 wegweiser i18n compile | status         compile the catalogs; how complete each language is
 wegweiser stats [--month 2026-11]       the anonymous monthly figures (--format md | csv)
+wegweiser purge --all-expired           delete what has expired now, beyond recovery
 """
 
 from __future__ import annotations
@@ -146,6 +147,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     stats.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
     stats.set_defaults(handler=_stats)
+
+    purge = commands.add_parser(
+        "purge",
+        parents=[common],
+        help="delete expired sessions, cases and return codes now (the bot does it every few "
+        "minutes by itself)",
+    )
+    purge.add_argument(
+        "--all-expired", action="store_true", required=True, help="everything past its time"
+    )
+    purge.add_argument(
+        "--database", type=Path, help="the SQLite file (default: WEGWEISER_DATABASE)"
+    )
+    purge.set_defaults(handler=_purge)
     return parser
 
 
@@ -288,6 +303,33 @@ def _stats(args: argparse.Namespace, settings: Settings, deployment: Deployment)
         args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _purge(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
+    from bot.store import SQLiteStore, StoreError
+
+    database = args.database or settings.database
+    if not database.is_file():
+        print(f"WEGWEISER_DATABASE: no database at {database}", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def purge() -> int:
+        store = await SQLiteStore.open(database)
+        try:
+            return await store.purge(datetime.datetime.now(datetime.UTC))
+        finally:
+            await store.close()
+
+    try:
+        sessions = asyncio.run(purge())
+    except StoreError as error:
+        print(f"WEGWEISER_DATABASE: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"{database}: {sessions} expired session(s) deleted, with expired cases, relayed "
+        "message ids and return codes; the file holds no copy of them"
+    )
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ From a fresh clone only WEGWEISER_TELEGRAM_TOKEN and WEGWEISER_SECRET_KEY need t
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import zoneinfo
 from collections.abc import Mapping
@@ -33,7 +34,7 @@ from bot.dialogue.loader import load_model
 from bot.dialogue.render import ContactEntry, Value
 from bot.handover.teams import Team
 from bot.i18n.catalogs import Catalogs
-from bot.i18n.formatting import OpeningHours, OpeningTime, parse_days
+from bot.i18n.formatting import OpeningHours, OpeningTime, format_duration, parse_days
 from bot.i18n.status import TranslationReport, check_translations
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -224,6 +225,32 @@ class HandoverSetting(_Section):
     teams: list[TeamSetting] = []
 
 
+class Safety(_Section):
+    """For a person whose phone someone else may look at."""
+
+    # After /exit, send one harmless message (system.yaml messages.after_exit), so that the chat
+    # does not stand out as an emptied one.
+    message_after_exit: bool = False
+    # Bot messages arrive without a sound or vibration.
+    silent: bool = False
+    # Bot messages cannot be forwarded or saved (Telegram's protect_content).
+    protect_content: bool = False
+    # /exit also deletes the copies of the person's messages in the staff group's topic.
+    erase_staff_copies: bool = False
+    # Disappearing mode: the times a person can choose, in seconds, and how often the bot looks
+    # for messages that are due.
+    disappearing_times: list[int] = Field(default=[300, 3600, 86400], min_length=1)
+    disappearing_check_seconds: float = Field(default=30, gt=0, le=3600)
+
+    @field_validator("disappearing_times")
+    @classmethod
+    def _within_telegrams_limit(cls, times: list[int]) -> list[int]:
+        # Telegram lets a bot delete messages only for 48 hours.
+        if any(not 60 <= seconds < 48 * 3600 for seconds in times):
+            raise ValueError("each time must be at least 60 seconds and less than 48 hours")
+        return sorted(set(times))
+
+
 class Deployment(_Section):
     """The deployment file: one counselling centre's details (see deploy/example-config.yaml)."""
 
@@ -236,6 +263,7 @@ class Deployment(_Section):
     limits: Limits = Limits()
     reload: Reload = Reload()
     handover: HandoverSetting = HandoverSetting()
+    safety: Safety = Safety()
 
     @field_validator("timezone")
     @classmethod
@@ -304,6 +332,16 @@ class Deployment(_Section):
         hours = _hours_value(self.service.hours, self.timezone)
         if hours is not None:
             values["service.hours"] = hours
+        # How long what is kept is kept, in the person's language: the privacy statement quotes
+        # these, so it says what the configuration does.
+        handover = self.handover
+        for name, seconds in (
+            ("session", self.sessions.idle_hours * 3600),
+            ("case", handover.idle_days * 86400),
+            ("closed_case", handover.case_days * 86400),
+            ("return_code", handover.return_code_days * 86400),
+        ):
+            values[f"keep.{name}"] = functools.partial(format_duration, seconds)
         return values
 
     def contact_entries(self) -> dict[str, ContactEntry]:
@@ -350,6 +388,7 @@ def build_engine(
         languages=deployment.language_names(flow.system.language_names),
         placeholders=deployment.placeholders(),
         contacts=deployment.contact_entries(),
+        disappearing_times=tuple(deployment.safety.disappearing_times),
         **options,
     )
 

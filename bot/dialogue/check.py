@@ -29,6 +29,7 @@ LABEL_LIMIT = 64
 SYSTEM_TEXT_LIMITS = {
     "labels": LABEL_LIMIT,
     "case.end": LABEL_LIMIT,
+    "disappearing.off": LABEL_LIMIT,
     "description": 512,
     "short_description": 120,
     "commands": 256,
@@ -234,9 +235,10 @@ class _Linter:
     def _system_text_items(self) -> Iterator[tuple[tuple[str, ...], str]]:
         """Every text of system.yaml with its path, e.g. (("profile", "commands", "exit"), ...)."""
         system = self.flow.system
-        for section in ("labels", "messages", "case"):
+        for section in ("labels", "messages", "case", "disappearing"):
             for key, text in getattr(system, section).model_dump().items():
-                yield (section, key), text
+                if text is not None:
+                    yield (section, key), text
         profile = system.profile
         yield ("profile", "description"), profile.description
         yield ("profile", "short_description"), profile.short_description
@@ -255,11 +257,12 @@ class _Linter:
             if group == "fact":
                 if name not in self.flow.facts:
                     yield f"'{braces}': no fact '{name}' in facts.yaml"
+            elif braces[1:-1] in self.placeholders:
+                continue
             elif group == "service":
-                if braces[1:-1] not in self.placeholders:
-                    yield f"'{braces}': the deployment configuration does not set service.{name}"
+                yield f"'{braces}': the deployment configuration does not set service.{name}"
             else:
-                yield f"'{braces}': unknown placeholder (use service.* or fact.*)"
+                yield f"'{braces}': unknown placeholder (use service.*, keep.* or fact.*)"
 
     def _telegram_limits(self, node_id: str) -> None:
         node = self.flow.nodes[node_id]

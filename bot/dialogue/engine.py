@@ -25,6 +25,7 @@ from bot.dialogue.render import (
     keyword_context,
 )
 from bot.dialogue.schema import GlobalAction, HandoverNode
+from bot.i18n.formatting import format_duration
 
 # Button data: "<node id>|<option index>" for an option of a node, "<node id>|confirm" for the
 # handover confirmation, "!<action>" for a global action, "!lang:<code>" for a language.
@@ -36,6 +37,8 @@ GLOBAL_PREFIX = "!"
 OPTION_INDEX = re.compile(r"0|[1-9][0-9]{0,2}")  # ASCII only: "²".isdigit() is True too
 LANGUAGE_PREFIX = "!lang:"
 END_CASE = "!end"
+DISAPPEAR_PREFIX = "!vanish:"
+DISAPPEAR_SYMBOL = "⏱️"
 # Symbols before the details the channel gives (when counsellors are back, a name, a code).
 DETAIL_SYMBOLS = {
     "opened_outside_hours": "🕘",
@@ -69,6 +72,9 @@ class Session:
     # The anonymous code of the counsellor conversation (case) the person is in, if any: while
     # it is set, what the person types goes to the counsellor and the tree is silent.
     case: str | None = None
+    # Disappearing mode: every message of the chat is deleted this many seconds after it was
+    # sent. None: off.
+    disappear: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +206,13 @@ class SetLanguage:
 
 
 @dataclass(frozen=True, slots=True)
+class SetDisappearing:
+    """The person switched disappearing mode on (after `seconds`) or off (None)."""
+
+    seconds: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class BotProfile:
     """What Telegram shows about the bot in one language; `commands` maps name to description."""
 
@@ -208,7 +221,17 @@ class BotProfile:
     commands: Mapping[str, str]
 
 
-Action = Show | Notice | SendMedia | RequestHandover | Relay | EndCase | Erase | SetLanguage
+Action = (
+    Show
+    | Notice
+    | SendMedia
+    | RequestHandover
+    | Relay
+    | EndCase
+    | Erase
+    | SetLanguage
+    | SetDisappearing
+)
 Step = tuple[Session, tuple[Action, ...]]
 
 
@@ -247,6 +270,7 @@ class Engine:
         contacts: Mapping[str, ContactEntry] | None = None,
         handover_available: bool = False,
         history_limit: int = 20,
+        disappearing_times: tuple[int, ...] = (300, 3600, 86400),
     ) -> None:
         """`languages` maps each offered language code to its name in itself, in display order;
         the first is the default. `handover_available` says whether a counsellor can be reached
@@ -258,6 +282,7 @@ class Engine:
         self.default_language = next(iter(self.languages))
         self.handover_available = handover_available
         self.history_limit = history_limit
+        self.disappearing_times = disappearing_times
         self.renderer = Renderer(
             translator=translator or SourceTexts(),
             facts=flow.facts,
@@ -399,7 +424,13 @@ class Engine:
         return self._global(session, action)
 
     def _button(self, session: Session, data: str) -> Step:
-        if data.startswith(LANGUAGE_PREFIX):
+        if data.startswith(DISAPPEAR_PREFIX):
+            seconds = data.removeprefix(DISAPPEAR_PREFIX)
+            if seconds == "0" or (
+                seconds.isascii() and seconds.isdigit() and int(seconds) in self.disappearing_times
+            ):
+                return self._disappear(session, int(seconds) or None)
+        elif data.startswith(LANGUAGE_PREFIX):
             language = data.removeprefix(LANGUAGE_PREFIX)
             if language in self.languages:
                 chosen, shown = self._show_current(replace(session, language=language))
@@ -459,6 +490,8 @@ class Engine:
                 return session, (self._language_choice(session),)
             case GlobalAction.EXIT:
                 return Session(), (Erase(),)
+            case GlobalAction.DISAPPEARING:
+                return session, (self._disappearing_choice(session),)
         target = self.flow.global_target(action)
         assert target is not None  # every remaining action shows a node
         return self._go(session, target)
@@ -506,6 +539,39 @@ class Engine:
         text = self._system_text(language, self.flow.system.messages.not_understood)
         return session, (Show(None, text, rows),)
 
+    def _disappearing_choice(self, session: Session) -> Show:
+        """The times to choose from, named in the person's language; the one in use ticked."""
+        language = self._language(session)
+        texts = self.flow.system.disappearing
+        rows = [
+            (
+                Button(
+                    f"{CURRENT if seconds == session.disappear else DISAPPEAR_SYMBOL} "
+                    f"{format_duration(seconds, language)}",
+                    f"{DISAPPEAR_PREFIX}{seconds}",
+                ),
+            )
+            for seconds in self.disappearing_times
+        ]
+        if session.disappear is not None:
+            rows.append((Button(self._system_text(language, texts.off), f"{DISAPPEAR_PREFIX}0"),))
+        return Show(
+            None,
+            self._system_text(language, texts.text),
+            (*rows, *self._navigation_rows(session, None)),
+        )
+
+    def _disappear(self, session: Session, seconds: int | None) -> Step:
+        language = self._language(session)
+        texts = self.flow.system.disappearing
+        if seconds is None:
+            notice = self._system_text(language, texts.stopped).strip()
+        else:
+            on = self._system_text(language, texts.on).strip()
+            notice = f"{on}\n{DISAPPEAR_SYMBOL} {format_duration(seconds, language)}"
+        changed, shown = self._show_current(replace(session, disappear=seconds))
+        return changed, (SetDisappearing(seconds), Notice(notice), *shown)
+
     def _language_choice(self, session: Session) -> Show:
         """Every offered language named in itself; the one in use (on a first start, the one the
         phone's language pre-selected) is ticked, and the question is asked in it."""
@@ -534,17 +600,19 @@ class Engine:
                 else f"{node_id}{OPTION_SEPARATOR}{index}"
             )
             rows.append((Button(label, data),))
-        if node.navigation:
-            rows.extend(self._navigation_rows(session, node_id))
+        rows.extend(self._navigation_rows(session, node_id, exit_only=not node.navigation))
         show = Show(node_id, text, tuple(rows))
         if node.media is None:
             return (show,)
         media = SendMedia(self.flow.directory / "media" / node.media.path, node.media.kind)
         return (media, show)
 
-    def _navigation_rows(self, session: Session, node_id: str | None) -> tuple[tuple[Button, ...]]:
+    def _navigation_rows(
+        self, session: Session, node_id: str | None, *, exit_only: bool = False
+    ) -> tuple[tuple[Button, ...]]:
         """The buttons every screen gets (system.yaml `navigation`), minus pointless ones:
-        no "back" with nowhere to go back to, no "main menu" on the main menu."""
+        no "back" with nowhere to go back to, no "main menu" on the main menu. A node with
+        `navigation: false` keeps only the exit: erasing the chat works from every screen."""
         language = self._language(session)
         labels = self.flow.system.labels
         buttons = tuple(
@@ -552,6 +620,7 @@ class Engine:
             for action in self.flow.system.navigation
             if not (action is GlobalAction.BACK and not session.history)
             and not (action is GlobalAction.MENU and node_id == self.flow.system.menu)
+            and not (exit_only and action is not GlobalAction.EXIT)
         )
         return (buttons,) if buttons else ()
 

@@ -41,6 +41,7 @@ class GlobalAction(StrEnum):
     COUNSELLOR = "counsellor"
     EXIT = "exit"
     PRIVACY = "privacy"
+    DISAPPEARING = "disappearing"
 
 
 class Strict(BaseModel):
@@ -141,6 +142,7 @@ class Labels(Strict):
     counsellor: Text
     exit: Text
     privacy: Text
+    disappearing: Text
 
     def of(self, action: GlobalAction) -> str:
         return str(getattr(self, action.value))
@@ -157,6 +159,23 @@ class Messages(Strict):
     personal_data: Text
     # Sent once when a person sends faster than the flood limit allows.
     slow_down: Text
+    # After /exit, if the deployment asks for it (safety.message_after_exit): one harmless
+    # message, so that the chat does not stand out as an emptied one.
+    after_exit: Text | None = None
+
+
+class DisappearingTexts(Strict):
+    """Disappearing mode (system.yaml `disappearing`): every message of the chat is deleted a
+    while after it was sent. The times are the deployment's, named in the person's language."""
+
+    # The screen that offers the times.
+    text: Text
+    # The button that switches it off.
+    off: Text
+    # After choosing a time; followed by the time.
+    on: Text
+    # After switching it off.
+    stopped: Text
 
 
 class CaseTexts(Strict):
@@ -220,6 +239,7 @@ class SystemFile(Strict):
     labels: Labels
     messages: Messages
     case: CaseTexts
+    disappearing: DisappearingTexts
     profile: Profile
     # How the language list names a language where babel's name in itself does not fit, such as
     # a variant: `de@easy: Leichte Sprache`. The names are not translated.

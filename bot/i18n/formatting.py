@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from babel import Locale
-from babel.dates import format_time, get_day_names, get_timezone, get_timezone_name
+from babel.dates import (
+    format_time,
+    format_timedelta,
+    get_day_names,
+    get_timezone,
+    get_timezone_name,
+)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RANGE = "–"
@@ -91,3 +97,10 @@ class OpeningHours:
             get_timezone(self.timezone), "long", locale=locale, zone_variant="generic"
         )
         return f"{', '.join(entries)} ({zone})"
+
+
+def format_duration(seconds: float, language: str) -> str:
+    """A span of time in words of the language: "5 Minuten", "1 oră", "2 седмици"."""
+    return format_timedelta(
+        datetime.timedelta(seconds=seconds), threshold=1.0, locale=locale_of(language)
+    )

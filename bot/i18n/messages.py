@@ -34,6 +34,7 @@ CASE = (
     "around a conversation with a counsellor: keep {placeholders}; a detail (a time, a name, "
     "a code) follows on its own line"
 )
+DISAPPEARING = "disappearing mode: a time (5 minutes, 1 hour) follows on its own line"
 PROFILE_COMMENTS = {
     "description": "the bot's description in an empty chat: at most 512 characters",
     "short_description": "the bot's profile page: at most 120 characters",
@@ -86,8 +87,18 @@ def flow_messages(flow: Flow) -> Iterator[FlowMessage]:
         where = flow.where(SYSTEM_LINES, "labels", key)
         yield FlowMessage(SYSTEM_CONTEXT, text, where, LABEL, Kind.LABEL, LABEL_LIMIT)
     for key, text in system.messages.model_dump().items():
+        if text is None:
+            continue
         where = flow.where(SYSTEM_LINES, "messages", key)
         yield FlowMessage(SYSTEM_CONTEXT, text, where, MESSAGE, Kind.MESSAGE, MESSAGE_LIMIT)
+    for key, text in system.disappearing.model_dump().items():
+        where = flow.where(SYSTEM_LINES, "disappearing", key)
+        if key == "off":
+            yield FlowMessage(SYSTEM_CONTEXT, text, where, LABEL, Kind.LABEL, LABEL_LIMIT)
+        else:
+            yield FlowMessage(
+                SYSTEM_CONTEXT, text, where, DISAPPEARING, Kind.MESSAGE, MESSAGE_LIMIT
+            )
     for key, text in system.case.model_dump().items():
         where = flow.where(SYSTEM_LINES, "case", key)
         if key == "end":

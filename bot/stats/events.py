@@ -13,7 +13,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.dialogue import Action, Erase, RequestHandover, Session, SetLanguage
+from bot.dialogue import (
+    Action,
+    Erase,
+    RequestHandover,
+    Session,
+    SetDisappearing,
+    SetLanguage,
+)
 from bot.dialogue.flow import Flow, namespace_of
 
 
@@ -88,6 +95,8 @@ def turn_events(
             yield Counted(Event.HANDOVER_REQUESTED, action.language, area or NO_AREA)
         elif isinstance(action, Erase):
             yield Counted(Event.EXIT_USED, before.language or default_language)
+        elif isinstance(action, SetDisappearing) and action.seconds is not None:
+            yield Counted(Event.DISAPPEARING_MODE, language)
     entered = _area(after.node)
     if entered and entered != _area(before.node) and entered not in set(home_areas):
         yield Counted(Event.AREA_OPENED, language, entered)

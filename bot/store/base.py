@@ -64,6 +64,17 @@ class StoredSession:
         kept.sort(key=lambda message: message.sent)
         return replace(self, messages=tuple(kept[-MAX_KEPT_MESSAGES:]))
 
+    def due(self, now: datetime) -> tuple[int, ...]:
+        """In disappearing mode: the ids of the messages whose time is up."""
+        if self.dialogue.disappear is None:
+            return ()
+        after = timedelta(seconds=self.dialogue.disappear)
+        return tuple(m.message_id for m in self.messages if now - m.sent >= after)
+
+    def without_messages(self, message_ids: Iterable[int]) -> StoredSession:
+        gone = set(message_ids)
+        return replace(self, messages=tuple(m for m in self.messages if m.message_id not in gone))
+
     def deletable(self, now: datetime) -> tuple[int, ...]:
         """The ids Telegram still lets the bot delete, oldest first."""
         young = (message for message in self.messages if now - message.sent < DELETABLE_FOR)
@@ -89,6 +100,10 @@ class SessionStore(ABC):
     @abstractmethod
     async def purge(self, now: datetime) -> int:
         """Delete every session with `expires <= now`, beyond recovery; returns how many."""
+
+    @abstractmethod
+    async def disappearing(self) -> list[StoredSession]:
+        """The sessions in disappearing mode (their messages are deleted after a while)."""
 
     @abstractmethod
     async def count(self) -> int:
@@ -148,11 +163,18 @@ class CaseStore(ABC):
         """Unlink the person from their cases (after /exit), beyond recovery."""
 
     @abstractmethod
-    async def remember_relay(self, code: str, person_message: int, staff_message: int) -> None:
-        """A message and its copy on the other side, by id."""
+    async def remember_relay(
+        self, code: str, person_message: int, staff_message: int, *, from_person: bool
+    ) -> None:
+        """A message and its copy on the other side, by id; `from_person`: the person wrote it
+        (the staff message is the bot's copy)."""
 
     @abstractmethod
     async def staff_copy(self, code: str, person_message: int) -> int | None: ...
+
+    @abstractmethod
+    async def staff_copies(self, code: str) -> list[int]:
+        """The ids of the bot's copies of the person's messages in the case's topic."""
 
     @abstractmethod
     async def person_copy(self, code: str, staff_message: int) -> int | None: ...

@@ -98,6 +98,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             code TEXT NOT NULL,
             person_message INTEGER NOT NULL,
             staff_message INTEGER NOT NULL,
+            from_person INTEGER NOT NULL,  -- 1: the staff message is the bot's copy
             PRIMARY KEY (code, person_message)
         ) WITHOUT ROWID""",
         "CREATE INDEX relayed_by_staff_message ON relayed (code, staff_message)",
@@ -110,11 +111,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # The names counsellors chose for themselves (/alias), by their Telegram user id.
         "CREATE TABLE aliases (user_id INTEGER PRIMARY KEY, alias TEXT NOT NULL)",
     ),
+    (
+        # Disappearing mode: the person's messages are deleted this many seconds after sending.
+        "ALTER TABLE sessions ADD COLUMN disappear INTEGER",
+        "CREATE INDEX sessions_disappearing ON sessions (disappear) WHERE disappear IS NOT NULL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = (
-    "address, node, history, language, handover, screen, messages, created, last_active, expires"
+    "address, node, history, language, handover, disappear, screen, messages, created, "
+    "last_active, expires"
 )
 
 
@@ -163,7 +170,7 @@ class SQLiteStore(SessionStore, CaseStore):
     async def save(self, session: StoredSession) -> None:
         dialogue = session.dialogue
         await self._execute(
-            f"REPLACE INTO sessions (key, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"REPLACE INTO sessions (key, {_COLUMNS}) VALUES ({', '.join('?' * 12)})",
             (
                 session.key,
                 session.address,
@@ -171,6 +178,7 @@ class SQLiteStore(SessionStore, CaseStore):
                 _compact(list(dialogue.history)),
                 dialogue.language,
                 dialogue.case,
+                dialogue.disappear,
                 session.screen,
                 _compact([[m.message_id, _unix(m.sent)] for m in session.messages]),
                 _unix(session.created),
@@ -247,10 +255,13 @@ class SQLiteStore(SessionStore, CaseStore):
         if await self._execute("UPDATE cases SET person = NULL WHERE person = ?", (person,)):
             await self._erase()
 
-    async def remember_relay(self, code: str, person_message: int, staff_message: int) -> None:
+    async def remember_relay(
+        self, code: str, person_message: int, staff_message: int, *, from_person: bool
+    ) -> None:
         await self._execute(
-            "REPLACE INTO relayed (code, person_message, staff_message) VALUES (?, ?, ?)",
-            (code, person_message, staff_message),
+            "REPLACE INTO relayed (code, person_message, staff_message, from_person) "
+            "VALUES (?, ?, ?, ?)",
+            (code, person_message, staff_message, int(from_person)),
         )
 
     async def staff_copy(self, code: str, person_message: int) -> int | None:
@@ -259,6 +270,12 @@ class SQLiteStore(SessionStore, CaseStore):
             (code, person_message),
         )
         return int(rows[0][0]) if rows else None
+
+    async def staff_copies(self, code: str) -> list[int]:
+        rows = await self._fetch(
+            "SELECT staff_message FROM relayed WHERE code = ? AND from_person = 1", (code,)
+        )
+        return sorted(int(message) for (message,) in rows)
 
     async def person_copy(self, code: str, staff_message: int) -> int | None:
         rows = await self._fetch(
@@ -295,6 +312,18 @@ class SQLiteStore(SessionStore, CaseStore):
             f"SELECT {_CASE_COLUMNS} FROM cases WHERE {where} LIMIT 1", parameters
         )
         return _case_from_row(rows[0]) if rows else None
+
+    async def disappearing(self) -> list[StoredSession]:
+        rows = await self._fetch(
+            f"SELECT key, {_COLUMNS} FROM sessions WHERE disappear IS NOT NULL"
+        )
+        found = []
+        for key, *row in rows:
+            try:
+                found.append(_session_from_row(key, row))  # type: ignore[arg-type]
+            except (ValueError, TypeError, OverflowError):
+                continue  # load() reports an unreadable row when the person writes
+        return found
 
     async def count(self) -> int:
         ((count,),) = await self._fetch("SELECT count(*) FROM sessions")
@@ -469,7 +498,8 @@ def _refuse_newer(path: Path, version: int) -> None:
 
 def _session_from_row(key: bytes, row: sqlite3.Row) -> StoredSession:
     """A row as a session; ValueError or TypeError if any field is not what save() writes."""
-    address, node, history_json, language, handover, screen, messages_json, *times = row
+    address, node, history_json, language, handover, disappear, screen, messages_json = row[:8]
+    times = row[8:]
     history = json.loads(history_json)
     messages = json.loads(messages_json)
     created, last_active, expires = (_time(seconds) for seconds in times)
@@ -481,12 +511,19 @@ def _session_from_row(key: bytes, row: sqlite3.Row) -> StoredSession:
         and all(_is_kept_message(entry) for entry in messages)
         and all(_is_optional(value, str) for value in (node, language, handover))
         and _is_optional(screen, int)
+        and _is_optional(disappear, int)
     ):
         raise TypeError("a field does not have the type save() writes")
     return StoredSession(
         key=key,
         address=address,
-        dialogue=Session(node=node, history=tuple(history), language=language, case=handover),
+        dialogue=Session(
+            node=node,
+            history=tuple(history),
+            language=language,
+            case=handover,
+            disappear=disappear,
+        ),
         created=created,
         last_active=last_active,
         expires=expires,

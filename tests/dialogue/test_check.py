@@ -412,7 +412,7 @@ def test_a_long_navigation_label_in_system_yaml_is_an_error(
 
 @pytest.mark.parametrize(
     ("key", "limit", "line"),
-    [("short_description", 120, 23), ("description", 512, 22), ("help", 256, 31)],
+    [("short_description", 120, 24), ("description", 512, 23), ("help", 256, 32)],
 )
 def test_a_profile_text_over_telegrams_limit_is_an_error(
     flow_dir: Path, minimal_deployment: Deployment, key: str, limit: int, line: int
@@ -498,7 +498,7 @@ TOPIC_TEST_TEXT = "text: Beim Gesundheitsamt kannst du dich testen lassen."
             "text: Siehe {other.x}.",
             10,
             "topic.test",
-            "'{other.x}': unknown placeholder (use service.* or fact.*)",
+            "'{other.x}': unknown placeholder (use service.*, keep.* or fact.*)",
         ),
         (
             "topic.yaml",
@@ -536,7 +536,7 @@ TOPIC_TEST_TEXT = "text: Beim Gesundheitsamt kannst du dich testen lassen."
             "system.yaml",
             '"Ruf uns an: {service.phone}"',
             '"Schreib uns: {service.email}"',
-            17,
+            18,
             None,
             "handover_unavailable: '{service.email}': the deployment configuration does not "
             "set service.email",

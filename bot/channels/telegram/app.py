@@ -24,6 +24,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
+    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
@@ -99,9 +100,17 @@ def build_application(engine: Engine, setup: BotSetup) -> Application:
         idle=datetime.timedelta(hours=deployment.sessions.idle_hours),
         case_idle=datetime.timedelta(days=deployment.handover.idle_days),
         staff_chats=staff_chats,
+        message_after_exit=deployment.safety.message_after_exit,
     )
     desk = (
-        CaseDesk(conversations, setup.keys, teams, deployment.handover, deployment.timezone)
+        CaseDesk(
+            conversations,
+            setup.keys,
+            teams,
+            deployment.handover,
+            deployment.timezone,
+            erase_staff_copies=deployment.safety.erase_staff_copies,
+        )
         if teams
         else None
     )
@@ -118,6 +127,8 @@ def build_application(engine: Engine, setup: BotSetup) -> Application:
         interval = datetime.timedelta(minutes=deployment.sessions.purge_every_minutes)
         assert application.job_queue is not None  # installed with python-telegram-bot[job-queue]
         application.job_queue.run_repeating(purge, interval=interval, first=interval)
+        vanish = deployment.safety.disappearing_check_seconds
+        application.job_queue.run_repeating(conversations.delete_due, interval=vanish, first=1)
         if setup.live_flows is not None:
             watch = deployment.reload.watch_seconds
             if watch:
@@ -158,6 +169,12 @@ def build_application(engine: Engine, setup: BotSetup) -> Application:
         )
         .read_timeout(setup.read_timeout)
         .write_timeout(setup.read_timeout)
+        .defaults(
+            Defaults(
+                disable_notification=deployment.safety.silent or None,
+                protect_content=deployment.safety.protect_content or None,
+            )
+        )
         .post_init(start)
         .post_shutdown(stop)
         .build()

@@ -33,7 +33,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.channels.telegram.conversation import Conversations, utc_now
+from bot.channels.telegram.conversation import DELETE_BATCH, Conversations, utc_now
 from bot.config import HandoverSetting
 from bot.dialogue import CaseNews, News, RequestHandover, Session, TextTyped
 from bot.dialogue.engine import command_name
@@ -126,12 +126,17 @@ class CaseDesk:
         teams: list[Team],
         settings: HandoverSetting,
         timezone: str,
+        *,
+        erase_staff_copies: bool = False,
     ) -> None:
+        """`erase_staff_copies`: /exit also deletes the copies of the person's messages in the
+        topic (safety.erase_staff_copies)."""
         self.conversations = conversations
         self.keys = keys
         self.teams = teams
         self.settings = settings
         self.timezone = timezone
+        self.erase_staff_copies = erase_staff_copies
         self.staff_chats = frozenset(team.chat_id for team in teams)
         conversations.desk = self
 
@@ -271,7 +276,9 @@ class CaseDesk:
                     extra={"case": code, "error": type(error).__name__},
                 )
                 return False
-            await self.store.remember_relay(code, message.message_id, copied.message_id)
+            await self.store.remember_relay(
+                code, message.message_id, copied.message_id, from_person=True
+            )
             return True
         return False
 
@@ -288,6 +295,15 @@ class CaseDesk:
             if case.state is not CaseState.CLOSED:
                 await self._close(bot, case, "The person has left the chat.")
             await self.store.forget_return_codes(case.code)
+            if self.erase_staff_copies:
+                copies = await self.store.staff_copies(case.code)
+                for start in range(0, len(copies), DELETE_BATCH):
+                    try:
+                        await bot.delete_messages(
+                            case.chat_id, copies[start : start + DELETE_BATCH]
+                        )
+                    except TelegramError as error:
+                        _failed("could not delete the copies in the topic", error, case.code)
         await self.store.forget_person(key)
 
     async def person_blocked(self, bot: Bot, code: str) -> None:
@@ -350,7 +366,7 @@ class CaseDesk:
         if copied is None:
             await self._reply(message, "⚠️ Not delivered: the person's chat has expired.")
             return
-        await self.store.remember_relay(case.code, copied, message.message_id)
+        await self.store.remember_relay(case.code, copied, message.message_id, from_person=False)
         now = utc_now()
         if case.replied is None:
             minutes = (now - case.opened).total_seconds() / 60

@@ -8,6 +8,7 @@ update ends in a traceback or a reply nobody asked for.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import logging
@@ -41,6 +42,7 @@ from bot.dialogue import (
 )
 from bot.dialogue.check import MESSAGE_LIMIT
 from bot.dialogue.engine import Session, command_name
+from bot.dialogue.render import SYSTEM_CONTEXT
 from bot.metrics import Metrics
 from bot.stats import turn_events
 from bot.stats.events import home_areas
@@ -92,6 +94,7 @@ class Conversations:
         staff_chats: frozenset[int] = frozenset(),
         metrics: Metrics | None = None,
         case_idle: datetime.timedelta | None = None,
+        message_after_exit: bool = False,
     ) -> None:
         """`engine` may be replaced while the bot runs (a flow reload): each turn uses the one
         in service when it began."""
@@ -102,6 +105,7 @@ class Conversations:
         self.metrics = metrics or Metrics()
         # A session in a counsellor conversation is kept longer than one in the tree.
         self.case_idle = case_idle or idle
+        self.message_after_exit = message_after_exit
         self.store: SessionStore | None = None
         self.media: MediaFiles | None = None
         self.desk: CaseDesk | None = None  # set when counsellors can be reached in the chat
@@ -344,19 +348,55 @@ class Conversations:
         now: datetime.datetime,
     ) -> None:
         """/exit: delete every message Telegram still lets the bot delete (48 hours), then the
-        session. Nothing is sent afterwards."""
+        session. Nothing is sent afterwards, unless the deployment asks for one harmless
+        message (safety.message_after_exit), which is then all the chat shows."""
         store, _ = self._ready()
         ids = sorted({*stored.deletable(now), *also})
+        await self._delete_messages(bot, chat_id, stored.key, ids)
+        await store.delete(stored.key)
+        log.info("conversation erased", extra={"person": log_tag(stored.key), "messages": len(ids)})
+        after_exit = self.engine.flow.system.messages.after_exit
+        if self.message_after_exit and after_exit:
+            language = stored.dialogue.language or self.engine.default_language
+            text = self.engine.renderer.text(language, SYSTEM_CONTEXT, after_exit)
+            with contextlib.suppress(TelegramError):
+                await bot.send_message(chat_id, text)
+
+    async def _delete_messages(
+        self, bot: Bot, chat_id: int, key: bytes, ids: Sequence[int]
+    ) -> None:
         for start in range(0, len(ids), DELETE_BATCH):
             try:
                 await bot.delete_messages(chat_id, ids[start : start + DELETE_BATCH])
             except TelegramError as error:
                 log.warning(
                     "could not delete messages",
-                    extra={"person": log_tag(stored.key), "error": type(error).__name__},
+                    extra={"person": log_tag(key), "error": type(error).__name__},
                 )
-        await store.delete(stored.key)
-        log.info("conversation erased", extra={"person": log_tag(stored.key), "messages": len(ids)})
+
+    async def delete_due(self, context: Context) -> None:
+        """The job of disappearing mode: each message whose time is up is deleted, the person's
+        and the bot's. It reads the sessions from the store, so it goes on after a restart."""
+        if self.store is None:
+            return
+        now = utc_now()
+        for candidate in await self.store.disappearing():
+            if not candidate.due(now):
+                continue
+            async with self._turns.of(candidate.key):
+                stored = await self.store.load(candidate.key)  # as it is now, under the lock
+                due = stored.due(now) if stored is not None else ()
+                if stored is None or not due:
+                    continue
+                chat_id = self.keys.open_address(stored.address, stored.key)
+                await self._delete_messages(context.bot, chat_id, stored.key, due)
+                screen = None if stored.screen in due else stored.screen
+                kept = dataclasses.replace(stored.without_messages(due), screen=screen)
+                await self.store.save(kept)
+                log.info(
+                    "disappearing messages deleted",
+                    extra={"person": log_tag(stored.key), "messages": len(due)},
+                )
 
     # -- everything else -----------------------------------------------------------------------
 
