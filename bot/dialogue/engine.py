@@ -497,6 +497,8 @@ class Engine:
         return self._go(session, target)
 
     def _handover(self, session: Session, node: HandoverNode) -> Step:
+        if session.case is not None:  # an old confirm button: the case runs already
+            return session, (self._case_screen(session, self.flow.system.case.active),)
         language = self._language(session)
         path = (*session.history, str(session.node))
         if self.handover_available:

@@ -494,3 +494,12 @@ def test_an_undelivered_message_is_a_notice(engine: Engine) -> None:
     assert engine.step(in_case(), CaseNews(News.NOT_DELIVERED))[1] == (
         Notice("Deine Nachricht ist nicht angekommen."),
     )
+
+
+def test_an_old_confirm_button_does_not_open_a_second_case(minimal_deployment: Deployment) -> None:
+    engine = engine_for(MINIMAL_FLOW, minimal_deployment, handover_available=True)
+    session = Session(node="main.counsellor", language="ro", case="K7Q2")
+    after, actions = engine.step(session, ButtonPressed("main.counsellor|confirm"))
+    assert after == session
+    assert not any(isinstance(action, RequestHandover) for action in actions)
+    assert shown(actions).text == "Du schreibst mit einer Beraterin."

@@ -210,8 +210,11 @@ class CaseDesk:
 
     async def _reopened(self, bot: Bot, key: bytes, now: datetime.datetime) -> Case | None:
         case = await self.store.case_of_person(key)
-        if case is None or case.state is not CaseState.CLOSED or case.expires <= now:
+        if case is None or case.expires <= now:
             return None
+        if case.state is not CaseState.CLOSED:  # still open (their session had expired)
+            await self._note(bot, case, "The person asked for a counsellor again.")
+            return case
         return await self._reopen(bot, case, key, now, "The person asked for a counsellor again.")
 
     async def _reopen(
