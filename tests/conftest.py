@@ -36,6 +36,14 @@ def flow_dir(tmp_path: Path) -> Path:
     return Path(shutil.copytree(MINIMAL_FLOW, tmp_path / "flows"))
 
 
+def edit_flow(directory: Path, name: str, old: str, new: str) -> None:
+    """Change one place of a flow file (a test's copy); `old` must occur exactly once."""
+    path = directory / name
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} is not unique in {name}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def minimal_deployment() -> Deployment:
     return load_deployment(MINIMAL_DEPLOYMENT)

@@ -31,17 +31,10 @@ from tests.conftest import (
     check,
     wegweiser,
 )
+from tests.conftest import edit_flow as replace
 
 ERROR = Severity.ERROR
 WARNING = Severity.WARNING
-
-
-def replace(directory: Path, name: str, old: str, new: str) -> None:
-    """Change one place of a fixture file; `old` must occur exactly once."""
-    path = directory / name
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} is not unique in {name}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def append(directory: Path, name: str, text: str) -> None:

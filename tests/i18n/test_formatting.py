@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime
-import shutil
 from pathlib import Path
 
 import pytest
 
-from bot.config import Deployment, load_deployment
+from bot.config import load_deployment
 from bot.dialogue import LoadError, Session, Show, Start
 from bot.i18n.formatting import OpeningHours, OpeningTime, format_days, parse_days
-from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, engine_for
+from tests.conftest import MINIMAL_DEPLOYMENT, edit_flow, engine_for
 
 MON_THU = OpeningTime(parse_days("mon-thu"), datetime.time(10), datetime.time(16))
 FRI = OpeningTime(parse_days("fri"), datetime.time(10), datetime.time(13, 30))
@@ -78,21 +77,13 @@ def with_hours(tmp_path: Path, hours: str, timezone: str = "Europe/Berlin") -> P
 
 
 def test_the_engine_fills_service_hours_in_the_persons_language(
-    tmp_path: Path, minimal_deployment: Deployment
+    tmp_path: Path, flow_dir: Path
 ) -> None:
     deployment = load_deployment(
         with_hours(tmp_path, '    - {days: mon-fri, open: "09:00", close: "17:00"}')
     )
-    flow = tmp_path / "flows"
-    shutil.copytree(MINIMAL_FLOW, flow)
-    main = flow / "main.yaml"
-    main.write_text(
-        main.read_text("utf-8").replace(
-            "Willkommen bei {service.name}.", '"Offen: {service.hours}"'
-        ),
-        "utf-8",
-    )
-    engine = engine_for(flow, deployment)
+    edit_flow(flow_dir, "main.yaml", "Willkommen bei {service.name}.", '"Offen: {service.hours}"')
+    engine = engine_for(flow_dir, deployment)
 
     for language, shown in (
         ("de", "Offen: Montag–Freitag 09:00–17:00 (Mitteleuropäische Zeit)"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import shutil
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +26,7 @@ from tests.channels.telegram.conftest import (
     start_bot,
 )
 from tests.channels.telegram.test_handover import DORA, STAFF, started
-from tests.conftest import MINIMAL_FLOW, engine_for
+from tests.conftest import MINIMAL_FLOW, edit_flow, engine_for
 from tests.fake_bot_api import Call, FakeBotAPI, Person
 
 BOB = Person(user_id=5550001, first_name="Bob", language_code="de")
@@ -92,25 +91,12 @@ async def press_data(api: FakeBotAPI, screen: Call, data: str) -> Call:
 
 
 async def test_every_screen_has_the_exit_button_even_without_navigation(
-    api: FakeBotAPI, setup: BotSetup, deployment: Deployment, tmp_path: Path
+    api: FakeBotAPI, setup: BotSetup, deployment: Deployment, flow_dir: Path
 ) -> None:
-    flows = tmp_path / "flows"
-
-    shutil.copytree(MINIMAL_FLOW, flows)
-    system = flows / "system.yaml"
-    system.write_text(
-        system.read_text("utf-8").replace(
-            "navigation: [back, menu]", "navigation: [back, menu, exit]"
-        ),
-        "utf-8",
-    )
-    main = flows / "main.yaml"
-    main.write_text(
-        main.read_text("utf-8").replace(
-            "  welcome:\n    kind: menu\n", "  welcome:\n    kind: menu\n    navigation: false\n"
-        ),
-        "utf-8",
-    )
+    flows = flow_dir
+    edit_flow(flows, "system.yaml", "navigation: [back, menu]", "navigation: [back, menu, exit]")
+    welcome = "  welcome:\n    kind: menu\n"
+    edit_flow(flows, "main.yaml", welcome, f"{welcome}    navigation: false\n")
     bot = await start_bot(engine_for(flows, deployment), setup, api)
     try:
         api.send_text(BOB, "/start")
@@ -131,18 +117,11 @@ async def test_every_screen_has_the_exit_button_even_without_navigation(
 
 
 async def test_a_harmless_message_after_exit_when_the_deployment_asks_for_it(
-    api: FakeBotAPI, setup: BotSetup, tmp_path: Path, deployment: Deployment
+    api: FakeBotAPI, setup: BotSetup, flow_dir: Path, deployment: Deployment
 ) -> None:
-    flows = tmp_path / "flows"
-
-    shutil.copytree(MINIMAL_FLOW, flows)
-    system = flows / "system.yaml"
-    system.write_text(
-        system.read_text("utf-8").replace(
-            "  slow_down: Bitte langsamer.\n", '  slow_down: Bitte langsamer.\n  after_exit: "👋"\n'
-        ),
-        "utf-8",
-    )
+    flows = flow_dir
+    slow_down = "  slow_down: Bitte langsamer.\n"
+    edit_flow(flows, "system.yaml", slow_down, f'{slow_down}  after_exit: "👋"\n')
     asking = with_safety(deployment, message_after_exit=True)
     bot = await start_bot(engine_for(flows, asking), replace(setup, deployment=asking), api)
     try:
