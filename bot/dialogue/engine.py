@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from bot.dialogue.flow import Flow
+from bot.dialogue.flow import Flow, namespace_of
 from bot.dialogue.render import (
     SYSTEM_CONTEXT,
     ContactEntry,
@@ -179,6 +179,14 @@ class RequestHandover:
     language: str
     path: tuple[str, ...]
     available: bool = True
+
+    @property
+    def area(self) -> str:
+        """The topic area asked about: the handover node's `topic`, else the flow file of the
+        screen the person came from ("" when they came straight from the start)."""
+        if self.topic:
+            return self.topic
+        return namespace_of(self.path[-2]) if len(self.path) > 1 else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,8 +91,7 @@ def turn_events(
         if isinstance(action, SetLanguage):
             yield Counted(Event.LANGUAGE_CHOSEN, action.language)
         elif isinstance(action, RequestHandover):
-            area = action.topic or _area(action.path[-1] if action.path else None)
-            yield Counted(Event.HANDOVER_REQUESTED, action.language, area or NO_AREA)
+            yield Counted(Event.HANDOVER_REQUESTED, action.language, action.area)
         elif isinstance(action, Erase):
             yield Counted(Event.EXIT_USED, before.language or default_language)
         elif isinstance(action, SetDisappearing) and action.seconds is not None:

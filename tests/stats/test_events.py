@@ -8,12 +8,17 @@ from bot.config import Deployment
 from bot.dialogue import ButtonPressed, Command, Engine, Session, Start
 from bot.stats import Counted, Event, reply_bucket, turn_events
 from bot.stats.events import home_areas
-from tests.conftest import MINIMAL_FLOW, engine_for
+from tests.conftest import MINIMAL_FLOW, SHIPPED_FLOWS, engine_for
 
 
 @pytest.fixture
 def engine(minimal_deployment: Deployment) -> Engine:
     return engine_for(MINIMAL_FLOW, minimal_deployment)
+
+
+@pytest.fixture
+def shipped_engine(example_deployment: Deployment) -> Engine:
+    return engine_for(SHIPPED_FLOWS, example_deployment)
 
 
 def counted(
@@ -81,3 +86,13 @@ def test_waiting_times_are_counted_in_buckets_only() -> None:
         "4-24 h",
         ">24 h",
     ]
+
+
+def test_a_request_without_a_topic_counts_in_the_area_the_person_came_from(
+    shipped_engine: Engine,
+) -> None:
+    """The same area the case desk routes by: the file of the screen before the request."""
+    at_sti_test = Session(node="health.sti_test", history=("main.menu",), language="de")
+    asking, _ = shipped_engine.step(at_sti_test, ButtonPressed("!counsellor"))
+    counted_events = counted(shipped_engine, asking, ButtonPressed("counsellor.start|confirm"))
+    assert counted_events == [Counted(Event.HANDOVER_REQUESTED, "de", "health")]

@@ -37,7 +37,6 @@ from bot.channels.telegram.conversation import DELETE_BATCH, Conversations, utc_
 from bot.config import HandoverSetting
 from bot.dialogue import CaseNews, News, RequestHandover, Session, TextTyped
 from bot.dialogue.engine import command_name
-from bot.dialogue.flow import namespace_of
 from bot.handover.case import (
     Case,
     CaseState,
@@ -153,7 +152,7 @@ class CaseDesk:
         """A new case in a new topic, or the person's closed case reopened if it is still kept.
         Outside office hours the case opens all the same: the message waits in the topic."""
         now = utc_now()
-        area = request.topic or (namespace_of(request.path[-2]) if len(request.path) > 1 else "")
+        area = request.area
         team = route(self.teams, request.language, area)
         try:
             case = await self._reopened(bot, key, now)
