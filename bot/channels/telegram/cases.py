@@ -18,7 +18,6 @@ import dataclasses
 import datetime
 import logging
 import zoneinfo
-from collections.abc import Iterable
 
 from telegram import (
     Bot,
@@ -33,7 +32,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.channels.telegram.conversation import DELETE_BATCH, Conversations, utc_now
+from bot.channels.telegram.conversation import Conversations, delete_messages, utc_now
 from bot.config import HandoverSetting
 from bot.dialogue import CaseNews, News, RequestHandover, Session, TextTyped
 from bot.dialogue.engine import command_name
@@ -46,7 +45,7 @@ from bot.handover.case import (
 )
 from bot.handover.teams import Team, format_back, route
 from bot.stats import Counted, Event, reply_bucket
-from bot.store import CaseStore, SecretKeys, SessionStore, StoreError, log_tag
+from bot.store import CaseStore, SecretKeys, SessionStore, log_tag
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ TOPIC_NAME_LIMIT = 128
 BLOCKED = "The person has blocked the bot: nothing more can reach them."
 ALIAS_LIMIT = 32
 # Telegram's answers when a topic is gone (deleted by a counsellor or an admin).
-TOPIC_GONE = ("message thread not found", "topic_id_invalid", "topic_deleted", "thread not found")
+TOPIC_GONE = ("thread not found", "topic_id_invalid", "topic_deleted")
 
 
 class Store(SessionStore, CaseStore):
@@ -102,9 +101,9 @@ def card_buttons(case: Case) -> InlineKeyboardMarkup | None:
     if case.state is CaseState.CLOSED:
         return None
     data = f"{CASE_PREFIX}|{{}}|{case.code}"
-    row = [InlineKeyboardButton("✋ Claim", callback_data=data.format(CLAIM))]
-    if case.state is CaseState.CLAIMED:
-        row = []
+    row = []
+    if case.state is CaseState.WAITING:
+        row.append(InlineKeyboardButton("✋ Claim", callback_data=data.format(CLAIM)))
     row += [
         InlineKeyboardButton("✔ Close", callback_data=data.format(CLOSE)),
         InlineKeyboardButton("🔑 Close + return code", callback_data=data.format(CLOSE_WITH_CODE)),
@@ -163,7 +162,7 @@ class CaseDesk:
             return CaseNews(News.UNAVAILABLE)
         if team.on_duty(now):
             return CaseNews(News.OPENED, case=case.code)
-        await self.store.save_case(replace_case(case, told_nobody=True))
+        await self.store.save_case(dataclasses.replace(case, told_nobody=True))
         back = team.back_at(now)
         detail = format_back(back, request.language) if back is not None else None
         return CaseNews(News.OPENED_OUTSIDE_HOURS, case=case.code, detail=detail)
@@ -203,7 +202,9 @@ class CaseDesk:
             message_thread_id=topic.message_thread_id,
             reply_markup=card_buttons(case),
         )
-        placed = replace_case(case, thread_id=topic.message_thread_id, card_id=card.message_id)
+        placed = dataclasses.replace(
+            case, thread_id=topic.message_thread_id, card_id=card.message_id
+        )
         await self.store.save_case(placed)
         return placed
 
@@ -263,20 +264,12 @@ class CaseDesk:
                     if reply_to is None
                     else ReplyParameters(reply_to, allow_sending_without_reply=True),
                 )
-            except BadRequest as error:
-                if attempt == 0 and _topic_gone(error):
+            except TelegramError as error:
+                if attempt == 0 and isinstance(error, BadRequest) and _topic_gone(error):
                     case = await self._with_topic(bot, case)  # a counsellor deleted the topic
                     await self._note(bot, case, "The old topic was gone; this is the case again.")
                     continue
-                log.warning(
-                    "could not pass a message on", extra={"case": code, "error": str(error)}
-                )
-                return False
-            except TelegramError as error:
-                log.warning(
-                    "could not pass a message on",
-                    extra={"case": code, "error": type(error).__name__},
-                )
+                _failed("could not pass a message on", error, code)
                 return False
             await self.store.remember_relay(
                 code, message.message_id, copied.message_id, from_person=True
@@ -299,13 +292,7 @@ class CaseDesk:
             await self.store.forget_return_codes(case.code)
             if self.erase_staff_copies:
                 copies = await self.store.staff_copies(case.code)
-                for start in range(0, len(copies), DELETE_BATCH):
-                    try:
-                        await bot.delete_messages(
-                            case.chat_id, copies[start : start + DELETE_BATCH]
-                        )
-                    except TelegramError as error:
-                        _failed("could not delete the copies in the topic", error, case.code)
+                await delete_messages(bot, case.chat_id, copies, case=case.code)
         await self.store.forget_person(key)
 
     async def person_blocked(self, bot: Bot, code: str) -> None:
@@ -372,8 +359,10 @@ class CaseDesk:
         now = utc_now()
         if case.replied is None:
             minutes = (now - case.opened).total_seconds() / 60
-            await self._count([Counted(Event.FIRST_REPLY, case.language, reply_bucket(minutes))])
-            case = replace_case(case, replied=now)
+            await self.conversations.count(
+                [Counted(Event.FIRST_REPLY, case.language, reply_bucket(minutes))], now
+            )
+            case = dataclasses.replace(case, replied=now)
             await self.store.save_case(case)
         if case.state is CaseState.WAITING:  # answering is claiming
             await self._claim(context.bot, case, message.from_user)
@@ -440,7 +429,7 @@ class CaseDesk:
             return
         limit = utc_now() - datetime.timedelta(minutes=self.settings.claim_minutes)
         for case in await self.store.waiting_cases(opened_before=limit):
-            await self.store.save_case(replace_case(case, told_nobody=True))
+            await self.store.save_case(dataclasses.replace(case, told_nobody=True))
             await self._note(
                 context.bot,
                 case,
@@ -461,7 +450,9 @@ class CaseDesk:
         )
         await self.store.save_case(claimed)
         await self._show_state(bot, claimed)
-        await self._count([Counted(Event.HANDOVER_CLAIMED, case.language, case.area)])
+        await self.conversations.count(
+            [Counted(Event.HANDOVER_CLAIMED, case.language, case.area)], utc_now()
+        )
         if case.person is not None:
             await self.conversations.tell(bot, case.person, CaseNews(News.CLAIMED, detail=chosen))
 
@@ -483,17 +474,16 @@ class CaseDesk:
             expires = now + datetime.timedelta(days=self.settings.return_code_days)
             digest = self.keys.return_code_digest(return_code)
             await self.store.save_return_code(digest, case.code, expires)
-        await self._count([Counted(Event.HANDOVER_COMPLETED, case.language, case.area)])
+        await self.conversations.count(
+            [Counted(Event.HANDOVER_COMPLETED, case.language, case.area)], now
+        )
         note = why if return_code is None else f"{why} The person got a return code."
         try:
             await self._note(bot, closed, note)
             await self._show_state(bot, closed)
             await bot.close_forum_topic(case.chat_id, case.thread_id)
         except TelegramError as error:
-            log.info(
-                "could not close the topic",
-                extra={"case": case.code, "error": type(error).__name__},
-            )
+            _failed("could not close the topic", error, case.code)
         if by_counsellor and case.person is not None:
             news = CaseNews(News.CLOSED, detail=return_code)
             await self.conversations.tell(bot, case.person, news)
@@ -505,7 +495,7 @@ class CaseDesk:
             await bot.edit_forum_topic(case.chat_id, case.thread_id, name=topic_name(case))
         except BadRequest as error:
             if "not_modified" not in error.message.casefold().replace(" ", "_"):
-                log.info("could not rename a topic", extra={"case": case.code})
+                _failed("could not rename a topic", error, case.code)
         if case.card_id is not None:
             try:
                 await bot.edit_message_text(
@@ -551,14 +541,6 @@ class CaseDesk:
             return None
         return await self.store.case_in_topic(message.chat_id, message.message_thread_id)
 
-    async def _count(self, counted: Iterable[Counted]) -> None:
-        counted = list(counted)
-        self.conversations.metrics.count(counted)
-        try:
-            await self.store.add_counts(utc_now().date(), counted)
-        except StoreError as error:
-            log.warning("could not count the statistics", extra={"error": str(error)})
-
     @staticmethod
     async def _reply(message: Message, text: str) -> None:
         try:
@@ -575,7 +557,3 @@ async def _answer(query: CallbackQuery, text: str) -> None:
 def _failed(what: str, error: TelegramError, case: str | None = None) -> None:
     """A Bot API call of the desk failed: logged by kind, the case by its code only."""
     log.info(what, extra={"case": case, "error": type(error).__name__, "detail": error.message})
-
-
-def replace_case(case: Case, **changes: object) -> Case:
-    return dataclasses.replace(case, **changes)  # type: ignore[arg-type]

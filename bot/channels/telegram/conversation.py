@@ -44,7 +44,7 @@ from bot.dialogue.check import MESSAGE_LIMIT
 from bot.dialogue.engine import Session, command_name
 from bot.dialogue.render import SYSTEM_CONTEXT
 from bot.metrics import Metrics
-from bot.stats import turn_events
+from bot.stats import Counted, turn_events
 from bot.stats.events import home_areas
 from bot.store import SecretKeys, SessionStore, StoredSession, StoreError, log_tag
 
@@ -63,6 +63,16 @@ Context = ContextTypes.DEFAULT_TYPE
 
 def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
+
+
+async def delete_messages(bot: Bot, chat_id: int, ids: Sequence[int], **about: str) -> None:
+    """Delete messages in batches of Telegram's 100; a batch that fails is logged (with `about`,
+    a person's tag or a case's code) and the rest go on."""
+    for start in range(0, len(ids), DELETE_BATCH):
+        try:
+            await bot.delete_messages(chat_id, ids[start : start + DELETE_BATCH])
+        except TelegramError as error:
+            log.warning("could not delete messages", extra={**about, "error": type(error).__name__})
 
 
 def event_of(message: Message) -> Event:
@@ -308,8 +318,7 @@ class Conversations:
         fresh: bool,
         now: datetime.datetime,
     ) -> None:
-        """The turn's events into the day's anonymous counters (and the metrics). A failure to
-        count is logged and the person is answered all the same."""
+        """The turn's events into the day's anonymous counters (and the metrics)."""
         counted = list(
             turn_events(
                 before,
@@ -320,6 +329,11 @@ class Conversations:
                 default_language=engine.default_language,
             )
         )
+        await self.count(counted, now)
+
+    async def count(self, counted: Sequence[Counted], now: datetime.datetime) -> None:
+        """Events into the day's anonymous counters and the metrics. A failure to count is
+        logged: the person is answered all the same."""
         if not counted:
             return
         self.metrics.count(counted)
@@ -352,7 +366,7 @@ class Conversations:
         message (safety.message_after_exit), which is then all the chat shows."""
         store, _ = self._ready()
         ids = sorted({*stored.deletable(now), *also})
-        await self._delete_messages(bot, chat_id, stored.key, ids)
+        await delete_messages(bot, chat_id, ids, person=log_tag(stored.key))
         await store.delete(stored.key)
         log.info("conversation erased", extra={"person": log_tag(stored.key), "messages": len(ids)})
         after_exit = self.engine.flow.system.messages.after_exit
@@ -361,18 +375,6 @@ class Conversations:
             text = self.engine.renderer.text(language, SYSTEM_CONTEXT, after_exit)
             with contextlib.suppress(TelegramError):
                 await bot.send_message(chat_id, text)
-
-    async def _delete_messages(
-        self, bot: Bot, chat_id: int, key: bytes, ids: Sequence[int]
-    ) -> None:
-        for start in range(0, len(ids), DELETE_BATCH):
-            try:
-                await bot.delete_messages(chat_id, ids[start : start + DELETE_BATCH])
-            except TelegramError as error:
-                log.warning(
-                    "could not delete messages",
-                    extra={"person": log_tag(key), "error": type(error).__name__},
-                )
 
     async def delete_due(self, context: Context) -> None:
         """The job of disappearing mode: each message whose time is up is deleted, the person's
@@ -389,7 +391,7 @@ class Conversations:
                 if stored is None or not due:
                     continue
                 chat_id = self.keys.open_address(stored.address, stored.key)
-                await self._delete_messages(context.bot, chat_id, stored.key, due)
+                await delete_messages(context.bot, chat_id, due, person=log_tag(stored.key))
                 screen = None if stored.screen in due else stored.screen
                 kept = dataclasses.replace(stored.without_messages(due), screen=screen)
                 await self.store.save(kept)
