@@ -235,7 +235,9 @@ class Conversations:
         dialogue, actions = engine.step(stored.dialogue, event)
         try:
             if self.desk is not None:
-                dialogue, actions = await self._cases(bot, key, chat_id, dialogue, actions, message)
+                dialogue, actions = await self._cases(
+                    bot, engine, key, chat_id, dialogue, actions, message
+                )
             await self._count(engine, stored.dialogue, dialogue, actions, fresh=fresh, now=now)
             if query is not None:
                 # The first notice becomes the toast on the button, the rest goes to the chat.
@@ -280,6 +282,7 @@ class Conversations:
     async def _cases(
         self,
         bot: Bot,
+        engine: Engine,
         key: bytes,
         chat_id: int,
         dialogue: Session,
@@ -304,7 +307,7 @@ class Conversations:
                 case _:
                     done.append(action)
             if news is not None:
-                dialogue, answered = self.engine.step(dialogue, news)
+                dialogue, answered = engine.step(dialogue, news)
                 done.extend(answered)
         return dialogue, tuple(done)
 
