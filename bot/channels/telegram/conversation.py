@@ -417,7 +417,9 @@ class Conversations:
                 await self._close_blocked(context.bot, self.keys.pseudonym(chat.id))
             return
         if status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.RESTRICTED):
-            await self._leave_unless_staff(context, chat)
+            await self._leave_unless_staff(
+                context, chat, made_admin=status == ChatMember.ADMINISTRATOR
+            )
 
     async def on_other_chat(self, update: Update, context: Context) -> None:
         """A message in a group or channel that is not the staff group."""
@@ -425,18 +427,19 @@ class Conversations:
         if chat is not None:
             await self._leave_unless_staff(context, chat)
 
-    async def _leave_unless_staff(self, context: Context, chat: Chat) -> None:
+    async def _leave_unless_staff(
+        self, context: Context, chat: Chat, *, made_admin: bool = False
+    ) -> None:
         if chat.id in self.staff_chats:
             log.info("bot is in the staff group")
             return
         try:
             await context.bot.leave_chat(chat.id)
-            # A group's id is no person's: it is what an operator needs to make it the staff
-            # group (WEGWEISER_COUNSELLOR_CHAT_ID).
-            log.info(
-                "left a chat the bot was added to",
-                extra={"chat_type": chat.type, "chat_id": chat.id},
-            )
+            # The group's id only when the bot was made an administrator there, as an operator
+            # does to set up the staff group (WEGWEISER_COUNSELLOR_CHAT_ID needs the id): a
+            # group a person merely added it to stays unnamed in the log.
+            said = {"chat_type": chat.type, **({"chat_id": chat.id} if made_admin else {})}
+            log.info("left a chat the bot was added to", extra=said)
         except TelegramError as error:
             log.warning("could not leave a chat", extra={"error": type(error).__name__})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from dataclasses import replace
 
 import pytest
@@ -152,6 +153,18 @@ async def test_added_to_a_group_or_channel_the_bot_leaves(bot: RunningBot, api: 
     channel = {"id": -1005555, "type": "channel", "title": "Kanal"}
     api.channel_post(channel, "hallo")
     await api.wait_for("leaveChat", lambda call: int(call.params["chat_id"]) == channel["id"])
+
+
+async def test_a_group_is_named_in_the_log_only_where_the_bot_was_made_an_administrator(
+    bot: RunningBot, api: FakeBotAPI, logs: io.StringIO
+) -> None:
+    api.member_change(GROUP, "left", "member", by=DORA)
+    await settled(api)
+    api.member_change(STAFF, "left", "administrator", by=DORA)  # an operator setting up
+    await settled(api)
+
+    left = [e for e in log_events(logs) if e["event"] == "left a chat the bot was added to"]
+    assert [event.get("chat_id") for event in left] == [None, STAFF["id"]]
 
 
 async def test_the_bot_stays_in_the_staff_group(
