@@ -194,6 +194,10 @@ class Reload(_Section):
     watch_seconds: float = Field(default=30, ge=0, le=24 * 3600)
 
 
+# The one team there is without handover.teams: its name is for logs and the database only.
+DEFAULT_TEAM = "staff group"
+
+
 class TeamSetting(_Section):
     """A team of counsellors with its staff group (a supergroup with topics)."""
 
@@ -290,7 +294,7 @@ class Deployment(_Section):
         """The teams that take cases; none without a staff group. Raises ConfigurationError for
         a team without a staff group."""
         settings = self.handover.teams or (
-            [TeamSetting(name="Beratung")] if staff_chat_id is not None else []
+            [TeamSetting(name=DEFAULT_TEAM)] if staff_chat_id is not None else []
         )
         teams = []
         for setting in settings:
