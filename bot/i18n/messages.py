@@ -91,20 +91,14 @@ def flow_messages(flow: Flow) -> Iterator[FlowMessage]:
             continue
         where = flow.where(SYSTEM_LINES, "messages", key)
         yield FlowMessage(SYSTEM_CONTEXT, text, where, MESSAGE, Kind.MESSAGE, MESSAGE_LIMIT)
-    for key, text in system.disappearing.model_dump().items():
-        where = flow.where(SYSTEM_LINES, "disappearing", key)
-        if key == "off":
-            yield FlowMessage(SYSTEM_CONTEXT, text, where, LABEL, Kind.LABEL, LABEL_LIMIT)
-        else:
-            yield FlowMessage(
-                SYSTEM_CONTEXT, text, where, DISAPPEARING, Kind.MESSAGE, MESSAGE_LIMIT
-            )
-    for key, text in system.case.model_dump().items():
-        where = flow.where(SYSTEM_LINES, "case", key)
-        if key == "end":
-            yield FlowMessage(SYSTEM_CONTEXT, text, where, LABEL, Kind.LABEL, LABEL_LIMIT)
-        else:
-            yield FlowMessage(SYSTEM_CONTEXT, text, where, CASE, Kind.MESSAGE, MESSAGE_LIMIT)
+    # Sections of messages with one button label each: the label, then the comment for the rest.
+    for section, label, comment in (("disappearing", "off", DISAPPEARING), ("case", "end", CASE)):
+        for key, text in getattr(system, section).model_dump().items():
+            where = flow.where(SYSTEM_LINES, section, key)
+            if key == label:
+                yield FlowMessage(SYSTEM_CONTEXT, text, where, LABEL, Kind.LABEL, LABEL_LIMIT)
+            else:
+                yield FlowMessage(SYSTEM_CONTEXT, text, where, comment, Kind.MESSAGE, MESSAGE_LIMIT)
     profile = system.profile
     texts = [(key, getattr(profile, key)) for key in ("description", "short_description")]
     for key, text in [*texts, *profile.commands.model_dump().items()]:

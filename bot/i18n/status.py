@@ -24,7 +24,14 @@ from bot.dialogue.check import LABEL_LENGTH, MESSAGE_LIMIT, SCREEN_LENGTH
 from bot.dialogue.engine import normalise
 from bot.dialogue.flow import Flow, Location, Problem, Severity
 from bot.dialogue.loader import shown_path
-from bot.dialogue.render import PLACEHOLDER, ContactEntry, Renderer, Value, keyword_context
+from bot.dialogue.render import (
+    PLACEHOLDER,
+    SYSTEM_CONTEXT,
+    ContactEntry,
+    Renderer,
+    Value,
+    keyword_context,
+)
 from bot.i18n.catalogs import (
     SOURCE_LANGUAGE,
     CatalogError,
@@ -190,9 +197,8 @@ def _entry_problems(catalog: Catalog, messages: list[FlowMessage], file: str) ->
         if entry is None or not entry.string or entry.fuzzy:
             continue
         where = Location(file, entry.lineno or 0)
-        node_id = message.context if message.kind in (Kind.SCREEN, Kind.LABEL) else None
-        if message.context == "system":
-            node_id = None
+        on_a_node = message.kind in (Kind.SCREEN, Kind.LABEL) and message.context != SYSTEM_CONTEXT
+        node_id = message.context if on_a_node else None
         for text, severity in translation_problems(message, _text(entry)):
             yield Problem(where, text, node_id, severity)
 
