@@ -203,7 +203,6 @@ class Conversations:
                 reply_parameters=None
                 if reply_to is None
                 else ReplyParameters(reply_to, allow_sending_without_reply=True),
-                protect_content=None,
             )
             await store.save(stored.with_messages(copied.message_id, now=now))
             return copied.message_id

@@ -192,3 +192,22 @@ def test_the_privacy_screen_says_the_configured_time_in_every_launch_language(
         assert expected in text, (language, text)
         for days in (14, 30, 90):  # a counsellor conversation, a closed one, a return code
             assert format_duration(days * 86400, language) in text, (language, days)
+
+
+async def test_a_counsellors_copy_is_protected_like_every_other_bot_message(
+    api: FakeBotAPI, setup: BotSetup, deployment: Deployment
+) -> None:
+    protected = with_safety(deployment, protect_content=True)
+    engine = engine_for(MINIMAL_FLOW, protected, handover_available=True)
+    desk = await started(api, setup, engine, protected)
+    try:
+        await desk.ask()
+        thread, _ = desk.topic()
+        sent = len(api.calls)
+        api.topic_message(STAFF, DORA, thread, "Hallo")
+        copy = await api.wait_for(
+            "copyMessage", lambda c: c.params["chat_id"] == ANA.user_id, after=sent
+        )
+    finally:
+        await desk.bot.stop()
+    assert copy.params["protect_content"] is True
