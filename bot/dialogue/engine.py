@@ -370,19 +370,18 @@ class Engine:
                 notice = self._system_text(self._language(session), texts.not_delivered)
                 return session, (Notice(notice),)
             case News.CLOSED:
-                closed = session
                 language = self._language(session)
                 parts = [self._system_text(language, texts.closed).strip()]
                 if news.detail:
-                    code = f"{DETAIL_SYMBOLS[News.CLOSED.value]} {news.detail}"
+                    code = f"{DETAIL_SYMBOLS[News.CLOSED]} {news.detail}"
                     parts.append(
                         f"{self._system_text(language, texts.return_code).strip()}\n{code}"
                     )
-                menu, shown = self._back_to_menu(closed)
+                menu, shown = self._back_to_menu(session)
                 return menu, (Notice("\n\n".join(parts)), *shown)
         if session.case is None:  # news of a case the person has left meanwhile
             return self._show_current(session)
-        symbol = DETAIL_SYMBOLS.get(news.news.value)
+        symbol = DETAIL_SYMBOLS.get(news.news)
         detail = f"{symbol} {news.detail}" if symbol and news.detail else None
         return session, (self._case_screen(session, text, detail),)
 
