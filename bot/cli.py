@@ -307,7 +307,8 @@ def _stats(args: argparse.Namespace, settings: Settings, deployment: Deployment)
 
 
 def _purge(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
-    from bot.store import SQLiteStore, StoreError
+    from bot.store import StoreError
+    from bot.store.sqlite import SQLiteStore
 
     database = args.database or settings.database
     if not database.is_file():
@@ -339,7 +340,7 @@ def _last_day(first: datetime.date) -> datetime.date:
 
 
 async def _counts(database: Path, first: datetime.date, last: datetime.date) -> list[CountRow]:
-    from bot.store import SQLiteStore
+    from bot.store.sqlite import SQLiteStore
 
     store = await SQLiteStore.open(database)
     try:

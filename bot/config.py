@@ -393,6 +393,7 @@ def build_engine(
         placeholders=deployment.placeholders(),
         contacts=deployment.contact_entries(),
         disappearing_times=tuple(deployment.safety.disappearing_times),
+        durations=format_duration,
         **options,
     )
 
@@ -410,7 +411,7 @@ def check_flows_for(
         directory,
         placeholders=deployment.placeholders(),
         contacts=deployment.contact_entries(),
-        today=today,
+        today=today or datetime.datetime.now(datetime.UTC).date(),
     )
     if locales is None or result.flow is None:
         return result

@@ -73,14 +73,15 @@ def check_flows(
     *,
     placeholders: Mapping[str, Value],
     contacts: Mapping[str, ContactEntry],
-    today: datetime.date | None = None,
+    today: datetime.date,
 ) -> CheckResult:
-    """Load the flows in `directory` and lint them against one deployment."""
+    """Load the flows in `directory` and lint them against one deployment, on the day `today`
+    (facts due for a re-check are counted from it)."""
     try:
         flow = load_flow(directory)
     except LoadError as error:
         return CheckResult(None, error.problems)
-    linter = _Linter(flow, placeholders, contacts, today or datetime.date.today())
+    linter = _Linter(flow, placeholders, contacts, today)
     return CheckResult(flow, sorted(linter.run(), key=_reading_order))
 
 

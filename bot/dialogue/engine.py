@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -25,7 +25,6 @@ from bot.dialogue.render import (
     keyword_context,
 )
 from bot.dialogue.schema import GlobalAction, HandoverNode
-from bot.i18n.formatting import format_duration
 
 # Button data: "<node id>|<option index>" for an option of a node, "<node id>|confirm" for the
 # handover confirmation, "!<action>" for a global action, "!lang:<code>" for a language.
@@ -47,6 +46,14 @@ DETAIL_SYMBOLS = {
 }
 # Marks the language in use in the language list.
 CURRENT = "✓"
+
+DurationFormat = Callable[[float, str], str]
+"""(seconds, language) -> a duration in words ("5 minutes"), given by the channel's side (babel),
+so that the core needs no locale data."""
+
+
+def _in_seconds(seconds: float, language: str) -> str:
+    return f"{seconds:g} s"
 
 COMMANDS: Mapping[str, GlobalAction] = {
     "menu": GlobalAction.MENU,
@@ -279,6 +286,7 @@ class Engine:
         handover_available: bool = False,
         history_limit: int = 20,
         disappearing_times: tuple[int, ...] = (300, 3600, 86400),
+        durations: DurationFormat = _in_seconds,
     ) -> None:
         """`languages` maps each offered language code to its name in itself, in display order;
         the first is the default. `handover_available` says whether a counsellor can be reached
@@ -291,6 +299,7 @@ class Engine:
         self.handover_available = handover_available
         self.history_limit = history_limit
         self.disappearing_times = disappearing_times
+        self.durations = durations
         self.renderer = Renderer(
             translator=translator or SourceTexts(),
             facts=flow.facts,
@@ -556,7 +565,7 @@ class Engine:
             (
                 Button(
                     f"{CURRENT if seconds == session.disappear else DISAPPEAR_SYMBOL} "
-                    f"{format_duration(seconds, language)}",
+                    f"{self.durations(seconds, language)}",
                     f"{DISAPPEAR_PREFIX}{seconds}",
                 ),
             )
@@ -577,7 +586,7 @@ class Engine:
             notice = self._system_text(language, texts.stopped).strip()
         else:
             on = self._system_text(language, texts.on).strip()
-            notice = f"{on}\n{DISAPPEAR_SYMBOL} {format_duration(seconds, language)}"
+            notice = f"{on}\n{DISAPPEAR_SYMBOL} {self.durations(seconds, language)}"
         changed, shown = self._show_current(replace(session, disappear=seconds))
         return changed, (SetDisappearing(seconds), Notice(notice), *shown)
 

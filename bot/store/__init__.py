@@ -1,8 +1,8 @@
 """The anonymous session store: pseudonymous keys, sealed chat addresses, expiry that erases.
-One small interface (SessionStore) and its SQLite implementation."""
+One small interface (SessionStore, CaseStore); the SQLite implementation is bot.store.sqlite,
+imported by the composition root only, so that the service never loads a database driver."""
 
 from bot.store.base import (
-    DELETABLE_FOR,
     CaseStore,
     KeptMessage,
     SessionStore,
@@ -16,14 +16,11 @@ from bot.store.keys import (
     generate_secret,
     log_tag,
 )
-from bot.store.sqlite import SQLiteStore
 
 __all__ = [
-    "DELETABLE_FOR",
     "AddressUnreadable",
     "CaseStore",
     "KeptMessage",
-    "SQLiteStore",
     "SecretKeys",
     "SessionStore",
     "StoreError",

@@ -15,9 +15,6 @@ from bot.dialogue import Session
 from bot.handover.case import Case
 from bot.stats.events import Counted, CountRow
 
-DELETABLE_FOR = timedelta(hours=48)
-"""Telegram lets a bot delete messages in a private chat only while they are younger than this."""
-
 MAX_KEPT_MESSAGES = 1000
 """A bound on one row's size: a very long conversation keeps only its newest message ids."""
 
@@ -28,10 +25,10 @@ class StoreError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class KeptMessage:
-    """A message of the conversation (the person's or the bot's) that /exit may still delete.
-    Telegram lets a bot delete messages in a private chat only within 48 hours."""
+    """A message of the conversation (the person's or the bot's) that /exit may still delete,
+    by its channel's ref. Some channels delete only young messages (Telegram: 48 hours)."""
 
-    message_id: int
+    message_id: str
     sent: datetime  # aware UTC
 
 
@@ -41,12 +38,12 @@ class StoredSession:
     them to the whole second."""
 
     key: bytes  # the pseudonym (SecretKeys.pseudonym)
-    address: bytes  # the sealed chat address (SecretKeys.seal_address)
+    address: bytes  # the sealed channel and address (SecretKeys.seal_address)
     dialogue: Session
     created: datetime
     last_active: datetime
     expires: datetime
-    screen: int | None = None  # id of the bot's latest message with buttons, edited in place
+    screen: str | None = None  # ref of the bot's latest message with buttons, edited in place
     messages: tuple[KeptMessage, ...] = ()
 
     def expired(self, now: datetime) -> bool:
@@ -54,30 +51,32 @@ class StoredSession:
         return self.expires <= now
 
     def with_messages(
-        self, *message_ids: int, now: datetime, keep_for: timedelta = DELETABLE_FOR
+        self, *message_ids: str, now: datetime, keep_for: timedelta | None = None
     ) -> StoredSession:
-        """This session also keeping `message_ids` (sent now), without messages too old to delete,
-        and at most MAX_KEPT_MESSAGES of the newest."""
-        kept = [message for message in self.messages if now - message.sent < keep_for]
+        """This session also keeping `message_ids` (sent now), without messages older than
+        `keep_for` (too old for the channel to delete), and at most MAX_KEPT_MESSAGES of the
+        newest."""
+        kept = [m for m in self.messages if keep_for is None or now - m.sent < keep_for]
         known = {message.message_id for message in kept}
         kept += (KeptMessage(mid, now) for mid in dict.fromkeys(message_ids) if mid not in known)
         kept.sort(key=lambda message: message.sent)
         return replace(self, messages=tuple(kept[-MAX_KEPT_MESSAGES:]))
 
-    def due(self, now: datetime) -> tuple[int, ...]:
+    def due(self, now: datetime) -> tuple[str, ...]:
         """In disappearing mode: the ids of the messages whose time is up."""
         if self.dialogue.disappear is None:
             return ()
         after = timedelta(seconds=self.dialogue.disappear)
         return tuple(m.message_id for m in self.messages if now - m.sent >= after)
 
-    def without_messages(self, message_ids: Iterable[int]) -> StoredSession:
+    def without_messages(self, message_ids: Iterable[str]) -> StoredSession:
         gone = set(message_ids)
         return replace(self, messages=tuple(m for m in self.messages if m.message_id not in gone))
 
-    def deletable(self, now: datetime) -> tuple[int, ...]:
-        """The ids Telegram still lets the bot delete, oldest first."""
-        young = (message for message in self.messages if now - message.sent < DELETABLE_FOR)
+    def deletable(self, now: datetime, window: timedelta | None = None) -> tuple[str, ...]:
+        """The refs the channel still lets the service delete (younger than `window`; None:
+        any age), oldest first."""
+        young = (m for m in self.messages if window is None or now - m.sent < window)
         return tuple(message.message_id for message in sorted(young, key=lambda m: m.sent))
 
 
@@ -164,20 +163,20 @@ class CaseStore(ABC):
 
     @abstractmethod
     async def remember_relay(
-        self, code: str, person_message: int, staff_message: int, *, from_person: bool
+        self, code: str, person_message: str, staff_message: str, *, from_person: bool
     ) -> None:
         """A message and its copy on the other side, by id; `from_person`: the person wrote it
         (the staff message is the bot's copy)."""
 
     @abstractmethod
-    async def staff_copy(self, code: str, person_message: int) -> int | None: ...
+    async def staff_copy(self, code: str, person_message: str) -> str | None: ...
 
     @abstractmethod
-    async def staff_copies(self, code: str) -> list[int]:
+    async def staff_copies(self, code: str) -> list[str]:
         """The ids of the bot's copies of the person's messages in the case's topic."""
 
     @abstractmethod
-    async def person_copy(self, code: str, staff_message: int) -> int | None: ...
+    async def person_copy(self, code: str, staff_message: str) -> str | None: ...
 
     @abstractmethod
     async def save_return_code(self, digest: bytes, code: str, expires: datetime) -> None: ...
@@ -189,7 +188,7 @@ class CaseStore(ABC):
     async def forget_return_codes(self, code: str) -> None: ...
 
     @abstractmethod
-    async def alias(self, user_id: int) -> str | None: ...
+    async def alias(self, counsellor: str) -> str | None: ...
 
     @abstractmethod
-    async def set_alias(self, user_id: int, alias: str) -> None: ...
+    async def set_alias(self, counsellor: str, alias: str) -> None: ...

@@ -1,8 +1,9 @@
 """The deployment's secret, turned into one key per purpose.
 
-A person appears in the store only as a keyed pseudonym of their chat id; the chat id itself,
-needed to answer, is kept sealed with a second key. Without the secret neither can be reversed or
-linked to a Telegram account, and a copy of the database alone reveals no one.
+A person appears in the store only as a keyed pseudonym of their channel's id of them (a Telegram
+chat id, a web session); that id itself, needed to answer, is kept sealed with a second key.
+Without the secret neither can be reversed or linked to an account, and a copy of the database
+alone reveals no one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _NONCE_BYTES = 12
-_ADDRESS_BYTES = 8  # a chat id as a signed 64-bit integer: every sealed address has one length
+# Before channels had names, a sealed address was a Telegram chat id as a signed 64-bit integer.
+_TELEGRAM_ID_BYTES = 8
+_TELEGRAM = "telegram"
+# Since then: this prefix, the channel's name, a newline and the channel's own id, in UTF-8,
+# padded with zero bytes to a multiple of this, so that the length does not tell the id's.
+_NAMED = b"v2:"
+_PADDED_TO = 64
 
 
 class WeakSecretError(ValueError):
@@ -53,29 +60,38 @@ class SecretKeys:
     def __repr__(self) -> str:
         return "SecretKeys(<hidden>)"
 
-    def pseudonym(self, chat_id: int) -> bytes:
-        """The key of a person's session: the same for one chat id and one secret, unlinkable to
-        the chat id without the secret."""
-        return hmac.digest(self._pseudonym_key, str(chat_id).encode("ascii"), hashlib.sha256)
+    def pseudonym(self, channel: str, native: str) -> bytes:
+        """The key of a person's session: the same for one channel, one id and one secret,
+        unlinkable to the id without the secret. A Telegram chat's pseudonym is the one it had
+        before channels had names, so that existing sessions stay theirs."""
+        message = native if channel == _TELEGRAM else f"{channel}:{native}"
+        return hmac.digest(self._pseudonym_key, message.encode("utf-8"), hashlib.sha256)
 
-    def seal_address(self, chat_id: int, pseudonym: bytes) -> bytes:
-        """The chat id, encrypted (nonce + ciphertext + tag). The pseudonym is bound in as
-        associated data, so a sealed address opens only in the row it was sealed for."""
+    def seal_address(self, channel: str, native: str, pseudonym: bytes) -> bytes:
+        """The channel and its id of the person, encrypted (nonce + ciphertext + tag). The
+        pseudonym is bound in as associated data, so a sealed address opens only in the row it
+        was sealed for."""
         nonce = secrets.token_bytes(_NONCE_BYTES)
-        plain = chat_id.to_bytes(_ADDRESS_BYTES, "big", signed=True)
+        plain = _NAMED + f"{channel}\n{native}".encode()
+        plain += bytes(-len(plain) % _PADDED_TO)
         return nonce + self._address.encrypt(nonce, plain, pseudonym)
 
-    def open_address(self, sealed: bytes, pseudonym: bytes) -> int:
+    def open_address(self, sealed: bytes, pseudonym: bytes) -> tuple[str, str]:
+        """(channel, the channel's id of the person)."""
         try:
             plain = self._address.decrypt(sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], pseudonym)
         except (InvalidTag, ValueError):
             plain = b""
-        if len(plain) != _ADDRESS_BYTES:
-            raise AddressUnreadable(
-                "the sealed chat address does not open: it was sealed with another "
-                "WEGWEISER_SECRET_KEY, for another session, or it was altered"
-            )
-        return int.from_bytes(plain, "big", signed=True)
+        if plain.startswith(_NAMED) and b"\n" in plain:
+            named = plain[len(_NAMED) :].rstrip(b"\0").decode("utf-8")
+            channel, _, native = named.partition("\n")
+            return channel, native
+        if len(plain) == _TELEGRAM_ID_BYTES:
+            return _TELEGRAM, str(int.from_bytes(plain, "big", signed=True))
+        raise AddressUnreadable(
+            "the sealed chat address does not open: it was sealed with another "
+            "WEGWEISER_SECRET_KEY, for another session, or it was altered"
+        )
 
     def return_code_digest(self, code: str) -> bytes:
         """What the store keeps of a return code: the code itself never, only this digest."""

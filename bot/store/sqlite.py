@@ -256,7 +256,7 @@ class SQLiteStore(SessionStore, CaseStore):
             await self._erase()
 
     async def remember_relay(
-        self, code: str, person_message: int, staff_message: int, *, from_person: bool
+        self, code: str, person_message: str, staff_message: str, *, from_person: bool
     ) -> None:
         await self._execute(
             "REPLACE INTO relayed (code, person_message, staff_message, from_person) "
@@ -264,25 +264,25 @@ class SQLiteStore(SessionStore, CaseStore):
             (code, person_message, staff_message, int(from_person)),
         )
 
-    async def staff_copy(self, code: str, person_message: int) -> int | None:
+    async def staff_copy(self, code: str, person_message: str) -> str | None:
         rows = await self._fetch(
             "SELECT staff_message FROM relayed WHERE code = ? AND person_message = ?",
             (code, person_message),
         )
-        return int(rows[0][0]) if rows else None
+        return str(rows[0][0]) if rows else None
 
-    async def staff_copies(self, code: str) -> list[int]:
+    async def staff_copies(self, code: str) -> list[str]:
         rows = await self._fetch(
             "SELECT staff_message FROM relayed WHERE code = ? AND from_person = 1", (code,)
         )
-        return sorted(int(message) for (message,) in rows)
+        return [str(message) for message in sorted(message for (message,) in rows)]
 
-    async def person_copy(self, code: str, staff_message: int) -> int | None:
+    async def person_copy(self, code: str, staff_message: str) -> str | None:
         rows = await self._fetch(
             "SELECT person_message FROM relayed WHERE code = ? AND staff_message = ?",
             (code, staff_message),
         )
-        return int(rows[0][0]) if rows else None
+        return str(rows[0][0]) if rows else None
 
     async def save_return_code(self, digest: bytes, code: str, expires: datetime) -> None:
         await self._execute(
@@ -300,12 +300,14 @@ class SQLiteStore(SessionStore, CaseStore):
         if await self._execute("DELETE FROM return_codes WHERE code = ?", (code,)):
             await self._erase()
 
-    async def alias(self, user_id: int) -> str | None:
-        rows = await self._fetch("SELECT alias FROM aliases WHERE user_id = ?", (user_id,))
+    async def alias(self, counsellor: str) -> str | None:
+        rows = await self._fetch("SELECT alias FROM aliases WHERE user_id = ?", (counsellor,))
         return str(rows[0][0]) if rows else None
 
-    async def set_alias(self, user_id: int, alias: str) -> None:
-        await self._execute("REPLACE INTO aliases (user_id, alias) VALUES (?, ?)", (user_id, alias))
+    async def set_alias(self, counsellor: str, alias: str) -> None:
+        await self._execute(
+            "REPLACE INTO aliases (user_id, alias) VALUES (?, ?)", (counsellor, alias)
+        )
 
     async def _one_case(self, where: str, parameters: tuple[Any, ...]) -> Case | None:
         rows = await self._fetch(
@@ -510,7 +512,7 @@ def _session_from_row(key: bytes, row: sqlite3.Row) -> StoredSession:
         and isinstance(messages, list)
         and all(_is_kept_message(entry) for entry in messages)
         and all(_is_optional(value, str) for value in (node, language, handover))
-        and _is_optional(screen, int)
+        and (screen is None or _is_ref(screen))
         and _is_optional(disappear, int)
     ):
         raise TypeError("a field does not have the type save() writes")
@@ -527,8 +529,8 @@ def _session_from_row(key: bytes, row: sqlite3.Row) -> StoredSession:
         created=created,
         last_active=last_active,
         expires=expires,
-        screen=screen,
-        messages=tuple(KeptMessage(message_id, _time(sent)) for message_id, sent in messages),
+        screen=None if screen is None else str(screen),
+        messages=tuple(KeptMessage(str(ref), _time(sent)) for ref, sent in messages),
     )
 
 
@@ -563,11 +565,19 @@ def _case_from_row(row: sqlite3.Row) -> Case:
 
 
 def _is_kept_message(entry: object) -> bool:
+    """[ref, unix seconds]; a ref was a Telegram message id (a number) before channels had
+    names, and is text since."""
     return (
         isinstance(entry, list)
         and len(entry) == 2
-        and all(isinstance(number, int) and not isinstance(number, bool) for number in entry)
+        and _is_ref(entry[0])
+        and isinstance(entry[1], int)
+        and not isinstance(entry[1], bool)
     )
+
+
+def _is_ref(value: object) -> bool:
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _is_optional(value: object, kind: type) -> bool:

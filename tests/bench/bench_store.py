@@ -38,7 +38,8 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.dialogue import Session
-from bot.store import SecretKeys, SQLiteStore, StoredSession
+from bot.store import SecretKeys, StoredSession
+from bot.store.sqlite import SQLiteStore
 
 SEED = 20261125
 BATCH = 500  # save() calls in flight at once
@@ -50,10 +51,10 @@ KEYS = SecretKeys("the benchmark's deployment secret, not a real one")
 
 
 def realistic(chat_id: int) -> StoredSession:
-    key = KEYS.pseudonym(chat_id)
+    key = KEYS.pseudonym("telegram", str(chat_id))
     session = StoredSession(
         key=key,
-        address=KEYS.seal_address(chat_id, key),
+        address=KEYS.seal_address("telegram", str(chat_id), key),
         dialogue=Session(
             node=f"health_counsel_{chat_id % 10_000:05d}",
             history=("start", "topics_overview", "health_and_safety"),
@@ -111,7 +112,7 @@ async def measure(count: int, folder: Path) -> dict[str, Any]:
         deletions = []
         for chat_id in chooser.sample(range(count), DELETES):
             began = time.perf_counter()
-            assert await store.delete(KEYS.pseudonym(chat_id))
+            assert await store.delete(KEYS.pseudonym("telegram", str(chat_id)))
             deletions.append(time.perf_counter() - began)
 
         # 4. purge everything

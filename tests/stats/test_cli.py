@@ -7,7 +7,7 @@ import datetime
 from pathlib import Path
 
 from bot.stats import Counted, Event
-from bot.store import SQLiteStore
+from bot.store.sqlite import SQLiteStore
 from tests.conftest import wegweiser
 
 

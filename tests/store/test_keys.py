@@ -19,17 +19,23 @@ def keys() -> SecretKeys:
 
 
 def test_pseudonym_is_stable_for_one_secret_and_chat(keys):
-    pseudonym = keys.pseudonym(CHAT_ID)
+    pseudonym = keys.pseudonym("telegram", str(CHAT_ID))
     assert len(pseudonym) == 32
-    assert pseudonym == keys.pseudonym(CHAT_ID) == SecretKeys(SECRET).pseudonym(CHAT_ID)
+    assert (
+        pseudonym
+        == keys.pseudonym("telegram", str(CHAT_ID))
+        == SecretKeys(SECRET).pseudonym("telegram", str(CHAT_ID))
+    )
 
 
 def test_pseudonym_differs_for_another_secret(keys):
-    assert keys.pseudonym(CHAT_ID) != SecretKeys(OTHER_SECRET).pseudonym(CHAT_ID)
+    assert keys.pseudonym("telegram", str(CHAT_ID)) != SecretKeys(OTHER_SECRET).pseudonym(
+        "telegram", str(CHAT_ID)
+    )
 
 
 def test_pseudonym_differs_for_another_chat(keys):
-    assert keys.pseudonym(CHAT_ID) != keys.pseudonym(CHAT_ID + 1)
+    assert keys.pseudonym("telegram", str(CHAT_ID)) != keys.pseudonym("telegram", str(CHAT_ID + 1))
 
 
 def test_short_secret_is_refused_naming_the_variable_but_not_the_secret():
@@ -45,40 +51,46 @@ def test_short_secret_is_refused_naming_the_variable_but_not_the_secret():
 
 
 def test_secret_of_the_minimum_length_is_accepted():
-    SecretKeys("x" * SecretKeys.MINIMUM_SECRET_LENGTH).pseudonym(CHAT_ID)
+    SecretKeys("x" * SecretKeys.MINIMUM_SECRET_LENGTH).pseudonym("telegram", str(CHAT_ID))
 
 
 @pytest.mark.parametrize("chat_id", [CHAT_ID, 1, -1001234567890, 2**63 - 1])
 def test_sealed_address_opens_to_the_chat_id(keys, chat_id):
-    pseudonym = keys.pseudonym(chat_id)
-    assert keys.open_address(keys.seal_address(chat_id, pseudonym), pseudonym) == chat_id
+    pseudonym = keys.pseudonym("telegram", str(chat_id))
+    assert keys.open_address(keys.seal_address("telegram", str(chat_id), pseudonym), pseudonym) == (
+        "telegram",
+        str(chat_id),
+    )
 
 
 def test_sealed_address_does_not_show_the_chat_id(keys):
-    sealed = keys.seal_address(CHAT_ID, keys.pseudonym(CHAT_ID))
+    sealed = keys.seal_address("telegram", str(CHAT_ID), keys.pseudonym("telegram", str(CHAT_ID)))
     assert str(CHAT_ID).encode() not in sealed
     assert CHAT_ID.to_bytes(8, "big") not in sealed
     assert CHAT_ID.to_bytes(8, "little") not in sealed
 
 
 def test_sealing_twice_gives_different_bytes_of_one_length(keys):
-    pseudonym = keys.pseudonym(CHAT_ID)
-    first, second = keys.seal_address(CHAT_ID, pseudonym), keys.seal_address(1, pseudonym)
-    assert first != keys.seal_address(CHAT_ID, pseudonym)
+    pseudonym = keys.pseudonym("telegram", str(CHAT_ID))
+    first, second = (
+        keys.seal_address("telegram", str(CHAT_ID), pseudonym),
+        keys.seal_address("telegram", str(1), pseudonym),
+    )
+    assert first != keys.seal_address("telegram", str(CHAT_ID), pseudonym)
     assert len(first) == len(second)  # the length does not tell how many digits a chat id has
 
 
 def test_address_does_not_open_with_another_secret(keys):
-    pseudonym = keys.pseudonym(CHAT_ID)
-    sealed = keys.seal_address(CHAT_ID, pseudonym)
+    pseudonym = keys.pseudonym("telegram", str(CHAT_ID))
+    sealed = keys.seal_address("telegram", str(CHAT_ID), pseudonym)
     with pytest.raises(AddressUnreadable, match="WEGWEISER_SECRET_KEY"):
         SecretKeys(OTHER_SECRET).open_address(sealed, pseudonym)
 
 
 def test_address_does_not_open_in_another_row(keys):
-    sealed = keys.seal_address(CHAT_ID, keys.pseudonym(CHAT_ID))
+    sealed = keys.seal_address("telegram", str(CHAT_ID), keys.pseudonym("telegram", str(CHAT_ID)))
     with pytest.raises(AddressUnreadable):
-        keys.open_address(sealed, keys.pseudonym(CHAT_ID + 1))
+        keys.open_address(sealed, keys.pseudonym("telegram", str(CHAT_ID + 1)))
 
 
 @pytest.mark.parametrize(
@@ -91,9 +103,9 @@ def test_address_does_not_open_in_another_row(keys):
     ids=["flipped bit", "cut short", "empty"],
 )
 def test_damaged_address_does_not_open(keys, damage):
-    pseudonym = keys.pseudonym(CHAT_ID)
+    pseudonym = keys.pseudonym("telegram", str(CHAT_ID))
     with pytest.raises(AddressUnreadable):
-        keys.open_address(damage(keys.seal_address(CHAT_ID, pseudonym)), pseudonym)
+        keys.open_address(damage(keys.seal_address("telegram", str(CHAT_ID), pseudonym)), pseudonym)
 
 
 def test_webhook_secret_is_stable_and_uses_only_characters_telegram_allows(keys):
@@ -104,7 +116,7 @@ def test_webhook_secret_is_stable_and_uses_only_characters_telegram_allows(keys)
 
 
 def test_log_tag_is_the_first_eight_hex_characters_of_the_pseudonym(keys):
-    pseudonym = keys.pseudonym(CHAT_ID)
+    pseudonym = keys.pseudonym("telegram", str(CHAT_ID))
     assert log_tag(pseudonym) == pseudonym.hex()[:8]
     assert len(log_tag(pseudonym)) == 8
 

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.store import SQLiteStore
+from bot.store.sqlite import SQLiteStore
 from tests.conftest import wegweiser
 from tests.store.test_sqlite import file_bytes, session_for, traces
 

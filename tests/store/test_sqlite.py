@@ -18,15 +18,14 @@ from bot.dialogue import Session
 from bot.handover.case import Case, CaseState
 from bot.stats import Counted, CountRow, Event
 from bot.store import (
-    DELETABLE_FOR,
     KeptMessage,
     SecretKeys,
-    SQLiteStore,
     StoredSession,
     StoreError,
     log_tag,
 )
 from bot.store.base import MAX_KEPT_MESSAGES
+from bot.store.sqlite import SQLiteStore
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 KEYS = SecretKeys("the tests' deployment secret, 40 chars.")
@@ -34,10 +33,10 @@ CHAT_ID = 7391846250
 
 
 def session_for(chat_id: int, *, expires: datetime = NOW + timedelta(days=1)) -> StoredSession:
-    key = KEYS.pseudonym(chat_id)
+    key = KEYS.pseudonym("telegram", str(chat_id))
     return StoredSession(
         key=key,
-        address=KEYS.seal_address(chat_id, key),
+        address=KEYS.seal_address("telegram", str(chat_id), key),
         dialogue=Session(node="health_counselling", history=("start", "topics"), language="ro"),
         created=NOW - timedelta(hours=1),
         last_active=NOW,
@@ -83,8 +82,8 @@ async def test_saved_session_loads_with_every_field(store):
             language="bg",
             case="K7Q2",
         ),
-        screen=4711,
-        messages=(KeptMessage(17, NOW - timedelta(hours=3)), KeptMessage(18, NOW)),
+        screen="4711",
+        messages=(KeptMessage("17", NOW - timedelta(hours=3)), KeptMessage("18", NOW)),
     )
     await store.save(saved)
     assert await store.load(saved.key) == saved
@@ -97,13 +96,13 @@ async def test_session_with_nothing_chosen_yet_loads_as_saved(store):
 
 
 async def test_unknown_key_loads_as_none(store):
-    assert await store.load(KEYS.pseudonym(CHAT_ID)) is None
+    assert await store.load(KEYS.pseudonym("telegram", str(CHAT_ID))) is None
 
 
 async def test_saving_again_replaces_the_session(store):
     first = session_for(CHAT_ID)
     await store.save(first)
-    second = replace(first, dialogue=Session(node="privacy", history=("start",)), screen=9)
+    second = replace(first, dialogue=Session(node="privacy", history=("start",)), screen="9")
     await store.save(second)
     assert await store.load(first.key) == second
     assert await store.count() == 1
@@ -113,7 +112,7 @@ async def test_times_come_back_as_aware_utc_whole_seconds(store):
     berlin = timezone(timedelta(hours=1))
     moment = datetime(2026, 3, 1, 13, 0, 5, 999_999, tzinfo=berlin)
     await store.save(replace(session_for(CHAT_ID), last_active=moment))
-    loaded = await store.load(KEYS.pseudonym(CHAT_ID))
+    loaded = await store.load(KEYS.pseudonym("telegram", str(CHAT_ID)))
     assert loaded is not None
     assert loaded.last_active == datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)
     assert loaded.last_active.tzinfo is UTC
@@ -127,10 +126,10 @@ async def test_naive_time_is_refused(store):
 async def test_delete_forgets_the_session_and_tells_whether_there_was_one(store):
     await store.save(session_for(CHAT_ID))
     await store.save(session_for(CHAT_ID + 1))
-    assert await store.delete(KEYS.pseudonym(CHAT_ID)) is True
-    assert await store.load(KEYS.pseudonym(CHAT_ID)) is None
-    assert await store.delete(KEYS.pseudonym(CHAT_ID)) is False
-    assert await store.load(KEYS.pseudonym(CHAT_ID + 1)) is not None
+    assert await store.delete(KEYS.pseudonym("telegram", str(CHAT_ID))) is True
+    assert await store.load(KEYS.pseudonym("telegram", str(CHAT_ID))) is None
+    assert await store.delete(KEYS.pseudonym("telegram", str(CHAT_ID))) is False
+    assert await store.load(KEYS.pseudonym("telegram", str(CHAT_ID + 1))) is not None
 
 
 async def test_purge_removes_exactly_the_expired_sessions_and_counts_them(store):
@@ -154,7 +153,7 @@ def test_expired_means_what_purge_deletes():
 
 
 async def test_session_survives_close_and_reopen(database):
-    saved = replace(session_for(CHAT_ID), messages=(KeptMessage(5, NOW),), screen=5)
+    saved = replace(session_for(CHAT_ID), messages=(KeptMessage("5", NOW),), screen="5")
     store = await SQLiteStore.open(database)
     await store.save(saved)
     await store.remember_media("ab" * 32, "file-id-1")
@@ -165,7 +164,7 @@ async def test_session_survives_close_and_reopen(database):
         loaded = await reopened.load(saved.key)
         assert loaded == saved
         assert loaded is not None
-        assert KEYS.open_address(loaded.address, loaded.key) == CHAT_ID
+        assert KEYS.open_address(loaded.address, loaded.key) == ("telegram", str(CHAT_ID))
         assert await reopened.media_file_id("ab" * 32) == "file-id-1"
     finally:
         await reopened.close()
@@ -186,7 +185,7 @@ async def test_media_file_id_is_remembered_by_digest(store):
 async def test_files_never_contain_the_chat_id(store, database):
     session = session_for(CHAT_ID)
     for minute in range(20):  # several versions of the row, in the -wal
-        await store.save(replace(session, screen=minute).with_messages(minute, now=NOW))
+        await store.save(replace(session, screen=str(minute)).with_messages(str(minute), now=NOW))
     for other in range(1, 200):
         await store.save(session_for(other))
     written = [file_bytes(database)]
@@ -209,7 +208,7 @@ async def ongoing_conversations(store, count: int) -> list[StoredSession]:
     ]
     for turn in range(2):
         for index, session in enumerate(sessions):
-            sessions[index] = session.with_messages(*range(turn * 4, turn * 4 + 4), now=NOW)
+            sessions[index] = session.with_messages(*refs(turn * 4, turn * 4 + 4), now=NOW)
             await store.save(sessions[index])
     return sessions
 
@@ -438,7 +437,7 @@ async def test_corrupt_row_loads_as_none_and_logs_only_the_tag(database, caplog,
     try:
         with caplog.at_level(logging.WARNING, logger="bot.store.sqlite"):
             assert await store.load(session.key) is None
-        assert await store.load(KEYS.pseudonym(CHAT_ID + 1)) is not None
+        assert await store.load(KEYS.pseudonym("telegram", str(CHAT_ID + 1))) is not None
     finally:
         await store.close()
     assert log_tag(session.key) in caplog.text
@@ -449,47 +448,58 @@ async def test_corrupt_row_loads_as_none_and_logs_only_the_tag(database, caplog,
 # --- kept messages -----------------------------------------------------------------------------
 
 
+# Telegram's window for deleting messages in a private chat, as the service passes it.
+WINDOW = timedelta(hours=48)
+
+
+def refs(start: int, stop: int) -> list[str]:
+    return [str(number) for number in range(start, stop)]
+
+
 def test_with_messages_keeps_new_ids_as_sent_now():
-    session = session_for(CHAT_ID).with_messages(3, 4, now=NOW)
-    assert session.messages == (KeptMessage(3, NOW), KeptMessage(4, NOW))
-    assert session.with_messages(5, now=NOW).deletable(NOW) == (3, 4, 5)
+    session = session_for(CHAT_ID).with_messages("3", "4", now=NOW)
+    assert session.messages == (KeptMessage("3", NOW), KeptMessage("4", NOW))
+    assert session.with_messages("5", now=NOW).deletable(NOW) == ("3", "4", "5")
 
 
-def test_with_messages_drops_messages_too_old_to_delete():
-    old = session_for(CHAT_ID).with_messages(1, now=NOW - DELETABLE_FOR)
-    old = old.with_messages(2, now=NOW - DELETABLE_FOR + timedelta(seconds=1))
-    assert [m.message_id for m in old.with_messages(3, now=NOW).messages] == [2, 3]
+def test_with_messages_drops_messages_too_old_for_the_channel_to_delete():
+    old = session_for(CHAT_ID).with_messages("1", now=NOW - WINDOW)
+    old = old.with_messages("2", now=NOW - WINDOW + timedelta(seconds=1))
+    kept = old.with_messages("3", now=NOW, keep_for=WINDOW).messages
+    assert [m.message_id for m in kept] == ["2", "3"]
+    assert len(old.with_messages("3", now=NOW).messages) == 3  # a channel that deletes any age
 
 
 def test_with_messages_keeps_only_the_newest_thousand():
-    session = session_for(CHAT_ID).with_messages(*range(1, 601), now=NOW - timedelta(hours=1))
-    session = session.with_messages(*range(601, 1201), now=NOW)
+    session = session_for(CHAT_ID).with_messages(*refs(1, 601), now=NOW - timedelta(hours=1))
+    session = session.with_messages(*refs(601, 1201), now=NOW)
     ids = [message.message_id for message in session.messages]
     assert len(ids) == MAX_KEPT_MESSAGES
-    assert ids[0] == 201
-    assert ids[-1] == 1200
+    assert ids[0] == "201"
+    assert ids[-1] == "1200"
 
 
 def test_with_messages_ignores_an_id_it_already_keeps():
-    session = session_for(CHAT_ID).with_messages(7, now=NOW - timedelta(hours=2))
-    assert session.with_messages(7, 7, 8, now=NOW).messages == (
-        KeptMessage(7, NOW - timedelta(hours=2)),
-        KeptMessage(8, NOW),
+    session = session_for(CHAT_ID).with_messages("7", now=NOW - timedelta(hours=2))
+    assert session.with_messages("7", "7", "8", now=NOW).messages == (
+        KeptMessage("7", NOW - timedelta(hours=2)),
+        KeptMessage("8", NOW),
     )
 
 
-def test_deletable_lists_messages_younger_than_48_hours_oldest_first():
+def test_deletable_lists_messages_the_channel_may_still_delete_oldest_first():
     session = replace(
         session_for(CHAT_ID),
         messages=(
-            KeptMessage(30, NOW - timedelta(minutes=5)),
-            KeptMessage(10, NOW - timedelta(hours=47)),
-            KeptMessage(5, NOW - timedelta(hours=48)),
-            KeptMessage(20, NOW - timedelta(hours=1)),
+            KeptMessage("30", NOW - timedelta(minutes=5)),
+            KeptMessage("10", NOW - timedelta(hours=47)),
+            KeptMessage("5", NOW - timedelta(hours=48)),
+            KeptMessage("20", NOW - timedelta(hours=1)),
         ),
     )
-    assert session.deletable(NOW) == (10, 20, 30)
-    assert session.deletable(NOW + timedelta(hours=2)) == (20, 30)
+    assert session.deletable(NOW, WINDOW) == ("10", "20", "30")
+    assert session.deletable(NOW + timedelta(hours=2), WINDOW) == ("20", "30")
+    assert session.deletable(NOW) == ("5", "10", "20", "30")
 
 
 # -- the anonymous counters ----------------------------------------------------------------------
@@ -569,7 +579,7 @@ async def test_a_locked_database_is_not_writable_and_then_is_again(store, databa
 def a_case(code: str = "K7Q2", **changes: object) -> Case:
     case = Case(
         code=code,
-        person=KEYS.pseudonym(CHAT_ID),
+        person=KEYS.pseudonym("telegram", str(CHAT_ID)),
         team="Beratung",
         chat_id=-1009876543210,
         thread_id=2,
@@ -588,7 +598,7 @@ async def test_a_case_round_trips_and_is_found_by_topic_and_person(store):
 
     assert await store.case("K7Q2") == case
     assert await store.case_in_topic(case.chat_id, 2) == case
-    assert await store.case_of_person(KEYS.pseudonym(CHAT_ID)) == case
+    assert await store.case_of_person(KEYS.pseudonym("telegram", str(CHAT_ID))) == case
     assert await store.case_codes() == {"K7Q2"}
 
 
@@ -604,20 +614,23 @@ async def test_unclaimed_cases_older_than_the_limit_are_listed_once(store):
 
 async def test_forgetting_a_person_leaves_no_trace_of_their_pseudonym(store, database):
     await store.save_case(a_case())
-    await store.forget_person(KEYS.pseudonym(CHAT_ID))
+    await store.forget_person(KEYS.pseudonym("telegram", str(CHAT_ID)))
 
     assert (await store.case("K7Q2")).person is None
-    assert not traces(file_bytes(database), KEYS.pseudonym(CHAT_ID))
+    assert not traces(file_bytes(database), KEYS.pseudonym("telegram", str(CHAT_ID)))
 
 
 async def test_relayed_ids_and_return_codes_go_when_the_case_expires(store, database):
     await store.save_case(a_case(expires=NOW + timedelta(minutes=1)))
     await store.remember_relay("K7Q2", 17, 4711, from_person=True)
     await store.remember_relay("K7Q2", 18, 4712, from_person=False)
-    assert await store.staff_copies("K7Q2") == [4711]
+    assert await store.staff_copies("K7Q2") == ["4711"]
     digest = KEYS.return_code_digest("amber-otter-lemon-42")
     await store.save_return_code(digest, "K7Q2", NOW + timedelta(minutes=1))
-    assert (await store.staff_copy("K7Q2", 17), await store.person_copy("K7Q2", 4711)) == (4711, 17)
+    assert (await store.staff_copy("K7Q2", 17), await store.person_copy("K7Q2", "4711")) == (
+        "4711",
+        "17",
+    )
     assert await store.case_of_return_code(digest, NOW) == "K7Q2"
 
     await store.purge(NOW + timedelta(minutes=2))

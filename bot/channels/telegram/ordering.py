@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,20 +115,3 @@ class PersonByPerson(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to release."""
-
-
-class PersonLocks:
-    """One lock per person, for turns that do not come through the update processor in the
-    person's order: news of their case, started by a counsellor's update in the staff group."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[bytes, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
-
-    def of(self, key: bytes) -> asyncio.Lock:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[key] = lock
-        return lock

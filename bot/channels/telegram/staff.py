@@ -15,12 +15,14 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.channels.telegram.conversation import Conversations, utc_now
 from bot.channels.telegram.profile import publish_profile
 from bot.dialogue import BotProfile, Engine
 from bot.dialogue.engine import command_name
 from bot.live_flows import LiveFlows, Reloaded
+from bot.metrics import Metrics
+from bot.service import Clock, EngineHolder
 from bot.stats import as_text, report_tables
+from bot.store import SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +50,19 @@ class Staff:
 
     def __init__(
         self,
-        conversations: Conversations,
+        store: SessionStore,
+        engines: EngineHolder,
+        metrics: Metrics,
+        clock: Clock,
         staff_chats: frozenset[int],
         report_to: int | None,
         live: LiveFlows | None,
     ) -> None:
         """`report_to`: the staff group that hears of reloads nobody asked for there."""
-        self.conversations = conversations
+        self.store = store
+        self.engines = engines
+        self.metrics = metrics
+        self.clock = clock
         self.staff_chats = staff_chats
         self.report_to = report_to
         self.live = live
@@ -69,7 +77,7 @@ class Staff:
             return False
         name = command_name(message.text.split(maxsplit=1)[0])
         if name == "stats":
-            text = await self.statistics(utc_now().date())
+            text = await self.statistics(self.clock.now().date())
         elif name == "reload":
             text = await self.reload(context.application, "staff command")
         else:
@@ -82,11 +90,8 @@ class Staff:
 
     async def statistics(self, today: datetime.date) -> str:
         """Today's and this month's counts, small ones shown as "<5"."""
-        store = self.conversations.store
-        if store is None:
-            return "The bot is still starting."
         first_of_month = today.replace(day=1)
-        rows = await store.counts(first_of_month, today)
+        rows = await self.store.counts(first_of_month, today)
         daily = [row for row in rows if row.day == today]
         return "\n\n".join(
             [
@@ -103,9 +108,9 @@ class Staff:
         async with self._reloading:
             # the check reads files and takes a little while: not on the event loop
             result = await asyncio.to_thread(self.live.reload)
-        self.conversations.metrics.reloads.labels("ok" if result.engine else "refused").inc()
+        self.metrics.reloads.labels("ok" if result.engine else "refused").inc()
         if result.engine is not None:
-            before, self.conversations.engine = self.conversations.engine, result.engine
+            before = self.engines.swap(result.engine)
             if _profiles(before) != _profiles(result.engine):
                 await publish_profile(application, result.engine)
         log.info("reload asked for", extra={"reason": reason, "ok": result.engine is not None})

@@ -18,7 +18,8 @@ from bot.config import Deployment, load_deployment
 from bot.dialogue import Engine
 from bot.dialogue.engine import CURRENT
 from bot.logs import configure_logging
-from bot.store import SecretKeys, SQLiteStore
+from bot.store import SecretKeys
+from bot.store.sqlite import SQLiteStore
 from tests.channels.telegram.polling import start_polling, stop_polling
 from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, engine_for
 from tests.fake_bot_api import Call, FakeBotAPI, Person

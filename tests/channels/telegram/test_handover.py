@@ -20,7 +20,7 @@ from bot.config import Deployment, HandoverSetting, TeamSetting
 from bot.dialogue import Engine
 from bot.dialogue.engine import END_CASE
 from bot.handover.case import Case, CaseState
-from bot.store import SQLiteStore
+from bot.store.sqlite import SQLiteStore
 from tests.channels.telegram.conftest import (
     ANA,
     RunningBot,

@@ -18,7 +18,7 @@ from bot.channels.telegram.app import Running
 from bot.config import Deployment, Reload, build_engine, check_flows_for
 from bot.live_flows import LiveFlows
 from bot.stats import CountRow
-from bot.store import SQLiteStore
+from bot.store.sqlite import SQLiteStore
 from tests.channels.telegram.conftest import (
     ANA,
     RunningBot,

@@ -84,7 +84,7 @@ async def test_logs_name_a_person_only_by_the_tag_of_their_pseudonym(
     bot: RunningBot, api: FakeBotAPI, logs: io.StringIO
 ) -> None:
     await scripted_conversation(api)
-    tag = SecretKeys(TEST_SECRET).pseudonym(ANA.user_id).hex()[:8]
+    tag = SecretKeys(TEST_SECRET).pseudonym("telegram", str(ANA.user_id)).hex()[:8]
     persons = {event["person"] for event in log_events(logs) if "person" in event}
     assert persons == {tag}
 
@@ -99,7 +99,7 @@ async def test_an_expired_session_is_purged_and_gone_from_the_file(
     try:
         api.send_text(ANA, "/start")
         await last_screen(api, ANA)
-        key = SecretKeys(TEST_SECRET).pseudonym(ANA.user_id)
+        key = SecretKeys(TEST_SECRET).pseudonym("telegram", str(ANA.user_id))
         assert key in database_bytes(running.database)
 
         for _ in range(50):  # the purge job runs every half second

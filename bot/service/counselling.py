@@ -1,0 +1,102 @@
+"""What counsellors do, whatever staff channel they work in: answer in a case's place, claim,
+close, choose the name people see, edit what they sent. The case desk keeps the case; the
+conversation service reaches the person. Answers for the counsellor come back as text (English,
+like every staff text), for the staff channel to show.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from bot.handover.case import Case, CaseState
+from bot.service.casedesk import BLOCKED, CaseDesk, PersonNews
+from bot.service.conversation import ConversationService
+from bot.service.ports import ChannelError, Content, Counsellor, PersonAddress, PersonUnreachable
+
+log = logging.getLogger(__name__)
+
+ALIAS_LIMIT = 32
+CLOSED_BY_COUNSELLOR = "Closed by a counsellor."
+
+
+class Counselling:
+    def __init__(self, conversations: ConversationService, desk: CaseDesk) -> None:
+        self.conversations = conversations
+        self.desk = desk
+        self.clock = conversations.clock
+
+    async def counsellor_wrote(
+        self, case: Case, content: Content, counsellor: Counsellor
+    ) -> str | None:
+        """A counsellor wrote in the case's place: a copy goes to the person. Returns what to
+        tell the counsellor when it did not reach them (None: delivered)."""
+        if case.state is CaseState.CLOSED or case.person is None:
+            return "⚠️ Not delivered: this case is closed."
+        reply_to = None
+        if content.reply_to is not None:
+            reply_to = await self.desk.person_copy(case.code, content.reply_to)
+        try:
+            copied = await self.conversations.relay_to_person(case.person, content, reply_to)
+        except PersonUnreachable:
+            await self.desk.close(case, BLOCKED, now=self.clock.now())
+            await self.conversations.forget(case.person)
+            return None
+        except ChannelError as error:
+            return f"⚠️ Not delivered ({error.detail}). Please send it again."
+        if copied is None:
+            return "⚠️ Not delivered: the person's chat has expired."
+        news = await self.desk.counsellor_replied(
+            case, copied, content.ref, counsellor, self.clock.now()
+        )
+        await self._tell(news)
+        return None
+
+    async def claim(self, case: Case, counsellor: Counsellor) -> str:
+        """The Claim button: returns the short answer for the counsellor."""
+        if case.state is not CaseState.WAITING:
+            return "Nothing to do: the case has moved on."
+        await self._tell(await self.desk.claim(case, counsellor, self.clock.now()))
+        return f"You have case {case.code}."
+
+    async def close(self, case: Case, *, with_code: bool) -> str | None:
+        """Closed by a counsellor (button or command); None if it was closed already."""
+        if case.state is CaseState.CLOSED:
+            return None
+        news = await self.desk.close(
+            case, CLOSED_BY_COUNSELLOR, now=self.clock.now(), by_counsellor=True, code=with_code
+        )
+        await self._tell(news)
+        return f"Case {case.code} is closed."
+
+    async def set_alias(self, counsellor: Counsellor, typed: str) -> str:
+        alias = typed.strip()[:ALIAS_LIMIT]
+        if not alias:
+            return "Write /alias and the name people should see, e.g. /alias Mara"
+        await self.desk.set_alias(counsellor, alias)
+        return f"People will see you as {alias}."
+
+    async def counsellor_edited(self, case: Case, ref: str, text: str) -> None:
+        """An edited text of a counsellor's: mirrored to the person's copy if it was relayed."""
+        if case.person is None:
+            return
+        copy = await self.desk.person_copy(case.code, ref)
+        if copy is not None:
+            await self.conversations.edit_for_person(case.person, copy, text)
+
+    async def person_edited(self, person: PersonAddress, ref: str, text: str) -> None:
+        """An edited text of the person's: mirrored to the staff copy if it was relayed."""
+        case = await self.desk.case_of_person(self.conversations.key_of(person))
+        if case is None or case.state is CaseState.CLOSED:
+            return
+        copy = await self.desk.staff_copy(case.code, ref)
+        if copy is not None:
+            await self.desk.staff.edit(case, copy, text)
+
+    async def check_unclaimed(self) -> None:
+        """The job: a person whose case nobody claimed in time is told, with the 24/7 numbers."""
+        await self._tell(await self.desk.unclaimed(self.clock.now()))
+
+    async def _tell(self, news: Sequence[PersonNews]) -> None:
+        for key, item in news:
+            await self.conversations.tell(key, item)
