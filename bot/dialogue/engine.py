@@ -55,6 +55,7 @@ so that the core needs no locale data."""
 def _in_seconds(seconds: float, language: str) -> str:
     return f"{seconds:g} s"
 
+
 COMMANDS: Mapping[str, GlobalAction] = {
     "menu": GlobalAction.MENU,
     "help": GlobalAction.MENU,
