@@ -13,11 +13,10 @@ command line; what a person reads is in flows/ and the catalogs.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import logging
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from bot.config import HandoverSetting
 from bot.dialogue import CaseNews, Event, News, RequestHandover, Session, TextTyped
@@ -28,18 +27,43 @@ from bot.handover.case import (
     new_return_code,
     normalised_return_code,
 )
+from bot.handover.lifecycle import (
+    CaseEvent,
+    CaseNote,
+    CasePolicy,
+    Claim,
+    Close,
+    Closer,
+    CloseTopic,
+    CounsellorReplied,
+    Count,
+    DeleteStaffCopies,
+    ForgetReturnCodes,
+    Note,
+    Opening,
+    OpenTopic,
+    PersonErased,
+    Reopen,
+    ReopenTopic,
+    SaveReturnCode,
+    ShowState,
+    Step,
+    TellPerson,
+    TopicGone,
+    Unclaimed,
+    UnlinkPerson,
+    note_text,
+    open_case,
+    step_case,
+)
 from bot.handover.teams import Team, format_back, route
 from bot.service.ports import ChannelError, Content, Counsellor, PlaceGone, StaffChannel
 from bot.service.statistics import Statistics
-from bot.stats import Counted, reply_bucket
-from bot.stats import Event as Statistic
 from bot.store import CaseStore, SecretKeys, log_tag
 
 log = logging.getLogger(__name__)
 
 TOPIC_NAME_LIMIT = 128
-BLOCKED = "The person has blocked the bot: nothing more can reach them."
-ASKED_AGAIN = "The person asked for a counsellor again."
 
 PersonNews = tuple[bytes, CaseNews]
 """News for a person (by pseudonym), for the conversation service to tell in a turn of theirs."""
@@ -78,6 +102,9 @@ def card_text(case: Case, timezone: str) -> str:
 
 
 class CaseDesk:
+    """Applies the case lifecycle (bot.handover.lifecycle): it decides, the desk carries its
+    effects out against the store, the staff channel and the counters."""
+
     def __init__(
         self,
         store: CaseStore,
@@ -96,97 +123,45 @@ class CaseDesk:
         self.staff = staff
         self.keys = keys
         self.teams = list(teams)
-        self.settings = settings
         self.timezone = timezone
         self.statistics = statistics
-        self.erase_staff_copies = erase_staff_copies
+        self.policy = CasePolicy(
+            idle_days=settings.idle_days,
+            case_days=settings.case_days,
+            return_code_days=settings.return_code_days,
+            claim_minutes=settings.claim_minutes,
+            erase_staff_copies=erase_staff_copies,
+        )
 
     # -- the person's side (in a turn of theirs) ---------------------------------------------------
 
     async def open(self, key: bytes, request: RequestHandover, now: datetime.datetime) -> CaseNews:
-        """A new case in a new place, or the person's closed case reopened if it is still kept.
-        Outside office hours the case opens all the same: the message waits in its place."""
-        area = request.area
-        team = route(self.teams, request.language, area)
+        """A new case in a new place, or the person's kept case again. Outside office hours the
+        case opens all the same: the message waits in its place."""
+        team = route(self.teams, request.language, request.area)
+        back = None if team.on_duty(now) else team.back_at(now)
+        opening = Opening.of(
+            request,
+            person=key,
+            code=new_case_code(await self.store.case_codes()),
+            team=team.name,
+            chat_id=team.chat_id,
+            on_duty=team.on_duty(now),
+            back=format_back(back, request.language) if back is not None else None,
+        )
+        kept = await self.store.case_of_person(key)
         try:
-            case = await self._reopened(key, now)
-            if case is None:
-                case = await self._new_case(key, request, team, area, now)
+            case, news = await self._apply(kept, open_case(opening, kept, now, self.policy), now)
         except ChannelError as error:
             _failed("could not open a case", error)
             return CaseNews(News.UNAVAILABLE)
-        if team.on_duty(now):
-            return CaseNews(News.OPENED, case=case.code)
-        await self.store.save_case(dataclasses.replace(case, told_nobody=True))
-        back = team.back_at(now)
-        detail = format_back(back, request.language) if back is not None else None
-        return CaseNews(News.OPENED_OUTSIDE_HOURS, case=case.code, detail=detail)
+        if kept is None or kept.code != case.code:
+            log.info(
+                "case opened", extra={"case": case.code, "person": log_tag(key), "team": team.name}
+            )
+        return news[-1] if news else CaseNews(News.OPENED, case=case.code)
 
-    async def _new_case(
-        self,
-        key: bytes,
-        request: RequestHandover,
-        team: Team,
-        area: str,
-        now: datetime.datetime,
-    ) -> Case:
-        code = new_case_code(await self.store.case_codes())
-        draft = Case(
-            code=code,
-            person=key,
-            team=team.name,
-            chat_id=team.chat_id,
-            thread_id=0,
-            language=request.language,
-            area=area,
-            path=request.path,
-            opened=now,
-            expires=now + datetime.timedelta(days=self.settings.idle_days),
-        )
-        case = await self._placed(draft)
-        log.info("case opened", extra={"case": code, "person": log_tag(key), "team": team.name})
-        return case
-
-    async def _placed(self, case: Case) -> Case:
-        """A (new) place for the case, with its card as the first post. Raises ChannelError."""
-        placed = await self.staff.open(case, topic_name(case), card_text(case, self.timezone))
-        await self.store.save_case(placed)
-        return placed
-
-    async def _reopened(self, key: bytes, now: datetime.datetime) -> Case | None:
-        case = await self.store.case_of_person(key)
-        if case is None or case.expires <= now:
-            return None
-        if case.state is not CaseState.CLOSED:  # still open (their session had expired)
-            await self._note(case, ASKED_AGAIN)
-            return case
-        return await self._reopen(case, key, now, ASKED_AGAIN)
-
-    async def _reopen(self, case: Case, key: bytes, now: datetime.datetime, note: str) -> Case:
-        """A closed case waits for a counsellor again, in its old place (a new one if that is
-        gone); a return code of it stops working. Raises ChannelError."""
-        reopened = case.with_state(
-            CaseState.WAITING,
-            person=key,
-            opened=now,
-            alias=None,
-            claimed=None,
-            replied=None,
-            closed=None,
-            told_nobody=False,
-            expires=now + datetime.timedelta(days=self.settings.idle_days),
-        )
-        try:
-            await self.staff.reopen(case)
-            await self._show_state(reopened)
-            await self._note(reopened, note)
-        except PlaceGone:
-            reopened = await self._placed(reopened)
-        await self.store.save_case(reopened)
-        await self.store.forget_return_codes(case.code)
-        return reopened
-
-    async def relay_to_staff(self, code: str, content: Content) -> bool:
+    async def relay_to_staff(self, code: str, content: Content, now: datetime.datetime) -> bool:
         """The person's content into the case's place. False if it did not get there."""
         case = await self.store.case(code)
         if case is None or case.state is CaseState.CLOSED:
@@ -197,14 +172,14 @@ class CaseDesk:
         for attempt in range(2):
             try:
                 copied = await self.staff.relay(case, content, reply_to)
-            except PlaceGone as error:
-                if attempt == 0:
-                    case = await self._placed(case)  # a counsellor deleted the place
-                    await self._note(case, "The old topic was gone; this is the case again.")
-                    continue
-                _failed("could not pass a message on", error, code)
-                return False
             except ChannelError as error:
+                if attempt == 0 and isinstance(error, PlaceGone):  # a counsellor deleted it
+                    try:
+                        case, _ = await self._step(case, TopicGone(), now)
+                    except ChannelError as again:
+                        error = again
+                    else:
+                        continue
                 _failed("could not pass a message on", error, code)
                 return False
             await self.store.remember_relay(code, content.ref, copied, from_person=True)
@@ -212,27 +187,19 @@ class CaseDesk:
         return False
 
     async def person_ended(self, code: str, now: datetime.datetime) -> None:
-        case = await self.store.case(code)
-        if case is not None and case.state is not CaseState.CLOSED:
-            await self.close(case, "The person ended the conversation.", now=now)
+        await self._event_of_case(code, Close(Closer.PERSON), now)
+
+    async def person_blocked(self, code: str, now: datetime.datetime) -> None:
+        await self._event_of_case(code, Close(Closer.BLOCKED), now)
 
     async def person_erased(self, key: bytes, code: str | None, now: datetime.datetime) -> None:
         """/exit: the counsellors get a neutral note, the case is closed, the person is no longer
         linked to it, and a return code of theirs stops working."""
         case = await self.store.case(code) if code else await self.store.case_of_person(key)
-        if case is not None:
-            if case.state is not CaseState.CLOSED:
-                await self.close(case, "The person has left the chat.", now=now)
-            await self.store.forget_return_codes(case.code)
-            if self.erase_staff_copies:
-                copies = await self.store.staff_copies(case.code)
-                await self.staff.delete(case, copies)
-        await self.store.forget_person(key)
-
-    async def person_blocked(self, code: str, now: datetime.datetime) -> None:
-        case = await self.store.case(code)
-        if case is not None and case.state is not CaseState.CLOSED:
-            await self.close(case, BLOCKED, now=now)
+        if case is None:
+            await self.store.forget_person(key)
+            return
+        await self._step(case, PersonErased(key), now)
 
     async def returning(
         self, key: bytes, session: Session, event: Event, now: datetime.datetime
@@ -248,12 +215,12 @@ class CaseDesk:
         if case is None:
             return event
         try:
-            await self._reopen(case, key, now, "The person came back with their return code.")
+            _, news = await self._step(case, Reopen(key, CaseNote.RETURN_CODE_USED), now)
         except ChannelError as error:
             _failed("could not reopen a case for its return code", error, case.code)
             return event
         log.info("case resumed with a return code", extra={"case": case.code})
-        return CaseNews(News.RESUMED, case=case.code)
+        return news[-1][1] if news else CaseNews(News.RESUMED, case=case.code)
 
     # -- the staff side --------------------------------------------------------------------------
 
@@ -274,83 +241,34 @@ class CaseDesk:
         """A counsellor's message reached the person: remember which copy is which, count the
         first reply, and answering claims a waiting case."""
         await self.store.remember_relay(case.code, person_ref, staff_ref, from_person=False)
-        if case.replied is None:
-            minutes = (now - case.opened).total_seconds() / 60
-            await self.statistics.count(
-                [Counted(Statistic.FIRST_REPLY, case.language, reply_bucket(minutes))], now
-            )
-            case = dataclasses.replace(case, replied=now)
-            await self.store.save_case(case)
-        if case.state is CaseState.WAITING:
-            return await self.claim(case, counsellor, now)
-        return []
+        alias = await self.store.alias(counsellor.id)
+        _, news = await self._step(case, CounsellorReplied(alias, counsellor.name), now)
+        return news
 
     async def claim(
         self, case: Case, counsellor: Counsellor, now: datetime.datetime
     ) -> list[PersonNews]:
-        chosen = await self.store.alias(counsellor.id)
-        claimed = case.with_state(CaseState.CLAIMED, alias=chosen or counsellor.name, claimed=now)
-        await self.store.save_case(claimed)
-        await self._show_state(claimed)
-        await self.statistics.count(
-            [Counted(Statistic.HANDOVER_CLAIMED, case.language, case.area)], now
-        )
-        if case.person is None:
-            return []
-        return [(case.person, CaseNews(News.CLAIMED, detail=chosen))]
+        alias = await self.store.alias(counsellor.id)
+        _, news = await self._step(case, Claim(alias, counsellor.name), now)
+        return news
 
     async def close(
-        self,
-        case: Case,
-        why: str,
-        *,
-        now: datetime.datetime,
-        by_counsellor: bool = False,
-        code: bool = False,
+        self, case: Case, closer: Closer, now: datetime.datetime, *, with_code: bool = False
     ) -> list[PersonNews]:
         """Close the case: a note in its place, the card and name updated, the place closed.
         Closed by a counsellor, the person is told (with a return code if asked for)."""
-        closed = case.with_state(
-            CaseState.CLOSED,
-            closed=now,
-            expires=now + datetime.timedelta(days=self.settings.case_days),
-        )
-        await self.store.save_case(closed)
-        return_code = None
-        if code and case.person is not None:
-            return_code = new_return_code()
-            expires = now + datetime.timedelta(days=self.settings.return_code_days)
-            digest = self.keys.return_code_digest(return_code)
-            await self.store.save_return_code(digest, case.code, expires)
-        await self.statistics.count(
-            [Counted(Statistic.HANDOVER_COMPLETED, case.language, case.area)], now
-        )
-        note = why if return_code is None else f"{why} The person got a return code."
-        try:
-            await self.staff.note(closed, note)
-            await self._show_state(closed)
-            await self.staff.close(closed)
-        except ChannelError as error:
-            _failed("could not close the topic", error, case.code)
-        log.info("case closed", extra={"case": case.code})
-        if by_counsellor and case.person is not None:
-            return [(case.person, CaseNews(News.CLOSED, detail=return_code))]
-        return []
+        code = new_return_code() if with_code else None
+        _, news = await self._step(case, Close(closer, code), now)
+        return news
 
     async def unclaimed(self, now: datetime.datetime) -> list[PersonNews]:
         """Cases nobody claimed in time: noted in their place; their persons are to be told,
         with the 24/7 numbers."""
-        limit = now - datetime.timedelta(minutes=self.settings.claim_minutes)
+        limit = now - datetime.timedelta(minutes=self.policy.claim_minutes)
         told: list[PersonNews] = []
         for case in await self.store.waiting_cases(opened_before=limit):
-            await self.store.save_case(dataclasses.replace(case, told_nobody=True))
-            await self._note(
-                case,
-                f"Nobody claimed this case within {self.settings.claim_minutes:g} min; the "
-                "person was told where to find help meanwhile.",
-            )
-            if case.person is not None:
-                told.append((case.person, CaseNews(News.NOBODY_CLAIMED)))
+            _, news = await self._step(case, Unclaimed(), now)
+            told.extend(news)
         return told
 
     async def set_alias(self, counsellor: Counsellor, alias: str) -> None:
@@ -365,20 +283,87 @@ class CaseDesk:
     async def case_of_person(self, key: bytes) -> Case | None:
         return await self.store.case_of_person(key)
 
-    # -- the case's place ------------------------------------------------------------------------
+    # -- carrying out the lifecycle's effects ----------------------------------------------------
+
+    async def _event_of_case(self, code: str, event: CaseEvent, now: datetime.datetime) -> None:
+        case = await self.store.case(code)
+        if case is not None:
+            await self._step(case, event, now)
+
+    async def _step(
+        self, case: Case, event: CaseEvent, now: datetime.datetime
+    ) -> tuple[Case, list[PersonNews]]:
+        case_after, news = await self._apply(case, step_case(case, event, now, self.policy), now)
+        if case.state is not CaseState.CLOSED and case_after.state is CaseState.CLOSED:
+            log.info("case closed", extra={"case": case.code})
+        person = case_after.person or case.person
+        return case_after, [(person, item) for item in news if person is not None]
+
+    async def _apply(
+        self, before: Case | None, step: Step, now: datetime.datetime
+    ) -> tuple[Case, list[CaseNews]]:
+        """Carry out the effects in order; the case is saved first (a crash in between leaves
+        its new state, not a half-done old one) and again once it has a new place. Only the
+        opening of a place raises ChannelError; every other staff call that fails is logged."""
+        case, effects = step
+        if case != before:
+            await self.store.save_case(case)
+        told: list[CaseNews] = []
+        placed_anew = False
+        for effect in effects:
+            match effect:
+                case OpenTopic():
+                    case = await self._placed(case)
+                    placed_anew = True
+                case ReopenTopic():
+                    try:
+                        await self.staff.reopen(case)
+                    except PlaceGone:
+                        case = await self._placed(case)  # deleted meanwhile: a new one
+                        placed_anew = True
+                case ShowState() if not placed_anew:  # a new card shows the state already
+                    await self._show_state(case)
+                case ShowState():
+                    pass
+                case Note():
+                    await self._note(case, note_text(effect))
+                case CloseTopic():
+                    await self._call("could not close the topic", self.staff.close(case), case)
+                case TellPerson():
+                    told.append(effect.case_news)
+                case Count():
+                    await self.statistics.count([effect.counted], now)
+                case SaveReturnCode(code=code, expires=expires):
+                    digest = self.keys.return_code_digest(code)
+                    await self.store.save_return_code(digest, case.code, expires)
+                case ForgetReturnCodes():
+                    await self.store.forget_return_codes(case.code)
+                case DeleteStaffCopies():
+                    await self.staff.delete(case, await self.store.staff_copies(case.code))
+                case UnlinkPerson(person=person):
+                    await self.store.forget_person(person)
+        return case, told
+
+    async def _placed(self, case: Case) -> Case:
+        """A (new) place for the case, with its card as the first post. Raises ChannelError."""
+        placed = await self.staff.open(case, topic_name(case), card_text(case, self.timezone))
+        await self.store.save_case(placed)
+        return placed
 
     async def _show_state(self, case: Case) -> None:
         """The card and the place's name say where the case is (edited on changes only)."""
-        try:
-            await self.staff.show(case, topic_name(case), card_text(case, self.timezone))
-        except ChannelError as error:
-            _failed("could not update a case card", error, case.code)
+        shown = self.staff.show(case, topic_name(case), card_text(case, self.timezone))
+        await self._call("could not update a case card", shown, case)
 
     async def _note(self, case: Case, text: str) -> None:
+        await self._call("could not post a note", self.staff.note(case, text), case)
+
+    @staticmethod
+    async def _call(what: str, call: Awaitable[None], case: Case) -> None:
         try:
-            await self.staff.note(case, text)
+            await call
         except ChannelError as error:
-            _failed("could not post a note", error, case.code)
+            _failed(what, error, case.code)
 
 
 def _failed(what: str, error: ChannelError, case: str | None = None) -> None:

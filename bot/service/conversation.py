@@ -192,7 +192,7 @@ class ConversationService:
                 case RequestHandover(available=True):
                     news = await self.desk.open(key, action, now)
                 case Relay(case=case) if inbound.content is not None:
-                    if not await self.desk.relay_to_staff(case, inbound.content):
+                    if not await self.desk.relay_to_staff(case, inbound.content, now):
                         news = CaseNews(News.NOT_DELIVERED)
                 case EndCase(case=case):
                     await self.desk.person_ended(case, now)

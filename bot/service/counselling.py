@@ -10,14 +10,14 @@ import logging
 from collections.abc import Sequence
 
 from bot.handover.case import Case, CaseState
-from bot.service.casedesk import BLOCKED, CaseDesk, PersonNews
+from bot.handover.lifecycle import Closer
+from bot.service.casedesk import CaseDesk, PersonNews
 from bot.service.conversation import ConversationService
 from bot.service.ports import ChannelError, Content, Counsellor, PersonAddress, PersonUnreachable
 
 log = logging.getLogger(__name__)
 
 ALIAS_LIMIT = 32
-CLOSED_BY_COUNSELLOR = "Closed by a counsellor."
 
 
 class Counselling:
@@ -39,7 +39,7 @@ class Counselling:
         try:
             copied = await self.conversations.relay_to_person(case.person, content, reply_to)
         except PersonUnreachable:
-            await self.desk.close(case, BLOCKED, now=self.clock.now())
+            await self.desk.close(case, Closer.BLOCKED, self.clock.now())
             await self.conversations.forget(case.person)
             return None
         except ChannelError as error:
@@ -63,9 +63,7 @@ class Counselling:
         """Closed by a counsellor (button or command); None if it was closed already."""
         if case.state is CaseState.CLOSED:
             return None
-        news = await self.desk.close(
-            case, CLOSED_BY_COUNSELLOR, now=self.clock.now(), by_counsellor=True, code=with_code
-        )
+        news = await self.desk.close(case, Closer.COUNSELLOR, self.clock.now(), with_code=with_code)
         await self._tell(news)
         return f"Case {case.code} is closed."
 
