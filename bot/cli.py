@@ -84,18 +84,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
+    defaults = Settings.model_fields
     common.add_argument(
-        "--flows", type=Path, help="folder of flow files (default: WEGWEISER_FLOWS or ./flows)"
+        "--flows",
+        type=Path,
+        help=f"folder of flow files (default: WEGWEISER_FLOWS or {defaults['flows'].default})",
     )
     common.add_argument(
         "--config",
         type=Path,
-        help="deployment file (default: WEGWEISER_CONFIG or deploy/example-config.yaml)",
+        help=f"deployment file (default: WEGWEISER_CONFIG or {defaults['config'].default})",
     )
     common.add_argument(
         "--locales",
         type=Path,
-        help="folder of the gettext catalogs (default: WEGWEISER_LOCALES or ./locales)",
+        help="folder of the gettext catalogs (default: WEGWEISER_LOCALES or "
+        f"{defaults['locales'].default})",
     )
 
     parser = argparse.ArgumentParser(prog="wegweiser", description=__doc__.split("\n\n")[0])
@@ -287,9 +291,15 @@ def _stats(args: argparse.Namespace, settings: Settings, deployment: Deployment)
     today = datetime.datetime.now(datetime.UTC).date()
     first = args.month or today.replace(day=1)
     last = _last_day(first)
-    database = args.database or settings.database
-    if not database.is_file():
-        print(f"WEGWEISER_DATABASE: no database at {database}", file=sys.stderr)
+    if first > today:
+        print(
+            f"--month {first:%Y-%m} has not begun yet (today is {today}): there are no figures "
+            "for it",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    database = _database(args, settings)
+    if database is None:
         return EXIT_USAGE
     try:
         rows = asyncio.run(_counts(database, first, last))
@@ -309,9 +319,8 @@ def _stats(args: argparse.Namespace, settings: Settings, deployment: Deployment)
 def _purge(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
     from bot.store import SQLiteStore, StoreError
 
-    database = args.database or settings.database
-    if not database.is_file():
-        print(f"WEGWEISER_DATABASE: no database at {database}", file=sys.stderr)
+    database = _database(args, settings)
+    if database is None:
         return EXIT_USAGE
 
     async def purge() -> int:
@@ -331,6 +340,20 @@ def _purge(args: argparse.Namespace, settings: Settings, deployment: Deployment)
         "message ids and return codes; the file holds no copy of them"
     )
     return EXIT_OK
+
+
+def _database(args: argparse.Namespace, settings: Settings) -> Path | None:
+    """The database `stats` and `purge` read: --database, else WEGWEISER_DATABASE; None (and
+    the reason printed) if there is no such file: an empty one is never created."""
+    database: Path = args.database or settings.database
+    if database.is_file():
+        return database
+    print(
+        f"WEGWEISER_DATABASE: no database at {database} (name the bot's file with --database "
+        "or WEGWEISER_DATABASE)",
+        file=sys.stderr,
+    )
+    return None
 
 
 def _last_day(first: datetime.date) -> datetime.date:

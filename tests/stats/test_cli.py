@@ -67,3 +67,25 @@ def test_a_missing_database_and_a_wrong_month_are_clear_errors(tmp_path: Path) -
     assert wrong.returncode == 2 and "'November' is not a month: write YYYY-MM" in wrong.stderr
     assert "Traceback" not in missing.stderr + wrong.stderr
     assert not (tmp_path / "none.sqlite3").exists()  # looking does not create a database
+
+
+def test_a_month_in_the_future_is_refused_as_not_begun(tmp_path: Path) -> None:
+    database = database_with_a_month(tmp_path / "w.sqlite3")
+    today = datetime.datetime.now(datetime.UTC).date()
+    future = f"{today.year + 1}-01"
+
+    run = wegweiser("stats", "--month", future, "--database", database)
+
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr == (
+        f"--month {future} has not begun yet (today is {today}): there are no figures for it\n"
+    )
+
+
+def test_without_a_database_file_the_message_names_both_ways_to_give_one(tmp_path: Path) -> None:
+    run = wegweiser("stats", "--database", tmp_path / "none.sqlite3")
+
+    assert run.returncode == 2
+    assert "name the bot's file with --database or WEGWEISER_DATABASE" in run.stderr
+    assert not (tmp_path / "none.sqlite3").exists()
