@@ -89,3 +89,33 @@ def test_without_a_database_file_the_message_names_both_ways_to_give_one(tmp_pat
     assert run.returncode == 2
     assert "name the bot's file with --database or WEGWEISER_DATABASE" in run.stderr
     assert not (tmp_path / "none.sqlite3").exists()
+
+
+def test_the_monthly_report_as_a_page_with_bars_that_keeps_small_counts_hidden(
+    tmp_path: Path,
+) -> None:
+    database = database_with_a_month(tmp_path / "w.sqlite3")
+    output = tmp_path / "2026-11.html"
+
+    run = wegweiser(
+        "stats", "--month", "2026-11", "--format", "html", "--database", database, "-o", output
+    )
+
+    assert run.returncode == 0, run.stderr
+    page = output.read_text("utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<h1>Wegweiser: anonymous figures</h1>" in page
+    assert "2026-11 (2026-11-01 to 2026-11-30)" in page
+    # the largest count of a column gets the full bar, a smaller one its share
+    assert '<td>conversations started</td><td class="n"><div style="--bar:100%">22</div>' in page
+    assert '<td>topic areas opened</td><td class="n"><div style="--bar:32%">7</div>' in page
+    assert '<td>ro</td><td class="n"><div style="--bar:100%">10</div>' in page
+    assert '<td>health</td><td class="n"><div style="--bar:100%">7</div>' in page
+    # 3 Bulgarian conversations: "<5"; 9 German ones hidden ("*") since the total would tell the
+    # Bulgarian count; neither gets a bar whose length would tell what the cell hides
+    assert '<td>bg</td><td class="n"><div style="--bar:0%">&lt;5</div>' in page
+    assert '<td>de</td><td class="n"><div style="--bar:0%">*</div>' in page
+    assert "Counts of 1 to 4 are shown as &lt;5" in page
+    assert "@media print" in page and "print-color-adjust: exact" in page
+    for fetching in ("<script", "src=", "<link", "@import", "url("):
+        assert fetching not in page
