@@ -60,6 +60,11 @@ def explain_syntax_error(error: yaml.MarkedYAMLError, text: str) -> tuple[int, s
     line = lines[at] if lines else ""
     value = _value(line)
     setting = _SETTING.match(line)
+    if setting and _text_after_closing_quote(value):
+        return at + 1, (
+            f"text goes on after the closing quote {value[0]}: put the whole {setting['key']} "
+            f"inside the quotes, as in  {line[: setting.end()].strip()} {_requoted(value)}"
+        )
     if value[:1] in _SPECIAL_START and setting:
         return at + 1, (
             f"a text that starts with {_SPECIAL_START[value[0]]} needs quotes: put the "
@@ -110,11 +115,30 @@ def _value(line: str) -> str:
 
 def _opens_unclosed_quote(line: str) -> bool:
     value = _value(line)
+    return value[:1] in ("'", '"') and _closing_quote(value) is None
+
+
+def _closing_quote(value: str) -> int | None:
+    """Where the quote that opens `value` is closed, or None."""
     if value[:1] == '"':
-        return re.search(r'(?<!\\)"', value[1:]) is None
-    if value[:1] == "'":
-        return re.search(r"'", value[1:].replace("''", "")) is None
-    return False
+        found = re.search(r'(?<!\\)"', value[1:])
+    elif value[:1] == "'":
+        found = re.search("'", value[1:].replace("''", "\0\0"))
+    else:
+        return None
+    return found.start() + 1 if found else None
+
+
+def _text_after_closing_quote(value: str) -> bool:
+    end = _closing_quote(value)
+    rest = value[end + 1 :].strip() if end is not None else ""
+    return bool(rest) and not rest.startswith("#")
+
+
+def _requoted(value: str) -> str:
+    quote = value[0]
+    inner = value.replace(quote, "")
+    return f"{quote}{inner}{quote}"
 
 
 def _quoted(line: str) -> str:

@@ -53,6 +53,13 @@ def only_problem(directory: Path) -> Problem:
             'the quote " that starts the text here is not closed',
         ),
         (
+            "      - label: Test\n",
+            '      - label: "Test" heute\n',
+            6,
+            'text goes on after the closing quote ": put the whole label inside the quotes, as '
+            'in  - label: "Test heute"',
+        ),
+        (
             "        goto: test\n",
             "          goto: test\n",
             7,
@@ -73,7 +80,16 @@ def only_problem(directory: Path) -> Problem:
             "text above, indent it as far as the other lines of that text",
         ),
     ],
-    ids=["tab", "colon", "star", "missing-quote", "too-deep", "too-shallow", "text-too-shallow"],
+    ids=[
+        "tab",
+        "colon",
+        "star",
+        "missing-quote",
+        "text-after-quote",
+        "too-deep",
+        "too-shallow",
+        "text-too-shallow",
+    ],
 )
 def test_a_yaml_mistake_names_the_line_and_the_fix(
     flow_dir: Path, old: str, new: str, line: int, advice: str
