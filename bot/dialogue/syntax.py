@@ -70,7 +70,8 @@ def explain_syntax_error(error: yaml.MarkedYAMLError, text: str) -> tuple[int, s
             f"a text that starts with {_SPECIAL_START[value[0]]} needs quotes: put the "
             f"{setting['key']} in quotes, as in  {_quoted(line)}"
         )
-    if "mapping values are not allowed" in problem and setting and mark.column > setting.end():
+    after_key = setting is not None and mark is not None and mark.column > setting.end()
+    if "mapping values are not allowed" in problem and setting and after_key:
         return at + 1, (
             f"a colon followed by a space inside a text needs quotes: put the {setting['key']} "
             f"in quotes, as in  {_quoted(line)}"
