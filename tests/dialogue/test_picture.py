@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -79,9 +78,6 @@ def test_without_graphviz_the_command_says_what_to_install(tmp_path: Path) -> No
     assert run.returncode == 2
     assert run.stdout == ""
     assert run.stderr == INSTALL_HINT + "\n"
-    assert shutil.which("dot"), (
-        "the other tests of this file need Graphviz: apt-get install graphviz"
-    )
 
 
 def test_a_language_not_offered_is_refused(tmp_path: Path) -> None:
