@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run chat test bench
+.PHONY: run chat test bench graphviz
 
 run: $(VENV)/.installed
 	$(BIN)/wegweiser run $(ARGS)
@@ -13,7 +13,7 @@ run: $(VENV)/.installed
 chat: $(VENV)/.installed
 	$(BIN)/wegweiser chat $(ARGS)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test graphviz
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/wegweiser flows check
@@ -28,6 +28,16 @@ bench: $(VENV)/.installed-test
 		echo; \
 	done; \
 	if [ -n "$$failed" ]; then echo "failed:$$failed"; exit 1; fi
+
+# Graphviz's `dot` draws `wegweiser flows graph --format svg|html`, and the tests draw with it. It
+# is a program from the system's packages, not from PyPI: installed here with apt-get when missing
+# (as root, or through sudo); elsewhere install the package "graphviz" by hand.
+graphviz:
+	@command -v dot >/dev/null || { \
+		echo "Graphviz (dot) is missing: installing the package graphviz with apt-get"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+		$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q graphviz; \
+	}
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -3,10 +3,10 @@
 wegweiser run [--dev]                   run the Telegram bot
 wegweiser chat [--lang de]              try the dialogue in the terminal
 wegweiser flows check                   check the flow files (errors with file:line)
-wegweiser flows graph [--format dot]    the dialogue tree as Mermaid or Graphviz text
+wegweiser flows graph [--format svg]    the dialogue tree: Mermaid, DOT, or a picture (svg, html)
 wegweiser i18n extract | update         the flow texts into the gettext catalogs in locales/
 wegweiser i18n compile | status         compile the catalogs; how complete each language is
-wegweiser stats [--month 2026-11]       the anonymous monthly figures (--format md | csv)
+wegweiser stats [--month 2026-11]       the anonymous monthly figures (--format md | csv | html)
 wegweiser purge --all-expired           delete what has expired now, beyond recovery
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import functools
 import os
 import sys
 import time
@@ -34,11 +35,11 @@ from bot.config import (
     translation_report,
 )
 from bot.dialogue import Flow, LoadError, load_flow
-from bot.dialogue.graph import to_dot, to_mermaid
+from bot.dialogue.graph import Translate, to_dot, to_mermaid
 from bot.dialogue.loader import shown_path
-from bot.i18n.catalogs import CatalogError
+from bot.i18n.catalogs import SOURCE_LANGUAGE, CatalogError, Catalogs
 from bot.i18n.pipeline import compile_catalogs, extract, update
-from bot.stats import CountRow, as_csv, as_markdown, report_tables
+from bot.stats import CountRow, as_csv, as_html, as_markdown, report_tables
 
 EXIT_OK = 0
 EXIT_FLOW_ERRORS = 1
@@ -84,18 +85,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
+    defaults = Settings.model_fields
     common.add_argument(
-        "--flows", type=Path, help="folder of flow files (default: WEGWEISER_FLOWS or ./flows)"
+        "--flows",
+        type=Path,
+        help=f"folder of flow files (default: WEGWEISER_FLOWS or {defaults['flows'].default})",
     )
     common.add_argument(
         "--config",
         type=Path,
-        help="deployment file (default: WEGWEISER_CONFIG or deploy/example-config.yaml)",
+        help=f"deployment file (default: WEGWEISER_CONFIG or {defaults['config'].default})",
     )
     common.add_argument(
         "--locales",
         type=Path,
-        help="folder of the gettext catalogs (default: WEGWEISER_LOCALES or ./locales)",
+        help="folder of the gettext catalogs (default: WEGWEISER_LOCALES or "
+        f"{defaults['locales'].default})",
     )
 
     parser = argparse.ArgumentParser(prog="wegweiser", description=__doc__.split("\n\n")[0])
@@ -118,7 +123,14 @@ def _parser() -> argparse.ArgumentParser:
     check = flow_commands.add_parser("check", parents=[common], help="check the flow files")
     check.set_defaults(handler=_flows_check)
     graph = flow_commands.add_parser("graph", parents=[common], help="draw the dialogue tree")
-    graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    graph.add_argument(
+        "--format",
+        choices=["mermaid", "dot", "svg", "html"],
+        default="mermaid",
+        help="mermaid or dot: the tree as text; svg or html: a picture to open in a browser, "
+        "drawn by Graphviz (apt-get install graphviz)",
+    )
+    graph.add_argument("--lang", help="language of the screens' titles (default: the flows' own)")
     graph.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
     graph.set_defaults(handler=_flows_graph)
 
@@ -141,7 +153,12 @@ def _parser() -> argparse.ArgumentParser:
         type=_month,
         help="the month as YYYY-MM (default: the current month, up to today)",
     )
-    stats.add_argument("--format", choices=["md", "csv"], default="md")
+    stats.add_argument(
+        "--format",
+        choices=["md", "csv", "html"],
+        default="md",
+        help="md: Markdown tables; csv: for a spreadsheet; html: a page with bars, to print as PDF",
+    )
     stats.add_argument(
         "--database", type=Path, help="the SQLite file (default: WEGWEISER_DATABASE)"
     )
@@ -198,15 +215,48 @@ def _flows_check(args: argparse.Namespace, settings: Settings, deployment: Deplo
 
 
 def _flows_graph(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
+    if not _offered(args.lang, deployment):
+        return EXIT_USAGE
     flow = _checked_flow(settings, deployment)
     if flow is None:
         return EXIT_FLOW_ERRORS
-    text = to_dot(flow) if args.format == "dot" else to_mermaid(flow)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
+    translate: Translate | None = None
+    if args.lang is not None:
+        catalogs = Catalogs.load(settings.locales, [args.lang])
+        translate = functools.partial(catalogs.translate, args.lang)
+    if args.format == "mermaid":
+        text = to_mermaid(flow, translate)
+    elif args.format == "dot":
+        text = to_dot(flow, translate)
+    else:
+        from bot.dialogue.picture import PictureError, flow_page, render_svg
+
+        try:
+            text = render_svg(to_dot(flow, translate))
+        except PictureError as error:
+            print(error, file=sys.stderr)
+            return EXIT_USAGE
+        if args.format == "html":
+            language = args.lang or SOURCE_LANGUAGE
+            text = flow_page(text, language=language, nodes=len(flow.nodes))
+    _write(args.output, text)
+    return EXIT_OK
+
+
+def _offered(language: str | None, deployment: Deployment) -> bool:
+    """Whether --lang names an offered language (or is not given); if not, says which are."""
+    if language is None or language in deployment.languages:
+        return True
+    offered = ", ".join(deployment.languages)
+    print(f"Language '{language}' is not offered; choose one of: {offered}", file=sys.stderr)
+    return False
+
+
+def _write(output: Path | None, text: str) -> None:
+    if output:
+        output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    return EXIT_OK
 
 
 def _loaded_flow(flows: Path) -> Flow | None:
@@ -287,9 +337,15 @@ def _stats(args: argparse.Namespace, settings: Settings, deployment: Deployment)
     today = datetime.datetime.now(datetime.UTC).date()
     first = args.month or today.replace(day=1)
     last = _last_day(first)
-    database = args.database or settings.database
-    if not database.is_file():
-        print(f"WEGWEISER_DATABASE: no database at {database}", file=sys.stderr)
+    if first > today:
+        print(
+            f"--month {first:%Y-%m} has not begun yet (today is {today}): there are no figures "
+            "for it",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    database = _database(args, settings)
+    if database is None:
         return EXIT_USAGE
     try:
         rows = asyncio.run(_counts(database, first, last))
@@ -297,12 +353,15 @@ def _stats(args: argparse.Namespace, settings: Settings, deployment: Deployment)
         print(f"WEGWEISER_DATABASE: {error}", file=sys.stderr)
         return EXIT_USAGE
     tables = report_tables(rows)
-    heading = f"Wegweiser: anonymous figures, {first:%Y-%m} ({first} to {min(last, today)})"
-    text = as_csv(tables) if args.format == "csv" else as_markdown(heading, tables)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
+    title = "Wegweiser: anonymous figures"
+    period = f"{first:%Y-%m} ({first} to {min(last, today)})"
+    if args.format == "csv":
+        text = as_csv(tables)
+    elif args.format == "html":
+        text = as_html(title, period, tables)
     else:
-        sys.stdout.write(text)
+        text = as_markdown(f"{title}, {period}", tables)
+    _write(args.output, text)
     return EXIT_OK
 
 
@@ -310,9 +369,8 @@ def _purge(args: argparse.Namespace, settings: Settings, deployment: Deployment)
     from bot.store import StoreError
     from bot.store.sqlite import SQLiteStore
 
-    database = args.database or settings.database
-    if not database.is_file():
-        print(f"WEGWEISER_DATABASE: no database at {database}", file=sys.stderr)
+    database = _database(args, settings)
+    if database is None:
         return EXIT_USAGE
 
     async def purge() -> int:
@@ -334,6 +392,20 @@ def _purge(args: argparse.Namespace, settings: Settings, deployment: Deployment)
     return EXIT_OK
 
 
+def _database(args: argparse.Namespace, settings: Settings) -> Path | None:
+    """The database `stats` and `purge` read: --database, else WEGWEISER_DATABASE; None (and
+    the reason printed) if there is no such file: an empty one is never created."""
+    database: Path = args.database or settings.database
+    if database.is_file():
+        return database
+    print(
+        f"WEGWEISER_DATABASE: no database at {database} (name the bot's file with --database "
+        "or WEGWEISER_DATABASE)",
+        file=sys.stderr,
+    )
+    return None
+
+
 def _last_day(first: datetime.date) -> datetime.date:
     following = (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     return following - datetime.timedelta(days=1)
@@ -350,9 +422,7 @@ async def _counts(database: Path, first: datetime.date, last: datetime.date) -> 
 
 
 def _chat(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
-    if args.lang is not None and args.lang not in deployment.languages:
-        offered = ", ".join(deployment.languages)
-        print(f"Language '{args.lang}' is not offered; choose one of: {offered}", file=sys.stderr)
+    if not _offered(args.lang, deployment):
         return EXIT_USAGE
     flow = _checked_flow(settings, deployment)
     if flow is None:

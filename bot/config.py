@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import logging
 import os
 import zoneinfo
 from collections.abc import Mapping
@@ -39,6 +40,8 @@ from bot.i18n.status import TranslationReport, check_translations
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DEPLOYMENT = PROJECT_ROOT / "deploy" / "example-config.yaml"
+
+log = logging.getLogger(__name__)
 
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
@@ -84,19 +87,43 @@ class Settings(BaseSettings):
         return url
 
 
+# How an operator makes a key; `python3`, as stock Debian and Ubuntu have no `python` command.
+GENERATE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+# Words of the placeholders people leave in (deploy/example.env ships "change-me"), compared
+# without case, spaces or punctuation.
+PLACEHOLDER_WORDS = ("changeme", "replaceme", "yoursecret", "placeholder")
+
+
 def secret_key(settings: Settings, *, dev: bool = False) -> tuple[str, str]:
     """The secret key and where it came from: WEGWEISER_SECRET_KEY, the file named by
-    WEGWEISER_SECRET_KEY_FILE, or (with `dev`) ./secret.key, created with mode 0600 if missing."""
+    WEGWEISER_SECRET_KEY_FILE, or (with `dev`) ./secret.key, created with mode 0600 if missing.
+    With both set, WEGWEISER_SECRET_KEY wins; the log says so, and so does any error about it.
+    A placeholder or a key too short is a ConfigurationError that says how to make one."""
     if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value(), "WEGWEISER_SECRET_KEY"
+        source = "WEGWEISER_SECRET_KEY"
+        ignored = ""
+        if settings.secret_key_file is not None:
+            ignored = (
+                f"\nWEGWEISER_SECRET_KEY_FILE ({settings.secret_key_file}) is set too, but "
+                "WEGWEISER_SECRET_KEY wins and the file is not read. To use the file, delete the "
+                "line WEGWEISER_SECRET_KEY=... from the environment file (systemd: "
+                "/etc/wegweiser/wegweiser.env)."
+            )
+            log.warning(
+                "WEGWEISER_SECRET_KEY and WEGWEISER_SECRET_KEY_FILE are both set: "
+                "WEGWEISER_SECRET_KEY is used, the file is not read",
+                extra={"file": str(settings.secret_key_file)},
+            )
+        return _checked(settings.secret_key.get_secret_value(), source, ignored), source
     if settings.secret_key_file is not None:
+        source = "WEGWEISER_SECRET_KEY_FILE"
         try:
-            return settings.secret_key_file.read_text().strip(), "WEGWEISER_SECRET_KEY_FILE"
+            key = settings.secret_key_file.read_text().strip()
         except OSError as error:
             raise ConfigurationError(
-                f"WEGWEISER_SECRET_KEY_FILE: cannot read {settings.secret_key_file}: "
-                f"{error.strerror}"
+                f"{source}: cannot read {settings.secret_key_file}: {error.strerror}"
             ) from error
+        return _checked(key, f"{source} ({settings.secret_key_file})"), source
     if dev:
         from bot.store.keys import generate_secret  # cryptography loads only when needed
 
@@ -108,9 +135,25 @@ def secret_key(settings: Settings, *, dev: bool = False) -> tuple[str, str]:
         return DEV_SECRET_FILE.read_text().strip(), str(DEV_SECRET_FILE.resolve())
     raise ConfigurationError(
         "WEGWEISER_SECRET_KEY is not set. It keys the pseudonyms and encrypts what the bot "
-        "stores; create one with\n"
-        "  python -c 'import secrets; print(secrets.token_urlsafe(48))'\n"
+        f"stores; create one with\n  {GENERATE_SECRET}\n"
         "and keep it secret. To try the bot out, `wegweiser run --dev` makes one in ./secret.key."
+    )
+
+
+def _checked(key: str, source: str, note: str = "") -> str:
+    """The key, unless it is an unchanged placeholder or too short to derive keys from."""
+    from bot.store.keys import SecretKeys  # cryptography loads only when needed
+
+    letters = "".join(char for char in key.casefold() if char.isalnum())
+    if any(word in letters for word in PLACEHOLDER_WORDS):
+        said = "is still a placeholder (such as change-me from example.env), not a secret"
+    elif len(key) < SecretKeys.MINIMUM_SECRET_LENGTH:
+        minimum = SecretKeys.MINIMUM_SECRET_LENGTH
+        said = f"must be at least {minimum} characters long (it has {len(key)})"
+    else:
+        return key
+    raise ConfigurationError(
+        f"{source} {said}. Create a key with\n  {GENERATE_SECRET}\nand keep it secret.{note}"
     )
 
 

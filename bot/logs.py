@@ -33,10 +33,15 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "event": record.getMessage(),
-            **fields_of(record),
         }
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
+        for key, value in fields_of(record).items():
+            # A field named like one of the line's own keys (`extra={"event": ...}`) must not
+            # replace the message: it is written as `event_`.
+            while key in entry:
+                key += "_"
+            entry[key] = value
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 

@@ -24,6 +24,7 @@ from bot.dialogue.schema import (
     SystemFile,
     TopicFile,
 )
+from bot.dialogue.syntax import explain_encoding_error, explain_syntax_error
 
 SYSTEM_FILE = "system.yaml"
 FACTS_FILE = "facts.yaml"
@@ -33,6 +34,14 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULL_TAG = "tag:yaml.org,2002:null"
 
 M = TypeVar("M", bound=BaseModel)
+
+# pydantic's words for what a value should be, as a maintainer would say it.
+_PLAIN_WORDS = (
+    ("Input should be", "should be"),
+    ("a valid string", "a text"),
+    ("a valid list", "a list"),
+    ("a valid dictionary", "a group of settings (key: value lines below it)"),
+)
 
 
 class LoadError(Exception):
@@ -152,15 +161,24 @@ def _read_yaml(
     file_lines: dict[FieldPath, int] = {}
     duplicates: list[tuple[FieldPath, int, str]] = []
     try:
-        with path.open(encoding="utf-8") as stream:
-            root = yaml.compose(stream, Loader=_Loader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 0
-        problems.append(Problem(Location(name, line), f"YAML syntax: {error.problem}"))
+        raw = path.read_bytes()
+    except OSError as error:
+        problems.append(Problem(Location(name, 0), f"cannot read the file: {error.strerror}"))
         return None, file_lines
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        problems.append(Problem(Location(name, 0), f"cannot read file: {error}"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line, message = explain_encoding_error(error, raw)
+        problems.append(Problem(Location(name, line), message))
+        return None, file_lines
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        line, message = explain_syntax_error(error, text)
+        problems.append(Problem(Location(name, line), message))
+        return None, file_lines
+    except yaml.YAMLError as error:
+        problems.append(Problem(Location(name, 0), f"cannot read the file: {error}"))
         return None, file_lines
     if root is None:
         problems.append(Problem(Location(name, 1), "file is empty"))
@@ -211,14 +229,24 @@ def _validate(
         return model.model_validate(data)
     except ValidationError as error:
         details = error.errors()
-        paths = [_field_path(detail["loc"]) for detail in details]
+        paths = [_field_path(detail, data) for detail in details]
+        # One message per place: a value that fits no shape of a union ("a text or a list of
+        # times") gets one error per shape from pydantic.
+        messages: dict[FieldPath, list[str]] = defaultdict(list)
         for detail, path in zip(details, paths, strict=True):
-            if detail["type"] == "too_short" and _has_inner_error(path, paths):
-                continue  # "at least 1 item" only because the one item given was wrong
+            if _is_shape_error(detail) and _has_inner_error(path, paths):
+                # "should be a text" or "at least 1 item" only because the value has the other
+                # shape, or the one item given was wrong: the inner error says what is wrong.
+                continue
+            message = _explain(detail, path)
+            if message not in messages[path]:
+                messages[path].append(message)
+        for path, said in messages.items():
             line = _nearest_line(path, file_lines)
-            problems.append(
-                Problem(Location(name, line), _explain(detail, path), _node_id(namespace, path))
+            message = said[0] + "".join(
+                " or " + other.split(": ", 1)[-1].removeprefix("should be ") for other in said[1:]
             )
+            problems.append(Problem(Location(name, line), message, _node_id(namespace, path)))
         return None
 
 
@@ -233,12 +261,25 @@ def _has_inner_error(path: FieldPath, paths: list[FieldPath]) -> bool:
     return any(len(other) > len(path) and other[: len(path)] == path for other in paths)
 
 
-def _field_path(loc: tuple[str | int, ...]) -> FieldPath:
-    """pydantic's error location without the union tag it inserts (`nodes.x.info.text`)."""
-    path = list(loc)
-    if len(path) > 2 and path[0] == "nodes" and path[2] in NODE_KINDS:
-        del path[2]
+def _field_path(detail: ErrorDetails, data: object) -> FieldPath:
+    """pydantic's error location as the keys written in the file: without the names of union
+    members it inserts (`nodes.x.info.text`, `hours.list[function-after[...]].0`)."""
+    path: list[str | int] = []
+    loc = detail["loc"]
+    for index, part in enumerate(loc):
+        written = (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        )
+        if written:
+            data = data[part]  # type: ignore[index]
+        elif part != "[key]" and not (index == len(loc) - 1 and detail["type"] == "missing"):
+            continue  # a union member's name: not in the file
+        path.append(part)
     return tuple(path)
+
+
+def _is_shape_error(detail: ErrorDetails) -> bool:
+    return detail["type"] == "too_short" or detail["type"].endswith("_type")
 
 
 def _nearest_line(path: FieldPath, file_lines: dict[FieldPath, int]) -> int:
@@ -252,10 +293,15 @@ def _nearest_line(path: FieldPath, file_lines: dict[FieldPath, int]) -> int:
 def _explain(detail: ErrorDetails, path: FieldPath) -> str:
     """pydantic's message in words a maintainer can act on."""
     kind = detail["type"]
-    field = ".".join(str(part) for part in path if part != "[key]") or "file"
+    field = _shown_field(path)
     last = str(path[-1]) if path else "file"
     if kind == "missing":
         return f"'{last}' is missing"
+    if kind == "extra_forbidden" and " " in last.strip():
+        return (
+            f"'{last}' is not a setting but looks like a line of text: if it belongs to the "
+            "text above, indent it as far as the other lines of that text"
+        )
     if kind == "extra_forbidden":
         return f"unknown key '{last}' (a typo?)"
     if kind == "union_tag_not_found":
@@ -271,4 +317,19 @@ def _explain(detail: ErrorDetails, path: FieldPath) -> str:
         expected = detail.get("ctx", {}).get("expected", "")
         return f"{field}: '{detail['input']}' is unknown; expected {expected}"
     message = detail["msg"].removeprefix("Value error, ")
+    for jargon, words in _PLAIN_WORDS:
+        message = message.replace(jargon, words)
     return f"{field}: {message}"
+
+
+def _shown_field(path: FieldPath) -> str:
+    """A field as a maintainer finds it in the file: `service.hours, entry 1, days`."""
+    shown = ""
+    for part in path:
+        if part == "[key]":
+            continue
+        if isinstance(part, int):
+            shown += f", entry {part + 1}"
+        else:
+            shown += (", " if shown.endswith(tuple("0123456789")) else ".") + part
+    return shown.lstrip(".") or "file"

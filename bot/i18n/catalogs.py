@@ -135,6 +135,7 @@ class Catalogs:
         wanted = {language for name in languages for language in fallback_chain(name)}
         wanted.discard(SOURCE_LANGUAGE)
         translations: dict[str, gettext.NullTranslations] = {}
+        compiled_now: list[str] = []
         for language in sorted(wanted):
             po = catalog_path(locales, language)
             if not po.is_file():
@@ -145,12 +146,15 @@ class Catalogs:
                     translation: gettext.NullTranslations = gettext.GNUTranslations(file)
             else:
                 translation = compiled(read_catalog(po))
-                log.info(
-                    "catalog compiled at start (`wegweiser i18n compile` does it ahead)",
-                    extra={"language": language},
-                )
+                compiled_now.append(language)
             translation.add_fallback(_NotFound())
             translations[language] = translation
+        if compiled_now:
+            log.info(
+                "translations read from their .po files (nothing to do; `wegweiser i18n "
+                "compile` makes .mo files that start faster)",
+                extra={"languages": ",".join(compiled_now)},
+            )
         return cls(translations)
 
     def lookup(self, language: str, context: str, text: str) -> str | None:

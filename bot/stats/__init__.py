@@ -2,7 +2,15 @@
 reports made from them."""
 
 from bot.stats.events import REPLY_BUCKETS, Counted, CountRow, Event, reply_bucket, turn_events
-from bot.stats.report import Table, as_csv, as_markdown, as_text, report_tables, shown
+from bot.stats.report import (
+    Table,
+    as_csv,
+    as_html,
+    as_markdown,
+    as_text,
+    report_tables,
+    shown,
+)
 
 __all__ = [
     "REPLY_BUCKETS",
@@ -11,6 +19,7 @@ __all__ = [
     "Event",
     "Table",
     "as_csv",
+    "as_html",
     "as_markdown",
     "as_text",
     "reply_bucket",

@@ -8,11 +8,13 @@ that cell could be worked out from the total; the next smallest cell is then hid
 from __future__ import annotations
 
 import csv
+import html
 import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.pages import page
 from bot.stats.events import REPLY_BUCKETS, CountRow, Event
 
 SMALL = 5
@@ -143,6 +145,55 @@ def as_csv(tables: Sequence[Table]) -> str:
             for column, value in zip(table.columns[1:], row[1:], strict=True):
                 writer.writerow([table.title, row[0], column, value])
     return buffer.getvalue()
+
+
+_HTML_STYLE = """
+table { border-collapse: collapse; min-width: 28rem; }
+th, td { padding: .3rem .6rem; border-bottom: 1px solid #e2e8f0; text-align: left; }
+th { font-weight: 600; border-bottom: 2px solid #94a3b8; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; min-width: 6rem; }
+td.n div { padding: 0 .3rem;
+           background: linear-gradient(to left, #93c5fd var(--bar), transparent var(--bar)); }
+tr.total td { font-weight: 600; border-top: 2px solid #94a3b8; }
+"""
+
+
+def as_html(title: str, period: str, tables: Sequence[Table]) -> str:
+    """A page for funders: each table with a bar behind every count, as long as the count is
+    against the largest in its column. A "<5" or hidden cell gets no bar: its length would tell
+    what the cell hides."""
+    body = [_html_table(table) for table in tables]
+    body.append(f'<p class="note">{html.escape(NOTE)}</p>')
+    return page(title, period, "\n".join(body), _HTML_STYLE)
+
+
+def _html_table(table: Table) -> str:
+    highest = [
+        max((int(row[column]) for row in table.rows if row[column].isdigit()), default=0)
+        for column in range(len(table.columns))
+    ]
+
+    def cells(row: tuple[str, ...], bars: bool) -> str:
+        out = [f"<td>{html.escape(row[0])}</td>"]
+        for column, value in enumerate(row[1:], start=1):
+            share = (
+                int(value) / highest[column] if bars and value.isdigit() and highest[column] else 0
+            )
+            out.append(
+                f'<td class="n"><div style="--bar:{share:.0%}">{html.escape(value)}</div></td>'
+            )
+        return "".join(out)
+
+    head = f"<th>{html.escape(table.columns[0])}</th>" + "".join(
+        f'<th class="n">{html.escape(name)}</th>' for name in table.columns[1:]
+    )
+    rows = [f"<tr>{cells(row, bars=True)}</tr>" for row in table.rows]
+    if table.total:
+        rows.append(f'<tr class="total">{cells(table.total, bars=False)}</tr>')
+    return (
+        f"<section><h2>{html.escape(table.title)}</h2>\n"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
+    )
 
 
 def as_text(heading: str, tables: Sequence[Table]) -> str:

@@ -514,10 +514,23 @@ async def run_all(
 
 
 TARGET = 0.7
+# Why a ratio can be below the target without anything being wrong: this script measures and
+# never fails, so its lines must not read like a failed check in a green CI log.
+CAPPED = (
+    "expected: this run holds the answers to Telegram's 30 messages a second, so it shows "
+    "that cap, not the bot's cost"
+)
+OWN_COST = (
+    "the bot's own work per update (engine, SQLite, delivery) against a bare echo bot; on a "
+    "loaded machine the figure varies a lot; it informs, CI does not depend on it"
+)
 
 
-def verdict(ratio: float) -> str:
-    return f"{ratio:.2f} (target >= {TARGET}: {'PASS' if ratio >= TARGET else 'FAIL'})"
+def verdict(ratio: float, why_below: str) -> str:
+    """The ratio against the target: "met", or "below target" and why."""
+    if ratio >= TARGET:
+        return f"{ratio:.2f} (target >= {TARGET}: met)"
+    return f"{ratio:.2f} (target >= {TARGET}: below target; {why_below})"
 
 
 def top_functions(profiler: cProfile.Profile, count: int, updates: int) -> str:
@@ -591,8 +604,8 @@ def main(argv: list[str] | None = None) -> int:
     ratio = shipped.load.updates_per_second / echo.load.updates_per_second
     ratio_lifted = lifted.load.updates_per_second / echo.load.updates_per_second
     print()
-    print(f"wegweiser / echo throughput:                   {verdict(ratio)}")
-    print(f"wegweiser (30/s limit lifted) / echo throughput: {verdict(ratio_lifted)}")
+    print(f"wegweiser / echo throughput:                   {verdict(ratio, CAPPED)}")
+    print(f"wegweiser (30/s limit lifted) / echo throughput: {verdict(ratio_lifted, OWN_COST)}")
     print()
     print(
         f"resident memory: {rss_before:.1f} MiB before the runs, {shipped.rss_mib:.1f} MiB after"
@@ -623,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
             "ratio": ratio,
             "ratio_limit_lifted": ratio_lifted,
             "target": TARGET,
-            "pass": ratio >= TARGET,
+            "target_met": ratio >= TARGET,
             "rss_before_mib": rss_before,
             "total_seconds": total,
         }

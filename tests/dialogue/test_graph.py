@@ -50,14 +50,46 @@ def test_mermaid_escapes_quotes_in_labels(flow_dir: Path) -> None:
     assert '-->|"Der #quot;Test#quot;"|' in text
 
 
-def test_dot_is_a_digraph_with_clusters_and_dashed_global_edges(flow: Flow) -> None:
+def test_dot_is_a_digraph_with_a_box_per_screen_in_clusters_and_an_arrow_per_button(
+    flow: Flow,
+) -> None:
     text = to_dot(flow)
     assert text.startswith("digraph flow {") and text.rstrip().endswith("}")
-    assert text.count("{") == text.count("}")
     assert 'subgraph "cluster_topic" {' in text
     assert '"main.counsellor" [shape=hexagon' in text
-    assert '"main.menu" -> "main.counsellor" [label="Beraterin", style=dashed];' in text
-    assert '"main.menu" -> "topic.start" [label="Gesundheit"];' in text
+    assert '"main.menu" -> "topic.start" [label=<Gesundheit<br align="left"/>>];' in text
+    goto_options = sum(option.goto is not None for n in flow.nodes.values() for option in n.options)
+    assert text.count(" -> ") == goto_options + 1  # and the arrow from /start
+
+
+def test_dot_writes_global_buttons_and_keywords_into_the_box_instead_of_arrows(
+    flow: Flow,
+) -> None:
+    """Drawn as arrows, /counsellor and /menu from every screen would cross the whole picture."""
+    text = to_dot(flow)
+    assert '"main.menu" -> "main.counsellor"' not in text
+    assert "style=dashed" not in text
+    menu = next(line for line in text.splitlines() if line.startswith('    "main.menu" ['))
+    assert "buttons: /counsellor" in menu
+    emergency = next(line for line in text.splitlines() if '"topic.emergency" [' in line)
+    assert "typed: Notfall, help, ajutor" in emergency
+
+
+def test_dot_shows_titles_and_labels_in_the_language_asked_for(flow: Flow) -> None:
+    def shouting(context: str, text: str) -> str:
+        return text.upper()
+
+    text = to_dot(flow, shouting)
+    assert "<b>WORUM GEHT ES?<br" in text
+    assert '[label=<GESUNDHEIT<br align="left"/>>]' in text
+    assert "main.menu · menu" in text  # ids stay as written
+
+
+def test_dot_escapes_markup_in_texts(flow_dir: Path) -> None:
+    path = flow_dir / "topic.yaml"
+    path.write_text(path.read_text().replace("label: Test", 'label: "<Test> & \\"mehr\\""'))
+    text = to_dot(load_flow(flow_dir))
+    assert "&lt;Test&gt; &amp; &quot;mehr&quot;" in text
 
 
 def test_graph_command_writes_the_shipped_tree_to_a_file(tmp_path: Path) -> None:

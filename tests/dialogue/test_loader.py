@@ -93,23 +93,6 @@ def test_each_field_keeps_the_file_and_line_it_was_written_on(flow_dir: Path) ->
 # -- files that cannot be read -----------------------------------------------------------------
 
 
-def test_a_yaml_syntax_error_is_reported_with_file_and_line(flow_dir: Path) -> None:
-    write(
-        flow_dir,
-        "topic.yaml",
-        """\
-        nodes:
-          start:
-            kind: info
-            text: Gesundheit: was nun?
-        """,
-    )
-
-    problem = find(load_problems(flow_dir), "YAML syntax")
-
-    assert located(problem) == ("topic.yaml", 4, None, Severity.ERROR)
-
-
 @pytest.mark.parametrize("text", ["", "# nothing here yet\n"], ids=["empty", "only-a-comment"])
 def test_an_empty_file_is_an_error(flow_dir: Path, text: str) -> None:
     write(flow_dir, "topic.yaml", text)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import gettext
+import logging
 import os
+import shutil
 from pathlib import Path
 
-from bot.config import Deployment
+import pytest
+
+from bot.config import PROJECT_ROOT, Deployment
 from bot.dialogue import Session, Show, Start, TextTyped
 from bot.i18n.catalogs import (
     Catalogs,
@@ -121,3 +125,20 @@ def test_the_review_line_says_draft_until_a_reviewer_changes_it() -> None:
     assert review_of("# no such line")[0] is Review.DRAFT
     twice = "# Review: reviewed 2027-01-15\n# Review: draft"
     assert review_of(twice) == (Review.DRAFT, "more than one 'Review:' line in the header")
+
+
+def test_catalogs_read_from_po_files_are_logged_in_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The shipped catalogs as a fresh systemd install has them: .po files, no .mo files."""
+    locales = Path(shutil.copytree(PROJECT_ROOT / "locales", tmp_path / "locales"))
+    for compiled_file in locales.glob("*/LC_MESSAGES/*.mo"):
+        compiled_file.unlink()
+
+    with caplog.at_level(logging.INFO, logger="bot.i18n.catalogs"):
+        catalogs = Catalogs.load(locales, ["de", "ro", "bg", "en"])
+
+    assert sorted(catalogs.translations) == ["bg", "en", "ro"]
+    [record] = caplog.records
+    assert record.getMessage().startswith("translations read from their .po files")
+    assert record.__dict__["languages"] == "bg,en,ro"

@@ -67,3 +67,55 @@ def test_a_missing_database_and_a_wrong_month_are_clear_errors(tmp_path: Path) -
     assert wrong.returncode == 2 and "'November' is not a month: write YYYY-MM" in wrong.stderr
     assert "Traceback" not in missing.stderr + wrong.stderr
     assert not (tmp_path / "none.sqlite3").exists()  # looking does not create a database
+
+
+def test_a_month_in_the_future_is_refused_as_not_begun(tmp_path: Path) -> None:
+    database = database_with_a_month(tmp_path / "w.sqlite3")
+    today = datetime.datetime.now(datetime.UTC).date()
+    future = f"{today.year + 1}-01"
+
+    run = wegweiser("stats", "--month", future, "--database", database)
+
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr == (
+        f"--month {future} has not begun yet (today is {today}): there are no figures for it\n"
+    )
+
+
+def test_without_a_database_file_the_message_names_both_ways_to_give_one(tmp_path: Path) -> None:
+    run = wegweiser("stats", "--database", tmp_path / "none.sqlite3")
+
+    assert run.returncode == 2
+    assert "name the bot's file with --database or WEGWEISER_DATABASE" in run.stderr
+    assert not (tmp_path / "none.sqlite3").exists()
+
+
+def test_the_monthly_report_as_a_page_with_bars_that_keeps_small_counts_hidden(
+    tmp_path: Path,
+) -> None:
+    database = database_with_a_month(tmp_path / "w.sqlite3")
+    output = tmp_path / "2026-11.html"
+
+    run = wegweiser(
+        "stats", "--month", "2026-11", "--format", "html", "--database", database, "-o", output
+    )
+
+    assert run.returncode == 0, run.stderr
+    page = output.read_text("utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<h1>Wegweiser: anonymous figures</h1>" in page
+    assert "2026-11 (2026-11-01 to 2026-11-30)" in page
+    # the largest count of a column gets the full bar, a smaller one its share
+    assert '<td>conversations started</td><td class="n"><div style="--bar:100%">22</div>' in page
+    assert '<td>topic areas opened</td><td class="n"><div style="--bar:32%">7</div>' in page
+    assert '<td>ro</td><td class="n"><div style="--bar:100%">10</div>' in page
+    assert '<td>health</td><td class="n"><div style="--bar:100%">7</div>' in page
+    # 3 Bulgarian conversations: "<5"; 9 German ones hidden ("*") since the total would tell the
+    # Bulgarian count; neither gets a bar whose length would tell what the cell hides
+    assert '<td>bg</td><td class="n"><div style="--bar:0%">&lt;5</div>' in page
+    assert '<td>de</td><td class="n"><div style="--bar:0%">*</div>' in page
+    assert "Counts of 1 to 4 are shown as &lt;5" in page
+    assert "@media print" in page and "print-color-adjust: exact" in page
+    for fetching in ("<script", "src=", "<link", "@import", "url("):
+        assert fetching not in page
