@@ -16,6 +16,7 @@ chat: $(VENV)/.installed
 test: $(VENV)/.installed-test graphviz
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy bot
 	$(BIN)/wegweiser flows check
 	$(BIN)/python -m pytest
 

@@ -284,9 +284,10 @@ def _i18n_status(args: argparse.Namespace, settings: Settings, deployment: Deplo
             counts = (str(status.total), "0", "0", str(status.total))
         else:
             review = status.review_note
-            counts = tuple(
+            total, translated, fuzzy, missing = (
                 str(n) for n in (status.total, status.translated, status.fuzzy, status.missing)
             )
+            counts = (total, translated, fuzzy, missing)
         rows.append((status.language, status.name + offered, *counts, review))
     widths = [max(len(row[column]) for row in rows) for column in range(6)]
     for row in rows:

@@ -628,7 +628,7 @@ class Engine:
 
     def _navigation_rows(
         self, session: Session, node_id: str | None, *, exit_only: bool = False
-    ) -> tuple[tuple[Button, ...]]:
+    ) -> tuple[tuple[Button, ...], ...]:
         """The buttons every screen gets (system.yaml `navigation`), minus pointless ones:
         no "back" with nowhere to go back to, no "main menu" on the main menu. A node with
         `navigation: false` keeps only the exit: erasing the chat works from every screen."""

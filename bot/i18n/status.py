@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from babel import Locale
 from babel.messages.catalog import Catalog, Message
@@ -55,7 +56,7 @@ TRANSLATED_SCREEN_LENGTH = round(SCREEN_LENGTH * 4 / 3)
 MARKUP = re.compile(r"</?[a-zA-Z][^<>]*>|\*\*|__|```")
 
 
-Found = str | tuple[str, str]
+Found = TypeVar("Found", str, tuple[str, str])
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +205,10 @@ def _entry_problems(catalog: Catalog, messages: list[FlowMessage], file: str) ->
 
 
 def _text(entry: Message) -> str:
-    return entry.string if isinstance(entry.string, str) else entry.string[0]
+    string = entry.string
+    if isinstance(string, str):
+        return string
+    return string[0] if string else ""
 
 
 def translation_problems(message: FlowMessage, translated: str) -> Iterator[tuple[str, Severity]]:

@@ -19,6 +19,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    MessageId,
     ReplyParameters,
     Update,
     User,
@@ -147,7 +148,7 @@ class TelegramStaffChannel:
         the bot."""
         try:
             if content.source is not None and content.source.channel == CHANNEL:
-                copied = await self.bot.copy_message(
+                copied: MessageId | Message = await self.bot.copy_message(
                     case.chat_id,
                     int(content.source.native),
                     int(content.ref),

@@ -10,7 +10,16 @@ import datetime
 import logging
 from collections.abc import Sequence
 
-from telegram import Bot, CallbackQuery, Chat, ChatMember, Message, ReplyParameters, Update
+from telegram import (
+    Bot,
+    CallbackQuery,
+    Chat,
+    ChatMember,
+    Message,
+    MessageId,
+    ReplyParameters,
+    Update,
+)
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
@@ -141,7 +150,7 @@ class TelegramPersonChannel:
         )
         try:
             if content.source is not None and content.source.channel == CHANNEL:
-                copied = await self.bot.copy_message(
+                copied: MessageId | Message = await self.bot.copy_message(
                     int(address),
                     int(content.source.native),
                     int(content.ref),
