@@ -112,3 +112,24 @@ class LiveFlows:
             extra={"version": self.version, "nodes": len(engine.flow.nodes)},
         )
         return Reloaded(engine, result.problems)
+
+
+# A report of a reload lists this many problems at most (a Telegram message holds 4096
+# characters); the log and `wegweiser flows check` have them all.
+PROBLEMS_REPORTED = 15
+REPORT_LIMIT = 4096
+
+
+def reload_report(result: Reloaded, version: int) -> str:
+    """What the staff are told of a reload (English, like every staff text)."""
+    if result.engine is not None:
+        return f"✅ Flows reloaded: version {version}, {len(result.engine.flow.nodes)} nodes."
+    lines = [
+        "❌ The changed flows were refused; the bot keeps serving the last good version.",
+        f"{len(result.errors)} error(s):",
+        *(f"• {problem}" for problem in result.errors[:PROBLEMS_REPORTED]),
+    ]
+    if len(result.errors) > PROBLEMS_REPORTED:
+        more = len(result.errors) - PROBLEMS_REPORTED
+        lines.append(f"… and {more} more (`wegweiser flows check`)")
+    return "\n".join(lines)[:REPORT_LIMIT]

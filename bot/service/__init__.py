@@ -22,6 +22,7 @@ from bot.service.ports import (
     StaffChannel,
     SystemClock,
 )
+from bot.service.services import Services, Store
 from bot.service.statistics import Statistics
 
 __all__ = [
@@ -42,8 +43,10 @@ __all__ = [
     "PersonNews",
     "PersonUnreachable",
     "PlaceGone",
+    "Services",
     "SessionPolicy",
     "StaffChannel",
     "Statistics",
+    "Store",
     "SystemClock",
 ]

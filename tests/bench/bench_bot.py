@@ -16,7 +16,7 @@ Three runs, one after the other, each against a fresh server, each warmed up bri
   1. echo:      ApplicationBuilder (same base_url, concurrent_updates(64) like Wegweiser's
                 CONCURRENT_UPDATES, no rate limiter), one MessageHandler(filters.TEXT), one
                 CallbackQueryHandler - python-telegram-bot's own cost per update, the baseline;
-  2. wegweiser: build_application exactly as `wegweiser run` builds it (shipped flows, the example
+  2. wegweiser: the runtime exactly as `wegweiser run` builds it (shipped flows, the example
                 deployment with its flood limits raised so the gate does not refuse the load
                 generator's persons). Its RetryingRateLimiter is an AIORateLimiter, which holds
                 all calls to chats to Telegram's broadcast limit of 30 per second; this run
@@ -57,7 +57,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,13 +77,14 @@ from telegram.ext import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.channels.telegram import BotSetup, build_application
+from bot.channels.telegram import BotSetup
 from bot.channels.telegram.app import CONCURRENT_UPDATES
 from bot.config import EXAMPLE_DEPLOYMENT, Deployment, load_deployment
 from bot.logs import configure_logging
+from bot.runtime import Runtime
 from bot.store import SecretKeys
 from tests.bench.report import table
-from tests.channels.telegram.polling import start_polling, stop_polling
+from tests.channels.telegram.polling import POLL_TIMEOUT, start_polling, stop_polling
 from tests.conftest import SHIPPED_FLOWS, engine_for
 from tests.fake_bot_api import Call, FakeBotAPI, Person
 
@@ -224,9 +225,9 @@ def bench_deployment() -> Deployment:
     return deployment.model_copy(update={"limits": limits})
 
 
-def wegweiser_application(
+def wegweiser_runtime(
     api: FakeBotAPI, database: Path, deployment: Deployment, *, telegram_limit: bool
-) -> Application:
+) -> Runtime:
     engine = engine_for(SHIPPED_FLOWS, deployment)
     setup = BotSetup(
         token=api.token,
@@ -235,13 +236,14 @@ def wegweiser_application(
         keys=SecretKeys(SECRET),
         deployment=deployment,
         retry_delays=(0.05, 0.1),
+        poll_timeout=POLL_TIMEOUT.total_seconds(),
     )
-    application = build_application(engine, setup)
+    runtime = Runtime(engine, setup)
     if not telegram_limit:
-        limiter = application.bot.rate_limiter
+        limiter = runtime.telegram.application.bot.rate_limiter
         assert isinstance(limiter, AIORateLimiter), type(limiter)
         limiter._base_limiter = None  # the overall 30/s limit, for run 3 only
-    return application
+    return runtime
 
 
 # ------------------------------------------------------------------------------ load generator
@@ -446,16 +448,25 @@ def database_kib(path: Path) -> float:
     return sum(file.stat().st_size for file in files if file.exists()) / 1024
 
 
+@asynccontextmanager
+async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
+    await asyncio.wait_for(runtime.start(), START_TIMEOUT)
+    try:
+        yield runtime
+    finally:
+        await asyncio.wait_for(runtime.stop(), START_TIMEOUT)
+
+
 async def measure(
     name: str,
     api: ObservedBotAPI,
-    application: Application,
+    bot: AbstractAsyncContextManager[object],
     behaviour: Behaviour,
     mode: Mode,
     profiler: cProfile.Profile | None = None,
 ) -> tuple[Load, float]:
     """Warm up, then the measured load; returns it and the memory right after it."""
-    async with polling(application):
+    async with bot:
         await generate_load(api, WARM_UP_IDS, mode.warm_persons, mode.warm_presses, behaviour, mode)
         if profiler is not None:
             profiler.enable()
@@ -473,7 +484,7 @@ async def measure(
 
 async def run_echo(mode: Mode) -> Run:
     async with ObservedBotAPI() as api:
-        load, memory = await measure("echo", api, echo_application(api), ECHO, mode)
+        load, memory = await measure("echo", api, polling(echo_application(api)), ECHO, mode)
     return Run("echo (PTB, no rate limiter)", load, memory)
 
 
@@ -484,10 +495,8 @@ async def run_wegweiser(
     with tempfile.TemporaryDirectory(prefix="wegweiser-bench-") as temporary:
         database = Path(temporary) / "wegweiser.sqlite3"
         async with ObservedBotAPI() as api:
-            application = wegweiser_application(
-                api, database, deployment, telegram_limit=telegram_limit
-            )
-            load, memory = await measure(name, api, application, WEGWEISER, mode, profiler)
+            runtime = wegweiser_runtime(api, database, deployment, telegram_limit=telegram_limit)
+            load, memory = await measure(name, api, running(runtime), WEGWEISER, mode, profiler)
         size = database_kib(database)
         sessions = mode.warm_persons + mode.persons
     return Run(name, load, memory, size, sessions)

@@ -1,5 +1,5 @@
-"""The Telegram channel: python-telegram-bot's Application around the dialogue engine."""
+"""The Telegram channel: python-telegram-bot's Application around the conversation service."""
 
-from bot.channels.telegram.app import ALLOWED_UPDATES, BotSetup, build_application, webhook_options
+from bot.channels.telegram.app import ALLOWED_UPDATES, BotSetup, TelegramChannel, webhook_options
 
-__all__ = ["ALLOWED_UPDATES", "BotSetup", "build_application", "webhook_options"]
+__all__ = ["ALLOWED_UPDATES", "BotSetup", "TelegramChannel", "webhook_options"]

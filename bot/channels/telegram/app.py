@@ -1,17 +1,16 @@
-"""The python-telegram-bot Application of Wegweiser, assembled in one place from settings.
+"""The Telegram channel: python-telegram-bot's Application around the conversation service.
 
-`wegweiser run` and the end-to-end tests build it the same way; the tests only point it at the fake
-Bot API server on 127.0.0.1 and shorten the waits.
+The runtime (bot/runtime.py) builds it, hands it the services once the store is open, and starts
+and stops it. `wegweiser run` and the end-to-end tests do it the same way; the tests only point it
+at the fake Bot API server on 127.0.0.1 and shorten the waits.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import logging
-import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,28 +35,19 @@ from bot.channels.telegram.cases import (
     TelegramStaffUpdates,
 )
 from bot.channels.telegram.delivery import MediaFiles
-from bot.channels.telegram.operations import OperationsServer
 from bot.channels.telegram.ordering import FloodGate, PersonByPerson
 from bot.channels.telegram.person import TelegramPersonChannel, TelegramPersonUpdates
 from bot.channels.telegram.profile import publish_profile
 from bot.channels.telegram.retry import RetryingRateLimiter
 from bot.channels.telegram.staff import Staff
 from bot.config import Deployment
-from bot.dialogue import Engine
+from bot.dialogue import BotProfile, Engine
 from bot.live_flows import LiveFlows
-from bot.metrics import Metrics
-from bot.service import (
-    CaseDesk,
-    Clock,
-    ConversationService,
-    Counselling,
-    EngineHolder,
-    SessionPolicy,
-    Statistics,
-    SystemClock,
-)
-from bot.store import SecretKeys
-from bot.store.sqlite import SQLiteStore
+from bot.service import Clock, Services, SystemClock
+from bot.store import SecretKeys, SessionStore
+
+# The runtime's flow reload: (reason) -> the report for the staff group.
+Reload = Callable[[str], Awaitable[str]]
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +65,8 @@ CONCURRENT_UPDATES = 64
 
 @dataclass(frozen=True)
 class BotSetup:
-    """Everything the application needs besides the engine."""
+    """Everything the runtime needs besides the engine: the store, the keys, the deployment,
+    and how to reach the Bot API."""
 
     token: str
     api_url: str
@@ -91,243 +82,177 @@ class BotSetup:
     # (address, port) of /healthz and /metrics; None: switched off. Port 0: any free port.
     operations: tuple[str, int] | None = None
     clock: Clock = field(default_factory=SystemClock)
+    # Webhook mode: (public URL, listen address, port); None: long polling.
+    webhook: tuple[str, str, int] | None = None
+    # How long one getUpdates waits for news (long polling).
+    poll_timeout: float = 10.0
+
+    @property
+    def staff_chats(self) -> frozenset[int]:
+        """Every staff group: the teams' and WEGWEISER_COUNSELLOR_CHAT_ID."""
+        chats = {team.chat_id for team in self.deployment.teams(self.staff_chat_id)}
+        if self.staff_chat_id is not None:
+            chats.add(self.staff_chat_id)
+        return frozenset(chats)
 
 
-@dataclass
-class Running:
-    """What a started application has besides python-telegram-bot's own: the services, made
-    once the store is open. The tests read it."""
+class TelegramChannel:
+    """The Bot API side of the runtime: the person channel of private chats, the staff channel
+    of the staff groups, and the handlers of every update."""
 
-    engines: EngineHolder
-    metrics: Metrics
-    store: SQLiteStore | None = None
-    service: ConversationService | None = None
-    desk: CaseDesk | None = None
-    counselling: Counselling | None = None
-    people: TelegramPersonUpdates | None = None
-    staff: Staff | None = None
-    operations: OperationsServer | None = None
-
-
-def build_application(engine: Engine, setup: BotSetup) -> Application:
-    """The application: the services open the store on start (and close it on stop), with the
-    purge and disappearing jobs, the case desk when a staff group is configured, and the
-    optional flow reloads and operations endpoints. Nothing is sent to Telegram until it is
-    initialised. `application.bot_data["wegweiser"]` is its `Running`."""
-    deployment = setup.deployment
-    teams = deployment.teams(setup.staff_chat_id)
-    staff_chats = frozenset({team.chat_id for team in teams})
-    if setup.staff_chat_id is not None:
-        staff_chats |= {setup.staff_chat_id}
-    running = Running(EngineHolder(engine), Metrics())
-    gate = FloodGate(deployment.limits.burst, deployment.limits.per_minute)
-
-    async def refused(update: Update, first: bool) -> None:
-        if running.people is not None:
-            await running.people.on_refused(update, first)
-
-    async def start(application: Application) -> None:
-        store = await SQLiteStore.open(setup.database)
-        _compose(application, running, store, setup, staff_chats)
-        await publish_profile(application, engine)
-        _schedule(application, running, deployment, setup.live_flows)
-        if setup.operations is not None:
-            health = HealthChecks(store, running.engines, application.bot)
-            running.operations = OperationsServer(*setup.operations, health.check, running.metrics)
-            running.operations.start()
-
-    async def stop(application: Application) -> None:
-        _on_hangup(None)
-        if running.operations is not None:
-            await running.operations.stop()
-        if running.store is not None:
-            await running.store.close()
-
-    application = (
-        ApplicationBuilder()
-        .token(setup.token)
-        .base_url(setup.api_url)
-        .rate_limiter(RetryingRateLimiter(delays=setup.retry_delays))
-        .concurrent_updates(PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=refused))
-        .read_timeout(setup.read_timeout)
-        .write_timeout(setup.read_timeout)
-        .defaults(
-            Defaults(
-                disable_notification=deployment.safety.silent or None,
-                protect_content=deployment.safety.protect_content or None,
+    def __init__(self, setup: BotSetup, reload: Reload | None = None) -> None:
+        """`reload(reason)`: the runtime's flow reload, for /reload in the staff group."""
+        self.setup = setup
+        self.reload = reload
+        self.staff_chats = setup.staff_chats
+        self.people: TelegramPersonUpdates | None = None
+        self.staff: Staff | None = None
+        deployment = setup.deployment
+        gate = FloodGate(deployment.limits.burst, deployment.limits.per_minute)
+        self.application: Application = (
+            ApplicationBuilder()
+            .token(setup.token)
+            .base_url(setup.api_url)
+            .rate_limiter(RetryingRateLimiter(delays=setup.retry_delays))
+            .concurrent_updates(PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=self._refused))
+            .read_timeout(setup.read_timeout)
+            .write_timeout(setup.read_timeout)
+            .defaults(
+                Defaults(
+                    disable_notification=deployment.safety.silent or None,
+                    protect_content=deployment.safety.protect_content or None,
+                )
             )
+            .job_queue(None)
+            .build()
         )
-        .post_init(start)
-        .post_shutdown(stop)
-        .build()
-    )
-    application.bot_data["wegweiser"] = running
-    return application
+        self.health = HealthChecks(self.application.bot)
 
+    # -- the ports -------------------------------------------------------------------------------
 
-def _compose(
-    application: Application,
-    running: Running,
-    store: SQLiteStore,
-    setup: BotSetup,
-    staff_chats: frozenset[int],
-) -> None:
-    """The services on the open store, the Telegram adapters around them, and the handlers."""
-    deployment = setup.deployment
-    teams = deployment.teams(setup.staff_chat_id)
-    bot = application.bot
-    statistics = Statistics(store, running.metrics)
-    desk = (
-        CaseDesk(
-            store,
-            TelegramStaffChannel(bot),
-            setup.keys,
-            teams,
-            deployment.handover,
-            deployment.timezone,
-            statistics,
-            erase_staff_copies=deployment.safety.erase_staff_copies,
+    def person_channel(self, store: SessionStore) -> TelegramPersonChannel:
+        return TelegramPersonChannel(self.application.bot, MediaFiles(store))
+
+    def staff_channel(self) -> TelegramStaffChannel:
+        return TelegramStaffChannel(self.application.bot)
+
+    # -- start and stop --------------------------------------------------------------------------
+
+    async def start(self, services: Services, engine: Engine) -> None:
+        """Handlers on the services, then the Bot API: getMe (InvalidToken if the token is
+        refused), the bot's profile, and the updates (long polling or the webhook)."""
+        self._handlers(services)
+        application = self.application
+        await application.initialize()
+        await publish_profile(application, engine)
+        updater = application.updater
+        assert updater is not None
+        if self.setup.webhook is None:
+            await updater.start_polling(
+                poll_interval=0,
+                timeout=datetime.timedelta(seconds=self.setup.poll_timeout),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await updater.start_webhook(
+                **webhook_options(*self.setup.webhook, self.setup.keys)  # type: ignore[arg-type]
+            )
+        await application.start()
+
+    async def stop(self) -> None:
+        application = self.application
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+
+    async def reloaded(self, before: Engine, after: Engine, report: str, asked_here: bool) -> None:
+        """A flow reload: the profile again if it changed; the staff group hears of a reload it
+        did not ask for itself."""
+        if _profiles(before) != _profiles(after):
+            await publish_profile(self.application, after)
+        report_to = self.setup.staff_chat_id or next(iter(sorted(self.staff_chats)), None)
+        if asked_here or report_to is None:
+            return
+        try:
+            await self.application.bot.send_message(report_to, report)
+        except TelegramError as error:
+            log.warning("could not tell the staff group", extra={"error": type(error).__name__})
+
+    # -- the handlers ----------------------------------------------------------------------------
+
+    async def _refused(self, update: Update, first: bool) -> None:
+        if self.people is not None:
+            await self.people.on_refused(update, first)
+
+    def _handlers(self, services: Services) -> None:
+        people = TelegramPersonUpdates(
+            services.conversations, services.counselling, self.staff_chats
         )
-        if teams
-        else None
-    )
-    person_channel = TelegramPersonChannel(bot, MediaFiles(store))
-    service = ConversationService(
-        running.engines,
-        store,
-        setup.keys,
-        {person_channel.name: person_channel},
-        SessionPolicy(
-            idle=datetime.timedelta(hours=deployment.sessions.idle_hours),
-            case_idle=datetime.timedelta(days=deployment.handover.idle_days),
-            message_after_exit=deployment.safety.message_after_exit,
-        ),
-        statistics,
-        setup.clock,
-        desk=desk,
-    )
-    counselling = Counselling(service, desk) if desk is not None else None
-    people = TelegramPersonUpdates(service, counselling, staff_chats)
-    report_to = setup.staff_chat_id or next((team.chat_id for team in teams), None)
-    staff = Staff(
-        store,
-        running.engines,
-        running.metrics,
-        setup.clock,
-        staff_chats,
-        report_to,
-        setup.live_flows,
-    )
-    running.store, running.service, running.desk = store, service, desk
-    running.counselling, running.people, running.staff = counselling, people, staff
+        staff = Staff(services.store, services.clock, self.staff_chats, self.reload)
+        self.people, self.staff = people, staff
+        staff_updates = (
+            TelegramStaffUpdates(services.counselling, services.desk, self.staff_chats)
+            if services.counselling is not None and services.desk is not None
+            else None
+        )
+        private = filters.ChatType.PRIVATE
 
-    staff_updates = (
-        TelegramStaffUpdates(counselling, desk, staff_chats)
-        if counselling is not None and desk is not None
-        else None
-    )
-    private = filters.ChatType.PRIVATE
+        async def staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            """In a staff group: /stats and /reload, else the case desk (replies, /close,
+            /alias)."""
+            if not await staff.on_command(update, context) and staff_updates is not None:
+                await staff_updates.on_staff_message(update, context)
 
-    async def staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """In a staff group: /stats and /reload, else the case desk (replies, /close, /alias)."""
-        if not await staff.on_command(update, context) and staff_updates is not None:
-            await staff_updates.on_staff_message(update, context)
-
-    staff_handlers = []
-    if staff_chats:
-        in_staff = filters.Chat(list(staff_chats))
-        staff_handlers.append(MessageHandler(in_staff & filters.UpdateType.MESSAGE, staff_message))
-    case_handlers = []
-    if staff_updates is not None:
-        edited = filters.UpdateType.EDITED_MESSAGE
-        case_handlers = [
-            CallbackQueryHandler(staff_updates.on_staff_button, pattern=rf"^{CASE_PREFIX}\|"),
-            MessageHandler(edited & private, people.on_edit),
-            MessageHandler(edited & filters.Chat(list(staff_chats)), staff_updates.on_edit),
-        ]
-    application.add_handlers(
-        [
-            MessageHandler(private & filters.UpdateType.MESSAGE, people.on_message),
-            *case_handlers,
-            CallbackQueryHandler(people.on_button),
-            ChatMemberHandler(people.on_member_change, ChatMemberHandler.MY_CHAT_MEMBER),
-            *staff_handlers,
-            MessageHandler(
-                ~private & (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST),
-                people.on_other_chat,
-            ),
-            TypeHandler(Update, ignore),
-        ]
-    )
-    application.add_error_handler(people.on_error)
+        staff_handlers = []
+        if self.staff_chats:
+            in_staff = filters.Chat(list(self.staff_chats))
+            staff_handlers.append(
+                MessageHandler(in_staff & filters.UpdateType.MESSAGE, staff_message)
+            )
+        case_handlers = []
+        if staff_updates is not None:
+            edited = filters.UpdateType.EDITED_MESSAGE
+            in_staff_groups = filters.Chat(list(self.staff_chats))
+            case_handlers = [
+                CallbackQueryHandler(staff_updates.on_staff_button, pattern=rf"^{CASE_PREFIX}\|"),
+                MessageHandler(edited & private, people.on_edit),
+                MessageHandler(edited & in_staff_groups, staff_updates.on_edit),
+            ]
+        self.application.add_handlers(
+            [
+                MessageHandler(private & filters.UpdateType.MESSAGE, people.on_message),
+                *case_handlers,
+                CallbackQueryHandler(people.on_button),
+                ChatMemberHandler(people.on_member_change, ChatMemberHandler.MY_CHAT_MEMBER),
+                *staff_handlers,
+                MessageHandler(
+                    ~private & (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST),
+                    people.on_other_chat,
+                ),
+                TypeHandler(Update, ignore),
+            ]
+        )
+        self.application.add_error_handler(people.on_error)
 
 
-def _schedule(
-    application: Application,
-    running: Running,
-    deployment: Deployment,
-    live_flows: LiveFlows | None,
-) -> None:
-    """The jobs: purge, disappearing mode, unclaimed cases, and the flow reloads."""
-    service, staff = running.service, running.staff
-    assert service is not None and staff is not None
-    assert application.job_queue is not None  # installed with python-telegram-bot[job-queue]
-    jobs = application.job_queue
-
-    async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
-        await service.purge()
-
-    async def delete_due(context: ContextTypes.DEFAULT_TYPE) -> None:
-        await service.delete_due()
-
-    interval = datetime.timedelta(minutes=deployment.sessions.purge_every_minutes)
-    jobs.run_repeating(purge, interval=interval, first=interval)
-    jobs.run_repeating(delete_due, interval=deployment.safety.disappearing_check_seconds, first=1)
-    if live_flows is not None:
-        watch = deployment.reload.watch_seconds
-        if watch:
-            jobs.run_repeating(staff.watch, interval=watch, first=watch)
-        _on_hangup(lambda: application.create_task(staff.reload_and_tell(application, "SIGHUP")))
-    counselling = running.counselling
-    if counselling is not None:
-
-        async def unclaimed(context: ContextTypes.DEFAULT_TYPE) -> None:
-            await counselling.check_unclaimed()
-
-        every = max(1.0, min(60.0, deployment.handover.claim_minutes * 60 / 4))
-        jobs.run_repeating(unclaimed, interval=every, first=every)
-
-
-def _on_hangup(callback: Callable[[], object] | None) -> None:
-    """Reload on SIGHUP (as daemons do), or stop doing so; nothing where there is no SIGHUP."""
-    hangup = getattr(signal, "SIGHUP", None)
-    if hangup is None:
-        return
-    loop = asyncio.get_running_loop()
-    if callback is None:
-        loop.remove_signal_handler(hangup)
-    else:
-        loop.add_signal_handler(hangup, callback)
+def _profiles(engine: Engine) -> list[BotProfile]:
+    return [engine.profile(language) for language in engine.languages]
 
 
 class HealthChecks:
-    """/healthz: the database takes writes, a flow is loaded, and the Bot API answers (asked at
-    most every BOT_API_EVERY seconds, so that probes do not use up the bot's rate limit)."""
+    """The channel's part of /healthz: the Bot API answers (asked at most every BOT_API_EVERY
+    seconds, so that probes do not use up the bot's rate limit)."""
 
     BOT_API_EVERY = 30.0
 
-    def __init__(self, store: SQLiteStore, engines: EngineHolder, bot: Bot) -> None:
-        self.store = store
-        self.engines = engines
+    def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._api_checked = (float("-inf"), False)
 
     async def check(self) -> dict[str, bool]:
-        return {
-            "database": await self.store.writable(),
-            "flows": bool(self.engines.engine.flow.nodes),
-            "bot_api": await self._bot_api(),
-        }
+        return {"bot_api": await self._bot_api()}
 
     async def _bot_api(self) -> bool:
         checked_at, answered = self._api_checked
@@ -346,7 +271,7 @@ async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other update (an edit, a reaction, ...) gets a deliberate silence."""
 
 
-def webhook_options(url: str, keys: SecretKeys, listen: str, port: int) -> dict[str, object]:
+def webhook_options(url: str, listen: str, port: int, keys: SecretKeys) -> dict[str, object]:
     """Arguments of run_webhook: Telegram posts to `url` with a secret token derived from the
     secret key; requests without it are refused by python-telegram-bot's webhook server."""
     return {

@@ -1,19 +1,16 @@
-"""`wegweiser run`: the Telegram bot, long polling or webhook, until stopped (Ctrl-C, SIGTERM)."""
+"""`wegweiser run`: the runtime with the Telegram channel, long polling or webhook, until stopped
+(Ctrl-C, SIGTERM)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from dataclasses import replace
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.channels.telegram.app import (
-    ALLOWED_UPDATES,
-    BotSetup,
-    build_application,
-    webhook_options,
-)
+from bot.channels.telegram.app import BotSetup
 from bot.config import (
     TELEGRAM_API_URL,
     ConfigurationError,
@@ -27,6 +24,7 @@ from bot.dialogue import Flow
 from bot.i18n.catalogs import Review
 from bot.live_flows import LiveFlows
 from bot.logs import configure_logging
+from bot.runtime import Runtime
 from bot.store import SecretKeys, StoreError, WeakSecretError
 
 log = logging.getLogger("wegweiser")
@@ -50,20 +48,10 @@ def run(settings: Settings, deployment: Deployment, flow: Flow, *, dev: bool = F
     live = LiveFlows(
         settings.flows, settings.locales, deployment, engine, handover_available=handover
     )
-    application = build_application(engine, replace(setup, live_flows=live))
+    runtime = Runtime(engine, replace(setup, live_flows=live))
     _announce(settings, deployment, flow)
     try:
-        if settings.webhook_url is None:
-            application.run_polling(allowed_updates=ALLOWED_UPDATES)
-        else:
-            application.run_webhook(
-                **webhook_options(  # type: ignore[arg-type]
-                    str(settings.webhook_url),
-                    setup.keys,
-                    settings.webhook_listen,
-                    settings.webhook_port,
-                )
-            )
+        asyncio.run(runtime.serve())
     except InvalidToken:
         print(
             "WEGWEISER_TELEGRAM_TOKEN was refused by the Bot API: check the token.", file=sys.stderr
@@ -106,6 +94,9 @@ def _setup(settings: Settings, deployment: Deployment, *, dev: bool) -> BotSetup
         operations=None
         if settings.metrics_port is None
         else (settings.metrics_listen, settings.metrics_port),
+        webhook=None
+        if settings.webhook_url is None
+        else (str(settings.webhook_url), settings.webhook_listen, settings.webhook_port),
     )
 
 

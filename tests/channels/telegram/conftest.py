@@ -1,4 +1,4 @@
-"""End to end: the real python-telegram-bot Application, built by build_application exactly as
+"""End to end: the real runtime with the real python-telegram-bot Application, built exactly as
 `wegweiser run` builds it, polling the fake Bot API server on 127.0.0.1, with a real SQLite file."""
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.channels.telegram import BotSetup, build_application
+from bot.channels.telegram import BotSetup
 from bot.config import Deployment, load_deployment
 from bot.dialogue import Engine
 from bot.dialogue.engine import CURRENT
 from bot.logs import configure_logging
+from bot.runtime import Runtime
 from bot.store import SecretKeys
 from bot.store.sqlite import SQLiteStore
-from tests.channels.telegram.polling import start_polling, stop_polling
 from tests.conftest import MINIMAL_DEPLOYMENT, MINIMAL_FLOW, engine_for
 from tests.fake_bot_api import Call, FakeBotAPI, Person
 
@@ -60,22 +60,26 @@ def log_events(logs: io.StringIO) -> list[dict[str, object]]:
 
 @dataclass
 class RunningBot:
-    application: Application
+    runtime: Runtime
     api: FakeBotAPI
     setup: BotSetup
+
+    @property
+    def application(self) -> Application:
+        return self.runtime.telegram.application
 
     @property
     def database(self) -> Path:
         return self.setup.database
 
     async def stop(self) -> None:
-        await stop_polling(self.application)
+        await self.runtime.stop()
 
 
 async def start_bot(engine: Engine, setup: BotSetup, api: FakeBotAPI) -> RunningBot:
-    application = build_application(engine, setup)
-    await start_polling(application)
-    return RunningBot(application, api, setup)
+    runtime = Runtime(engine, setup)
+    await runtime.start()
+    return RunningBot(runtime, api, setup)
 
 
 @pytest.fixture
@@ -93,6 +97,7 @@ def setup(api: FakeBotAPI, tmp_path: Path, deployment: Deployment) -> BotSetup:
         deployment=deployment,
         retry_delays=(0.05, 0.1),
         read_timeout=1.0,
+        poll_timeout=1.0,
     )
 
 

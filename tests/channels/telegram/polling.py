@@ -1,5 +1,6 @@
-"""Start and stop an Application in the order `run_polling` uses, inside the caller's event loop
-(run_polling owns its loop, so the tests and benchmarks cannot call it next to the fake server)."""
+"""Start and stop a bare Application (the benchmark's echo bot) in the order `run_polling` uses,
+inside the caller's event loop (run_polling owns its loop, so the benchmark cannot call it next to
+the fake server)."""
 
 from __future__ import annotations
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from bot.channels.telegram import BotSetup
-from bot.channels.telegram.app import Running
 from bot.config import Deployment, HandoverSetting, TeamSetting
 from bot.dialogue import Engine
 from bot.dialogue.engine import END_CASE
 from bot.handover.case import Case, CaseState
+from bot.runtime import Runtime
 from bot.store.sqlite import SQLiteStore
 from tests.channels.telegram.conftest import (
     ANA,
@@ -45,7 +45,7 @@ class Handover:
     api: FakeBotAPI
 
     @property
-    def running(self) -> Running:
+    def running(self) -> Runtime:
         return self.bot.application.bot_data["wegweiser"]
 
     async def ask(self, person: Person = ANA, language: str = "Română") -> Call:

@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 
 from bot.channels.telegram import BotSetup
-from bot.channels.telegram.app import Running
 from bot.config import Deployment, Reload, build_engine, check_flows_for
 from bot.live_flows import LiveFlows
+from bot.runtime import Runtime
 from bot.stats import CountRow
 from bot.store.sqlite import SQLiteStore
 from tests.channels.telegram.conftest import (
@@ -38,7 +38,7 @@ BOB = Person(user_id=5550001, first_name="Bob", language_code="de")
 CEM = Person(user_id=5550002, first_name="Cem", language_code="tr")
 
 
-def running(bot: RunningBot) -> Running:
+def running(bot: RunningBot) -> Runtime:
     return bot.application.bot_data["wegweiser"]
 
 
@@ -301,7 +301,7 @@ async def test_reload_in_the_staff_group_and_a_session_at_a_removed_node(
     await press(api, BOB, "Gesundheit")
     at_test = await press(api, BOB, "Test")
     assert at_test.params["text"] == "Beim Gesundheitsamt kannst du dich testen lassen."
-    editable.bot.application.job_queue.scheduler.pause()  # this time only /reload reloads
+    editable.bot.runtime.jobs["watch"].cancel()  # this time only /reload reloads
     editable.edit(
         "topic.yaml",
         "      - label: Test\n        goto: test\n",

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import socket
 import time
+from dataclasses import replace
 
 import pytest
 
-from bot.channels.telegram import BotSetup, build_application, webhook_options
+from bot.channels.telegram import BotSetup
 from bot.dialogue import Engine
+from bot.runtime import Runtime
 from tests.channels.telegram.conftest import ANA
 from tests.fake_bot_api import FakeBotAPI
 
@@ -38,21 +40,10 @@ def start_update(update_id: int) -> dict[str, object]:
 async def webhook_bot(engine: Engine, setup: BotSetup, api: FakeBotAPI):
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/hook"
-    application = build_application(engine, setup)
-    await application.initialize()
-    assert application.post_init is not None
-    await application.post_init(application)
-    assert application.updater is not None
-    await application.updater.start_webhook(
-        **webhook_options(url, setup.keys, "127.0.0.1", port)  # type: ignore[arg-type]
-    )
-    await application.start()
+    runtime = Runtime(engine, replace(setup, webhook=(url, "127.0.0.1", port)))
+    await runtime.start()
     yield url
-    await application.updater.stop()
-    await application.stop()
-    await application.shutdown()
-    assert application.post_shutdown is not None
-    await application.post_shutdown(application)
+    await runtime.stop()
 
 
 async def test_webhook_is_registered_with_the_derived_secret_token(

@@ -1,0 +1,233 @@
+"""The composition root: opens the store, builds the services on it, starts the configured
+channels and the jobs, serves /healthz and /metrics, reloads flows on SIGHUP, and stops on SIGTERM
+or Ctrl-C. Everything else is built here and nowhere else, so no part wires itself to another.
+
+Jobs (purge, disappearing mode, unclaimed cases, watching the flow files) are asyncio tasks of
+the runtime, not of a channel: they go on whichever channels run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Mapping
+
+from bot.channels.telegram.app import BotSetup, TelegramChannel
+from bot.dialogue import Engine
+from bot.live_flows import reload_report
+from bot.metrics import Metrics
+from bot.operations import OperationsServer
+from bot.service import (
+    CaseDesk,
+    ConversationService,
+    Counselling,
+    EngineHolder,
+    PersonChannel,
+    Services,
+    SessionPolicy,
+    Statistics,
+)
+from bot.store.sqlite import SQLiteStore
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[object]]
+
+
+class Runtime:
+    def __init__(self, engine: Engine, setup: BotSetup) -> None:
+        self.setup = setup
+        self.engines = EngineHolder(engine)
+        self.metrics = Metrics()
+        self.telegram = TelegramChannel(setup, reload=self.reload)
+        self.telegram.application.bot_data["wegweiser"] = self
+        self.store: SQLiteStore | None = None
+        self.services: Services | None = None
+        self.operations: OperationsServer | None = None
+        self.jobs: dict[str, asyncio.Task[None]] = {}
+        self._reloading = asyncio.Lock()
+
+    @property
+    def desk(self) -> CaseDesk | None:
+        return self.services.desk if self.services is not None else None
+
+    # -- start and stop --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Raises StoreError when the database cannot be opened, and the channels' errors (an
+        InvalidToken, an unreachable Bot API); then nothing is left running."""
+        self.store = await SQLiteStore.open(self.setup.database)
+        try:
+            self.services = self._compose(self.store)
+            await self.telegram.start(self.services, self.engines.engine)
+        except BaseException:
+            await self.stop()
+            raise
+        self._schedule(self.services)
+        if self.setup.operations is not None:
+            self.operations = OperationsServer(*self.setup.operations, self.health, self.metrics)
+            self.operations.start()
+
+    async def stop(self) -> None:
+        _on_hangup(None)
+        for task in self.jobs.values():
+            task.cancel()
+        for task in self.jobs.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.jobs.clear()
+        await self.telegram.stop()
+        if self.operations is not None:
+            await self.operations.stop()
+            self.operations = None
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+
+    async def serve(self) -> None:
+        """Run until SIGTERM or SIGINT."""
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        await self.start()
+        try:
+            await stopping.wait()
+        finally:
+            log.info("stopping")
+            await self.stop()
+
+    # -- composition -----------------------------------------------------------------------------
+
+    def _compose(self, store: SQLiteStore) -> Services:
+        setup, deployment = self.setup, self.setup.deployment
+        teams = deployment.teams(setup.staff_chat_id)
+        statistics = Statistics(store, self.metrics)
+        desk = (
+            CaseDesk(
+                store,
+                self.telegram.staff_channel(),
+                setup.keys,
+                teams,
+                deployment.handover,
+                deployment.timezone,
+                statistics,
+                erase_staff_copies=deployment.safety.erase_staff_copies,
+            )
+            if teams
+            else None
+        )
+        person = self.telegram.person_channel(store)
+        channels: Mapping[str, PersonChannel] = {person.name: person}
+        conversations = ConversationService(
+            self.engines,
+            store,
+            setup.keys,
+            channels,
+            SessionPolicy(
+                idle=datetime.timedelta(hours=deployment.sessions.idle_hours),
+                case_idle=datetime.timedelta(days=deployment.handover.idle_days),
+                message_after_exit=deployment.safety.message_after_exit,
+            ),
+            statistics,
+            setup.clock,
+            desk=desk,
+        )
+        counselling = Counselling(conversations, desk) if desk is not None else None
+        return Services(
+            store, self.engines, setup.clock, statistics, conversations, desk, counselling
+        )
+
+    def _schedule(self, services: Services) -> None:
+        deployment = self.setup.deployment
+        conversations = services.conversations
+        self._every("purge", deployment.sessions.purge_every_minutes * 60, conversations.purge)
+        self._every(
+            "disappearing",
+            deployment.safety.disappearing_check_seconds,
+            conversations.delete_due,
+            first=1.0,
+        )
+        if services.counselling is not None:
+            every = max(1.0, min(60.0, deployment.handover.claim_minutes * 60 / 4))
+            self._every("unclaimed", every, services.counselling.check_unclaimed)
+        live = self.setup.live_flows
+        if live is not None:
+            if deployment.reload.watch_seconds:
+                self._every("watch", deployment.reload.watch_seconds, self._watch)
+            _on_hangup(lambda: self._job("SIGHUP reload", self.reload("SIGHUP")))
+
+    def _every(self, name: str, seconds: float, job: Job, *, first: float | None = None) -> None:
+        """Run `job` every `seconds` (the first time after `first`, default `seconds`); a job
+        that fails is logged and runs again next time."""
+
+        async def repeat() -> None:
+            await asyncio.sleep(seconds if first is None else first)
+            while True:
+                try:
+                    await job()
+                except Exception:
+                    log.exception("job failed; it runs again next time", extra={"job": name})
+                await asyncio.sleep(seconds)
+
+        self.jobs[name] = asyncio.create_task(repeat(), name=name)
+
+    def _job(self, name: str, work: Awaitable[object]) -> None:
+        async def once() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("job failed", extra={"job": name})
+
+        self.jobs[f"{name} {len(self.jobs)}"] = asyncio.create_task(once(), name=name)
+
+    # -- flow reloads and health -----------------------------------------------------------------
+
+    async def reload(self, reason: str) -> str:
+        """Check and load the flows; on success the new engine serves every channel. Returns the
+        report for the staff; a reload the staff group did not ask for is reported there."""
+        live = self.setup.live_flows
+        if live is None:
+            return "Reloading is not available in this mode."
+        async with self._reloading:
+            # the check reads files and takes a little while: not on the event loop
+            result = await asyncio.to_thread(live.reload)
+        self.metrics.reloads.labels("ok" if result.engine else "refused").inc()
+        log.info("reload asked for", extra={"reason": reason, "ok": result.engine is not None})
+        report = reload_report(result, live.version)
+        before = self.engines.engine
+        if result.engine is not None:
+            self.engines.swap(result.engine)
+        await self.telegram.reloaded(
+            before, self.engines.engine, report, asked_here=reason == "staff command"
+        )
+        return report
+
+    async def _watch(self) -> None:
+        live = self.setup.live_flows
+        if live is not None and await asyncio.to_thread(live.changed):
+            await self.reload("files changed")
+
+    async def health(self) -> dict[str, bool]:
+        """/healthz: the database takes writes, a flow is loaded, and each channel's own check."""
+        checks = {
+            "database": self.store is not None and await self.store.writable(),
+            "flows": bool(self.engines.engine.flow.nodes),
+        }
+        checks.update(await self.telegram.health.check())
+        return checks
+
+
+def _on_hangup(callback: Callable[[], object] | None) -> None:
+    """Reload on SIGHUP (as daemons do), or stop doing so; nothing where there is no SIGHUP."""
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup is None:
+        return
+    loop = asyncio.get_running_loop()
+    if callback is None:
+        loop.remove_signal_handler(hangup)
+    else:
+        loop.add_signal_handler(hangup, callback)
