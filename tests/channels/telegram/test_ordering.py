@@ -6,7 +6,7 @@ import asyncio
 
 from bot.channels.telegram.ordering import FloodGate
 from tests.channels.telegram.conftest import RunningBot, settled, to
-from tests.fake_bot_api import FakeBotAPI, Person
+from tests.fake_bot_api import CONTENT_EXAMPLES, FakeBotAPI, Person
 
 
 def test_a_burst_is_admitted_then_refused_once_with_a_warning_then_silently() -> None:
@@ -66,3 +66,19 @@ async def test_one_persons_messages_are_answered_in_the_order_sent(
             "Worum geht es?",
         ] * 3
         assert texts == expected
+
+
+async def test_a_shared_location_is_deleted_only_after_the_answer_to_what_came_before(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    """The handler deletes a location before its turn takes the person's session lock; only the
+    per-chat lock of the update processor keeps that work behind the turn before it (here one
+    whose answer waits for a retry)."""
+    hal = Person(user_id=5550203, first_name="Hal", language_code="de")
+    api.fail("sendMessage", "server_error")
+    api.send_text(hal, "/start")
+    shared = api.send_message(hal, **CONTENT_EXAMPLES["location"])["message"]["message_id"]
+    await settled(api)
+
+    done = [(c.method, c.params.get("message_id")) for c in to(hal, api.calls) if c.fault is None]
+    assert done[:2] == [("sendMessage", None), ("deleteMessage", shared)]
