@@ -69,11 +69,15 @@ class RunningBot:
 
     async def stop(self) -> None:
         await stop_polling(self.application)
+        if self.api.client_done == self.application.update_queue.join:
+            self.api.client_done = None
 
 
 async def start_bot(engine: Engine, setup: BotSetup, api: FakeBotAPI) -> RunningBot:
     application = build_application(engine, setup)
     await start_polling(application)
+    # python-telegram-bot marks an update of its queue done once its handlers returned.
+    api.client_done = application.update_queue.join
     return RunningBot(application, api, setup)
 
 
@@ -147,8 +151,9 @@ SCREEN_METHODS = ("sendMessage", "editMessageText")
 
 
 async def settled(api: FakeBotAPI) -> None:
-    """Until the bot fetched every injected update and stopped calling the API."""
-    await api.wait_idle(quiet=0.1)
+    """Until the bot confirmed every injected update, handled all it fetched (its handlers
+    returned, retries included) and no call to the API is being answered."""
+    await api.wait_handled()
 
 
 def to(person: Person, calls: list[Call]) -> list[Call]:

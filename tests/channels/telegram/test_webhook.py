@@ -10,7 +10,7 @@ import pytest
 
 from bot.channels.telegram import BotSetup, build_application, webhook_options
 from bot.dialogue import Engine
-from tests.channels.telegram.conftest import ANA
+from tests.channels.telegram.conftest import ANA, settled
 from tests.fake_bot_api import FakeBotAPI
 
 
@@ -47,7 +47,9 @@ async def webhook_bot(engine: Engine, setup: BotSetup, api: FakeBotAPI):
         **webhook_options(url, setup.keys, "127.0.0.1", port)  # type: ignore[arg-type]
     )
     await application.start()
+    api.client_done = application.update_queue.join
     yield url
+    api.client_done = None
     await application.updater.stop()
     await application.stop()
     await application.shutdown()
@@ -69,7 +71,7 @@ async def test_an_update_without_the_secret_token_is_refused(
 ) -> None:
     status = await api.deliver_webhook(start_update(1), secret=secret)
     assert status == 403
-    await api.wait_idle(quiet=0.2)
+    await settled(api)
     assert api.calls_to("sendMessage") == []
 
 
