@@ -3,7 +3,8 @@
 It runs on 127.0.0.1 (ephemeral port) in the test's event loop. Point the real PTB ``Bot`` or
 ``Application`` at it with ``base_url=server.base_url``; inject updates with ``send_text``,
 ``press`` & co., observe the bot's calls with ``calls`` / ``wait_for`` / ``chat_messages``,
-and inject faults with ``fail`` / ``fail_randomly`` / ``block``.
+wait until the bot handled everything with ``wait_handled`` (given its ``client_done``), and
+inject faults with ``fail`` / ``fail_randomly`` / ``block``.
 
 Forum supergroups (a chat dict with ``"is_forum": True``) have topics: the bot manages them with
 createForumTopic & co. once ``make_admin`` gave it can_manage_topics, people write in them with

@@ -358,9 +358,7 @@ async def test_wait_handled_waits_for_the_confirmation_and_the_clients_own_signa
     with pytest.raises(AssertionError, match="the client did not finish its updates"):
         await server.wait_handled(timeout=0.05)
     handled.set()
-    started = time.monotonic()
     await server.wait_handled(timeout=1)
-    assert time.monotonic() - started < 0.05  # no quiet period
 
 
 async def test_random_faults_are_reproducible(bot, server):
