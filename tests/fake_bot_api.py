@@ -3,7 +3,8 @@
 It runs on 127.0.0.1 (ephemeral port) in the test's event loop. Point the real PTB ``Bot`` or
 ``Application`` at it with ``base_url=server.base_url``; inject updates with ``send_text``,
 ``press`` & co., observe the bot's calls with ``calls`` / ``wait_for`` / ``chat_messages``,
-and inject faults with ``fail`` / ``fail_randomly`` / ``block``.
+wait until the bot handled everything with ``wait_handled`` (given its ``client_done``), and
+inject faults with ``fail`` / ``fail_randomly`` / ``block``.
 
 Forum supergroups (a chat dict with ``"is_forum": True``) have topics: the bot manages them with
 createForumTopic & co. once ``make_admin`` gave it can_manage_topics, people write in them with
@@ -24,7 +25,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, Self
@@ -276,6 +277,9 @@ class FakeBotAPI:
         self._updates_changed = asyncio.Event()
         self._calls_changed = asyncio.Event()
         self._in_flight = 0  # requests other than getUpdates being answered
+        # Set by a test: resolves once the client has handled every update it was given (for a
+        # python-telegram-bot Application: application.update_queue.join). See wait_handled.
+        self.client_done: Callable[[], Awaitable[object]] | None = None
         self._last_activity = time.monotonic()
         # chats and messages
         self._chats: dict[int, dict] = {}
@@ -490,6 +494,30 @@ class FakeBotAPI:
                     f" {self._in_flight} calls being answered\n" + self._summary()
                 )
             await asyncio.sleep(0.01)
+
+    async def wait_handled(self, *, timeout: float = 5.0) -> None:
+        """Until the client confirmed every injected update (a later getUpdates offset passed it,
+        or its webhook accepted it), ``client_done`` resolved (the client's own signal that all
+        it was given is handled), and no call is being answered. Unlike wait_idle, no quiet
+        period: each step waits for an explicit signal, however slow the client is."""
+        deadline = time.monotonic() + timeout
+
+        def late(what: str) -> AssertionError:
+            return AssertionError(f"{what} within {timeout} s\n" + self._summary())
+
+        while self._queue:
+            if time.monotonic() >= deadline:
+                raise late(f"{len(self._queue)} updates not confirmed")
+            await asyncio.sleep(0.005)
+        if self.client_done is not None:
+            try:
+                await asyncio.wait_for(self.client_done(), deadline - time.monotonic())
+            except TimeoutError:
+                raise late("the client did not finish its updates") from None
+        while self._in_flight:
+            if time.monotonic() >= deadline:
+                raise late(f"{self._in_flight} calls still being answered")
+            await asyncio.sleep(0.005)
 
     def chat_messages(self, chat_id: int) -> dict[int, dict]:
         """The messages currently in a chat, the person's and the bot's, by message id."""

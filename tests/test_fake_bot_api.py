@@ -344,6 +344,23 @@ async def test_wait_for_and_wait_idle(bot, server):
         await server.wait_idle(quiet=0.05, timeout=0.1)
 
 
+async def test_wait_handled_waits_for_the_confirmation_and_the_clients_own_signal(bot, server):
+    server.send_text(ALICE, "hi")
+    with pytest.raises(AssertionError, match="1 updates not confirmed"):
+        await server.wait_handled(timeout=0.05)
+    (update,) = await bot.get_updates()
+    with pytest.raises(AssertionError, match="1 updates not confirmed"):  # fetched is not done
+        await server.wait_handled(timeout=0.05)
+    await bot.get_updates(offset=update.update_id + 1)
+    await server.wait_handled(timeout=0.05)
+    handled = asyncio.Event()
+    server.client_done = handled.wait
+    with pytest.raises(AssertionError, match="the client did not finish its updates"):
+        await server.wait_handled(timeout=0.05)
+    handled.set()
+    await server.wait_handled(timeout=1)
+
+
 async def test_random_faults_are_reproducible(bot, server):
     server.send_text(ALICE, "hi")
 

@@ -99,12 +99,15 @@ async def measure(count: int, folder: Path) -> dict[str, Any]:
         chooser = random.Random(SEED)
         latencies = []
         for _ in range(LOADS):
-            key = KEYS.pseudonym(chooser.randrange(count))
+            key = KEYS.pseudonym("telegram", str(chooser.randrange(count)))
             began = time.perf_counter()
             loaded = await store.load(key)
             latencies.append(time.perf_counter() - began)
             assert loaded is not None
-        held = [await store.load(KEYS.pseudonym(chooser.randrange(count))) for _ in range(HELD)]
+        held = [
+            await store.load(KEYS.pseudonym("telegram", str(chooser.randrange(count))))
+            for _ in range(HELD)
+        ]
         assert all(held)
         rss_held = process.memory_info().rss
 

@@ -73,12 +73,16 @@ class RunningBot:
         return self.setup.database
 
     async def stop(self) -> None:
+        if self.api.client_done == self.application.update_queue.join:
+            self.api.client_done = None
         await self.runtime.stop()
 
 
 async def start_bot(engine: Engine, setup: BotSetup, api: FakeBotAPI) -> RunningBot:
     runtime = Runtime(engine, setup)
     await runtime.start()
+    # python-telegram-bot marks an update of its queue done once its handlers returned.
+    api.client_done = runtime.telegram.application.update_queue.join
     return RunningBot(runtime, api, setup)
 
 
@@ -153,8 +157,9 @@ SCREEN_METHODS = ("sendMessage", "editMessageText")
 
 
 async def settled(api: FakeBotAPI) -> None:
-    """Until the bot fetched every injected update and stopped calling the API."""
-    await api.wait_idle(quiet=0.1)
+    """Until the bot confirmed every injected update, handled all it fetched (its handlers
+    returned, retries included) and no call to the API is being answered."""
+    await api.wait_handled()
 
 
 def to(person: Person, calls: list[Call]) -> list[Call]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 from dataclasses import replace
 
@@ -224,10 +223,7 @@ async def test_an_api_that_keeps_failing_is_logged_and_the_bot_answers_the_next_
 ) -> None:
     api.fail("sendMessage", "server_error", times=3)
     api.send_text(DORA, "/start")
-    for _ in range(50):  # the first attempt and two retries, then the error handler logs
-        if any(event["event"] == "Bot API error" for event in log_events(logs)):
-            break
-        await asyncio.sleep(0.05)
+    await settled(api)  # the first attempt and two retries, then the error handler logs
     assert [call.fault for call in api.calls_to("sendMessage")] == ["server_error"] * 3
     assert any(event["event"] == "Bot API error" for event in log_events(logs))
 

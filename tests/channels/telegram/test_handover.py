@@ -9,6 +9,7 @@ import io
 import json
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from bot.dialogue import Engine
 from bot.dialogue.engine import END_CASE
 from bot.handover.case import Case, CaseState
 from bot.runtime import Runtime
+from bot.store import StoredSession
 from bot.store.sqlite import SQLiteStore
 from tests.channels.telegram.conftest import (
     ANA,
@@ -65,6 +67,18 @@ class Handover:
     def in_topic(self, thread: int) -> list[dict]:
         return list(self.api.topic_messages(STAFF["id"], thread).values())
 
+    async def session(self, person: Person = ANA) -> StoredSession:
+        """The person's session as the bot's database file holds it."""
+        store = await SQLiteStore.open(self.bot.database)
+        try:
+            stored = await store.load(
+                self.bot.setup.keys.pseudonym("telegram", str(person.user_id))
+            )
+            assert stored is not None
+            return stored
+        finally:
+            await store.close()
+
     async def case(self, code: str) -> Case:
         store = await SQLiteStore.open(self.bot.database)
         try:
@@ -106,6 +120,13 @@ async def desk(
 
 def sent_to(api: FakeBotAPI, chat_id: int, after: int = 0) -> list[Call]:
     return [c for c in api.calls[after:] if c.params.get("chat_id") == chat_id and c.fault is None]
+
+
+def return_codes(database: Path) -> int:
+    """How many return codes the bot's database file holds."""
+    with closing(sqlite3.connect(database)) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM return_codes").fetchone()
+        return int(count)
 
 
 def identity_strings(person: Person) -> list[str]:
@@ -337,14 +358,66 @@ async def test_a_return_code_reconnects_to_the_same_topic_and_expires(
         assert (await last_screen(api, BEA)).params["text"] == "Ich verstehe nur die Knöpfe."
     finally:
         await desk.bot.stop()
-    connection = sqlite3.connect(desk.bot.database)
-    try:
-        store = await SQLiteStore.open(desk.bot.database)
-        await store.purge(datetime.datetime.now(datetime.UTC))
-        await store.close()
-        assert connection.execute("SELECT count(*) FROM return_codes").fetchone() == (0,)
-    finally:
-        connection.close()
+    store = await SQLiteStore.open(desk.bot.database)
+    await store.purge(datetime.datetime.now(datetime.UTC))
+    await store.close()
+    assert return_codes(desk.bot.database) == 0
+
+
+async def test_exit_after_a_conversation_makes_the_return_code_stop_working(
+    desk: Handover, api: FakeBotAPI
+) -> None:
+    """cases.py person_erased: whoever finds the phone later must not get into the case."""
+    await desk.ask()
+    thread, _ = desk.topic()
+    api.topic_message(STAFF, DORA, thread, "/close code")
+    told = await api.wait_for(
+        "sendMessage", lambda c: c.params["chat_id"] == ANA.user_id and "🔑" in c.params["text"]
+    )
+    return_code = told.params["text"].rsplit("\n🔑 ", 1)[-1]
+    await settled(api)
+    assert return_codes(desk.bot.database) == 1
+
+    api.send_text(ANA, "/exit")
+    await settled(api)
+
+    api.send_text(NEW_PHONE, "/start")
+    await press(api, NEW_PHONE, "Română")
+    sent = len(api.calls)
+    api.send_text(NEW_PHONE, return_code)
+    assert (await last_screen(api, NEW_PHONE)).params["text"] == "Ich verstehe nur die Knöpfe."
+    assert desk.topic()[1]["closed"]
+    assert not sent_to(api, STAFF["id"], sent)
+    assert return_codes(desk.bot.database) == 0
+
+
+async def test_a_session_in_a_counsellor_conversation_is_kept_for_the_case_idle_days(
+    desk: Handover, api: FakeBotAPI, deployment: Deployment
+) -> None:
+    """The retention the privacy screen promises: sessions.idle_hours in the tree,
+    handover.idle_days while a case runs (and again in the tree once it ended)."""
+    in_tree = datetime.timedelta(hours=deployment.sessions.idle_hours)
+    in_case = datetime.timedelta(days=deployment.handover.idle_days)
+    assert in_tree != in_case
+    api.send_text(ANA, "/start")
+    await press(api, ANA, "Română")
+    stored = await desk.session()
+    assert stored.dialogue.case is None
+    assert stored.expires - stored.last_active == in_tree
+
+    await press(api, ANA, "Zum Menü")
+    await press(api, ANA, "Beraterin")
+    await press(api, ANA, "Ja, bitte")
+    api.send_text(ANA, "Eine Nachricht")
+    await settled(api)
+    stored = await desk.session()
+    assert stored.dialogue.case is not None
+    assert stored.expires - stored.last_active == in_case
+
+    await press(api, ANA, "Gespräch beenden")
+    stored = await desk.session()
+    assert stored.dialogue.case is None
+    assert stored.expires - stored.last_active == in_tree
 
 
 async def test_exit_during_a_conversation_erases_the_chat_and_tells_the_topic_neutrally(
@@ -499,11 +572,20 @@ async def test_no_relayed_message_is_lost_or_doubled_while_a_fifth_of_calls_fail
         await settled(api)
     finally:
         await desk.bot.stop()
-    in_topic = [m.get("text") for m in api.topic_messages(STAFF["id"], thread).values()]
+    in_topic = list(api.topic_messages(STAFF["id"], thread).values())
+    texts = [m.get("text") for m in in_topic]
     to_ana = [m.get("text") for m in api.chat_messages(ANA.user_id).values()]
+    # A reply that failed on every retry is not lost silently: the counsellor is told, in reply.
+    not_delivered = {
+        m["reply_to_message"].get("text")
+        for m in in_topic
+        if m.get("text", "").startswith("⚠️ Not delivered") and "reply_to_message" in m
+    }
+    assert len(not_delivered) < 3, not_delivered
     for number in range(8):
-        assert in_topic.count(f"Nachricht {number}") == 1, in_topic
-        assert to_ana.count(f"Antwort {number}") == 1, to_ana
+        assert texts.count(f"Nachricht {number}") == 1, texts
+        answer = f"Antwort {number}"
+        assert to_ana.count(answer) == (answer not in not_delivered), (answer, to_ana)
 
 
 async def test_asking_again_within_the_retention_time_reopens_the_same_topic(

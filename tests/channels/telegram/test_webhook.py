@@ -12,7 +12,7 @@ import pytest
 from bot.channels.telegram import BotSetup
 from bot.dialogue import Engine
 from bot.runtime import Runtime
-from tests.channels.telegram.conftest import ANA
+from tests.channels.telegram.conftest import ANA, settled
 from tests.fake_bot_api import FakeBotAPI
 
 
@@ -42,7 +42,9 @@ async def webhook_bot(engine: Engine, setup: BotSetup, api: FakeBotAPI):
     url = f"http://127.0.0.1:{port}/telegram/hook"
     runtime = Runtime(engine, replace(setup, webhook=(url, "127.0.0.1", port)))
     await runtime.start()
+    api.client_done = runtime.telegram.application.update_queue.join
     yield url
+    api.client_done = None
     await runtime.stop()
 
 
@@ -60,7 +62,7 @@ async def test_an_update_without_the_secret_token_is_refused(
 ) -> None:
     status = await api.deliver_webhook(start_update(1), secret=secret)
     assert status == 403
-    await api.wait_idle(quiet=0.2)
+    await settled(api)
     assert api.calls_to("sendMessage") == []
 
 
