@@ -195,6 +195,16 @@ def _hours_value(hours: Hours | None, timezone: str) -> Value | None:
     return OpeningHours(tuple(time.opening_time() for time in hours), timezone)
 
 
+def _counsellor_noun(nouns: Mapping[str, str], language: str) -> str | None:
+    """The deployment's word for a counsellor in `language`, or in its base language (de@easy
+    takes de's unless it has its own)."""
+    return nouns.get(language) or nouns.get(language.split("@")[0])
+
+
+def _counsellor_in(nouns: Mapping[str, str], language: str) -> str:
+    return _counsellor_noun(nouns, language) or next(iter(nouns.values()))
+
+
 class Service(_Section):
     """The counselling centre itself; the flows show it as {service.name}, {service.phone}, ..."""
 
@@ -204,6 +214,10 @@ class Service(_Section):
     address: str | None = None
     website: str | None = None
     hours: Hours | None = None
+    # The word for a counsellor, per offered language: the flows say {service.counsellor}
+    # ("eine {service.counsellor}"). It is a promise, so it says what is true of this team:
+    # "Beraterin" only where only women answer. In German a feminine noun fits every text.
+    counsellor: dict[str, str] = {}
 
 
 class Contact(_Section):
@@ -321,6 +335,14 @@ class Deployment(_Section):
             raise ValueError(f"'{name}' is not a time zone (e.g. Europe/Berlin)") from error
         return name
 
+    @model_validator(mode="after")
+    def _counsellor_in_every_language(self) -> Deployment:
+        nouns = self.service.counsellor
+        missing = [code for code in self.languages if _counsellor_noun(nouns, code) is None]
+        if nouns and missing:
+            raise ValueError(f"service.counsellor: no word for {', '.join(missing)}")
+        return self
+
     @field_validator("languages")
     @classmethod
     def _languages_are_known(cls, codes: list[str]) -> list[str]:
@@ -373,9 +395,13 @@ class Deployment(_Section):
         """The values behind {service.*} placeholders; unset ones are left out."""
         values: dict[str, Value] = {
             f"service.{key}": value
-            for key, value in self.service.model_dump(exclude={"hours"}).items()
+            for key, value in self.service.model_dump(exclude={"hours", "counsellor"}).items()
             if value is not None
         }
+        if self.service.counsellor:
+            values["service.counsellor"] = functools.partial(
+                _counsellor_in, dict(self.service.counsellor)
+            )
         hours = _hours_value(self.service.hours, self.timezone)
         if hours is not None:
             values["service.hours"] = hours

@@ -49,7 +49,12 @@ from bot.i18n.messages import FlowMessage, Kind, flow_messages
 
 NUMBER = re.compile(r"\d+(?:[ \u00a0.]\d+)*")
 COMMAND = re.compile(r"(?<![\w/])/[a-z_]+\b")
-LINK = re.compile(r"https?://[^\s)]+|www\.[^\s)]+|[\w.+-]+@[\w-]+\.[\w.-]+")
+# Web addresses with a scheme or www., e-mail addresses, and plain domains ("hilfetelefon.de"):
+# a translation must keep each as written, a changed domain would send the person elsewhere.
+LINK = re.compile(
+    r"https?://[^\s)]+|www\.[^\s)]+|[\w.+-]+@[\w-]+\.[\w.-]+"
+    r"|(?<![\w@/.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:de|eu|com|org|net|info)\b(?:/[^\s)]*)?"
+)
 # Translations run up to a third longer than the German: warn a little later than for the source.
 TRANSLATED_SCREEN_LENGTH = round(SCREEN_LENGTH * 4 / 3)
 # Messages are sent as plain text: tags and Markdown would reach the person as typed.

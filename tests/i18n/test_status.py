@@ -131,6 +131,27 @@ def test_numbers_commands_and_links_stay_as_written(translated: str, said: str) 
     assert found == [f"translation changes or drops {said}: keep it as written"]
 
 
+PLAIN_DOMAIN = FlowMessage(
+    "violence.hotline",
+    "Chat und E-Mail: hilfetelefon.de. Freie Plätze: frauenhaus-suche.de",
+    Location("flows/violence.yaml", 3),
+    "screen",
+    Kind.SCREEN,
+)
+
+
+def test_a_plain_web_address_is_checked_like_a_number() -> None:
+    changed = "Chat și e-mail: hilfetelefon.ro. Locuri libere: frauenhaus-suche.de"
+    kept = "Chat și e-mail: hilfetelefon.de. Locuri libere: frauenhaus-suche.de."
+
+    found = [text for text, _ in translation_problems(PLAIN_DOMAIN, changed)]
+
+    assert found == [
+        "translation changes or drops the link or address 'hilfetelefon.de': keep it as written"
+    ]
+    assert list(translation_problems(PLAIN_DOMAIN, kept)) == []
+
+
 def test_a_faithful_translation_passes() -> None:
     translated = (
         "Sună: 0800 111 0 111. Cu /exit ștergi chatul. Mai mult: https://www.hilfetelefon.de."
