@@ -38,6 +38,9 @@ PART_LENGTH = 5
 # list says ("help", "work").
 NAMING_LENGTH = 4
 SUGGESTIONS = 3
+# A language other than the person's answers only if it knows at least this share of the
+# typed words: one English word in a Turkish text says little.
+OTHER_LANGUAGE_SHARE = 0.5
 # At most this many longer words per typed word.
 PARTS = 20
 
@@ -103,26 +106,36 @@ class LanguageIndex:
 
     def scores(self, query: Iterable[str]) -> dict[str, float]:
         scores: dict[str, float] = defaultdict(float)
-        for term, weight in self._matched(query).items():
+        for term, weight in self.matched(query).items():
             idf = self.idf[term]
             for node_id, tf in self.postings[term]:
                 norm = K1 * (1 - B + B * self.lengths[node_id] / self.average_length)
                 scores[node_id] += weight * idf * tf * (K1 + 1) / (tf + norm)
         return scores
 
-    def _matched(self, query: Iterable[str]) -> dict[str, float]:
+    def matched(self, query: Iterable[str]) -> dict[str, float]:
         """The vocabulary terms a query stands for, with their weights."""
         matched: dict[str, float] = {}
         for word in set(query):
-            if word in self.postings:
-                matched[word] = 1.0
-                continue
-            for key in near_misses(word):
-                for term in self.near.get(key, ()):
-                    matched[term] = max(matched.get(term, 0.0), NEAR_MISS_WEIGHT)
-            for term in self._parts(word):
-                matched.setdefault(term, PART_WEIGHT)
+            for term, weight in self._standing_for(word):
+                matched[term] = max(matched.get(term, 0.0), weight)
         return matched
+
+    def share_known(self, query: list[str]) -> float:
+        """The share of a query's words that this language's screens know (0 for no words)."""
+        words = set(query)
+        known = sum(1 for word in words if next(self._standing_for(word), None))
+        return known / len(words) if words else 0.0
+
+    def _standing_for(self, word: str) -> Iterator[tuple[str, float]]:
+        if word in self.postings:
+            yield word, 1.0
+            return
+        for key in near_misses(word):
+            for term in self.near.get(key, ()):
+                yield term, NEAR_MISS_WEIGHT
+        for term in self._parts(word):
+            yield term, PART_WEIGHT
 
     def _parts(self, word: str) -> Iterator[str]:
         """Vocabulary words that start with `word`, and those `word` starts or ends with."""
@@ -164,7 +177,7 @@ class SearchIndex:
         for other in self.indexes:
             if other == language:
                 continue
-            for hit in self._in(text, other):
+            for hit in self._in(text, other, OTHER_LANGUAGE_SHARE):
                 if hit.node_id not in found or found[hit.node_id].score < hit.score:
                     found[hit.node_id] = hit
         return sorted(found.values(), key=lambda hit: (-hit.score, hit.node_id))[:limit]
@@ -172,11 +185,15 @@ class SearchIndex:
     def title(self, node_id: str, language: str) -> str:
         return self.titles.get((node_id, language), node_id)
 
-    def _in(self, text: str, language: str) -> list[Hit]:
+    def _in(self, text: str, language: str, share: float = 0.0) -> list[Hit]:
+        """The hits in one language; none unless it knows at least `share` of the words."""
         index = self.indexes.get(language)
         if index is None:
             return []
-        scores = index.scores(terms(text, language, index.ignored))
+        query = terms(text, language, index.ignored)
+        if share and index.share_known(query) < share:
+            return []
+        scores = index.scores(query)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         return [Hit(node_id, score, language) for node_id, score in ranked]
 
@@ -195,7 +212,9 @@ def build_search(flow: Flow, renderer: Renderer, languages: Iterable[str]) -> Se
             if kind == "label":
                 titles.setdefault((node_id, language), text)
         for node_id, node in flow.nodes.items():
-            if (node_id, language) not in titles:
+            if node.crisis_words:  # typed crisis words open it; it is no answer to a question
+                documents.pop(node_id, None)
+            elif (node_id, language) not in titles:
                 first_line = renderer.text(language, node_id, node.text).strip().splitlines()[0]
                 titles[(node_id, language)] = first_line
         indexes[language] = LanguageIndex(language, documents, ignored)
