@@ -491,15 +491,19 @@ class Engine:
         shown_session, shown = self._show_current(session)
         return shown_session, (Notice(text), *shown)
 
-    def _typed(self, session: Session, text: str) -> Step:
+    def keyword_target(self, text: str) -> str | None:
+        """The screen the first keyword in a typed text jumps to, if it has one."""
         words = f" {normalise(text)} "
         found = [
             (words.find(f" {keyword} "), node_id)
             for keyword, node_id in self.keywords.items()
             if f" {keyword} " in words
         ]
-        if found:
-            return self._go(session, min(found)[1])
+        return min(found)[1] if found else None
+
+    def _typed(self, session: Session, text: str) -> Step:
+        if (target := self.keyword_target(text)) is not None:
+            return self._go(session, target)
         language = self._language(session)
         hits = self.search.search(text, language)
         suggestion = self.flow.system.messages.did_you_mean

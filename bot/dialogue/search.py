@@ -27,13 +27,13 @@ from bot.dialogue.words import near_misses, normalise, stemmer, stop_words
 
 K1 = 1.2
 B = 0.75
-LABEL_WEIGHT = 3
+LABEL_WEIGHT = 2
 COMMON_SHARE = 0.25
 # How much a word one letter off counts, against the word itself; and a word that is the start
 # or end of a longer one ("schlaf" in "schlafplatz", "versicherung" in "krankenversicherung").
 NEAR_MISS_WEIGHT = 0.7
 PART_WEIGHT = 0.5
-PART_LENGTH = 5
+PART_LENGTH = 4
 # Words of labels and keywords at least this long are not function words, whatever a stop word
 # list says ("help", "work").
 NAMING_LENGTH = 4
