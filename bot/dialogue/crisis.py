@@ -25,11 +25,12 @@ CRISIS_NEAR_MISS_LENGTH = 9
 
 @dataclass(frozen=True, slots=True)
 class CrisisWord:
-    """One entry of a crisis list as written, folded into words; the last may be a prefix."""
+    """One entry of a crisis list as written, folded into words; `prefixes` says which of them
+    were written with a * (and match longer words too)."""
 
     written: str
     words: tuple[str, ...]
-    prefix: bool
+    prefixes: tuple[bool, ...]
     node_id: str
     group: str
     language: str
@@ -50,18 +51,23 @@ def crisis_entries(
                 )
             for language, written in lists.items():
                 for entry in written.split(","):
-                    word = _parsed(entry, node_id, group, language)
+                    word = crisis_word(entry, node_id, group, language)
                     if word is not None:
                         yield word
 
 
-def _parsed(entry: str, node_id: str, group: str, language: str) -> CrisisWord | None:
+def crisis_word(entry: str, node_id: str, group: str, language: str) -> CrisisWord | None:
+    """One entry as written in a list ("bring* mich um"), or None if it has no words."""
     entry = entry.strip()
-    prefix = entry.endswith(WILDCARD)
-    words = tuple(normalise(entry).split())
+    words: list[str] = []
+    prefixes: list[bool] = []
+    for token in entry.split():
+        parts = normalise(token).split()  # "m-a" is two words, as typed text is folded
+        words += parts
+        prefixes += [False] * (len(parts) - 1) + [token.endswith(WILDCARD)] * bool(parts)
     if not words:
         return None
-    return CrisisWord(entry, words, prefix, node_id, group, language)
+    return CrisisWord(entry, tuple(words), tuple(prefixes), node_id, group, language)
 
 
 class CrisisNet:
@@ -76,7 +82,7 @@ class CrisisNet:
         self.entries = tuple(entries)
         for entry in self.entries:
             first = entry.words[0]
-            if entry.prefix and len(entry.words) == 1:
+            if entry.prefixes[0]:
                 for key in near_misses(first, CRISIS_NEAR_MISS_LENGTH):
                     self._prefixes[len(first)][key].append(entry)
             else:
@@ -106,18 +112,15 @@ class CrisisNet:
 
 
 def _rest_matches(entry: CrisisWord, typed: list[str], position: int) -> bool:
-    """The words after the first of a phrase, in a row (the last as a prefix if written so)."""
+    """The words after the first of a phrase, in a row (as prefixes where written with *)."""
     rest = entry.words[1:]
-    if not rest:
-        return True
     following = typed[position + 1 : position + 1 + len(rest)]
     if len(following) < len(rest):
         return False
-    *middle, last = rest
-    *typed_middle, typed_last = following
-    if middle != typed_middle:
-        return False
-    return typed_last.startswith(last) if entry.prefix else typed_last == last
+    return all(
+        word.startswith(written) if prefix else word == written
+        for written, prefix, word in zip(rest, entry.prefixes[1:], following, strict=True)
+    )
 
 
 def crisis_net(flow: Flow, translator: Translator, languages: Mapping[str, str]) -> CrisisNet:

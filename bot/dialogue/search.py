@@ -86,7 +86,9 @@ class LanguageIndex:
         frequencies = {node_id: Counter(words) for node_id, words in documents.items()}
         count = len(frequencies) or 1
         document_frequency = Counter(term for tf in frequencies.values() for term in tf)
-        common = {term for term, n in document_frequency.items() if n / count > COMMON_SHARE}
+        common = {
+            term for term, n in document_frequency.items() if n > 1 and n / count > COMMON_SHARE
+        }
         self.lengths = {node_id: sum(tf.values()) for node_id, tf in frequencies.items()}
         self.average_length = sum(self.lengths.values()) / count or 1.0
         self.postings: dict[str, list[tuple[str, int]]] = defaultdict(list)
