@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from bot.dialogue.flow import Flow
 from bot.dialogue.render import PLACEHOLDER, Renderer, keyword_context
 from bot.dialogue.schema import GlobalAction
-from bot.dialogue.words import near_misses, normalise, stemmer, stop_words
+from bot.dialogue.words import LONGEST_WORD, near_misses, normalise, stemmer, stop_words
 
 K1 = 1.2
 B = 0.75
@@ -53,13 +53,13 @@ class Hit:
 
 
 def terms(text: str, language: str, ignored: frozenset[str] = frozenset()) -> list[str]:
-    """The index terms of a text: folded, stemmed words; `ignored` words, single letters and
-    numbers left out."""
+    """The index terms of a text: folded, stemmed words; `ignored` words, single letters,
+    numbers and "words" too long to be any left out."""
     stem = stemmer(language)
     return [
         stem(word)
         for word in normalise(text).split()
-        if len(word) > 1 and not word.isdigit() and word not in ignored
+        if 1 < len(word) <= LONGEST_WORD and not word.isdigit() and word not in ignored
     ]
 
 
@@ -141,7 +141,7 @@ class LanguageIndex:
 
     def _parts(self, word: str) -> Iterator[str]:
         """Vocabulary words that start with `word`, and those `word` starts or ends with."""
-        if len(word) < PART_LENGTH:
+        if not PART_LENGTH <= len(word) <= LONGEST_WORD:
             return
         start = bisect.bisect_left(self.vocabulary, word)
         for term in self.vocabulary[start : start + PARTS]:

@@ -39,6 +39,9 @@ SNOWBALL = {
 LEMMATISED = frozenset({"bg"})
 # Words shorter than this are matched exactly: "arzt" and "amt" are one letter apart.
 NEAR_MISS_LENGTH = 5
+# Longer "words" are no words (a pasted link, "xxxx…"): matched exactly, so that a 4,000
+# character message costs no more than a short one.
+LONGEST_WORD = 40
 
 
 def normalise(text: str) -> str:
@@ -83,7 +86,7 @@ def near_misses(word: str, length: int = NEAR_MISS_LENGTH) -> set[str]:
     """The word and every form of it with one letter left out. Two words share one of these
     when they differ by one letter typed wrong, added, left out or swapped (a deletion
     neighbourhood, as SymSpell uses it); words shorter than `length` only match themselves."""
-    if len(word) < length:
+    if not length <= len(word) <= LONGEST_WORD:
         return {word}
     return {word, *(word[:index] + word[index + 1 :] for index in range(len(word)))}
 
