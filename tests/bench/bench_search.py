@@ -2,8 +2,9 @@
 
 Measures
   1. how the engine answers the typed-question set (tests/search/typed_questions.yaml): top-1
-     and top-3 per language (the screen it jumped to, or the "Meintest du …?" suggestions), and
-     the crisis set's recall (the crisis screen, every time);
+     and top-3 per language (the screen it jumped to, or the "Meintest du …?" suggestions),
+     beside what the exact keywords alone found, and the crisis set's recall (the crisis
+     screen, every time);
   2. the index build for all offered languages: the first engine of the process (cold: the
      stemmers, the Bulgarian lemma dictionary and the stop words load; the catalogs are loaded
      before and not counted), then median and max of N index rebuilds, as a live reload does
@@ -74,8 +75,19 @@ def main(argv: list[str] | None = None) -> int:
     top1 = sum(rate.top1 * rate.questions for rate in found.values()) / len(questions)
     top3 = sum(rate.top3 * rate.questions for rate in found.values()) / len(questions)
     rows.append(["all", str(len(questions)), f"{top1:.2f}", f"{top3:.2f}"])
+    # what the keywords alone found, before the search (the exact match of earlier versions)
+    by_keyword = {
+        language: sum(
+            engine.keyword_target(q.text) in q.right for q in questions if q.language == language
+        )
+        for language in found
+    }
+    for row in rows:
+        language = row[0]
+        hits = sum(by_keyword.values()) if language == "all" else by_keyword[language]
+        row.append(f"{hits / int(row[1]):.2f}")
     print("typed questions (the engine's answer: a keyword's screen or the suggestions)")
-    print(table(["language", "questions", "top-1", "top-3"], rows))
+    print(table(["language", "questions", "top-1", "top-3", "keywords alone"], rows))
     print()
 
     crisis = crisis_texts()
