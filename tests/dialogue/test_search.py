@@ -3,7 +3,11 @@ the other languages only when the person's own finds nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from bot.config import Deployment
 from bot.dialogue.search import LanguageIndex, SearchIndex, terms
+from tests.conftest import edit_flow, engine_for
 
 
 def index(language: str, documents: dict[str, str]) -> LanguageIndex:
@@ -61,3 +65,14 @@ def test_the_persons_language_first_then_the_others() -> None:
     assert search.search("datorii xyzzy qwerty", "de") == []
     assert search.title("health.pregnancy", "de") == "Schwanger"
     assert search.title("money.debts", "de") == "money.debts"
+
+
+def test_the_index_is_built_with_the_engine_so_a_reloaded_flow_is_searched_as_it_is_now(
+    flow_dir: Path, minimal_deployment: Deployment
+) -> None:
+    before = engine_for(flow_dir, minimal_deployment)
+    assert [hit.node_id for hit in before.search.search("gesundheitsamt", "de")] == ["topic.test"]
+    assert before.search.search("impfung", "de") == []
+    edit_flow(flow_dir, "topic.yaml", "kannst du dich testen lassen.", "gibt es die Impfung.")
+    after = engine_for(flow_dir, minimal_deployment)
+    assert [hit.node_id for hit in after.search.search("impfung", "de")] == ["topic.test"]
