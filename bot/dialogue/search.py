@@ -164,10 +164,8 @@ class SearchIndex:
     ) -> None:
         self.indexes = dict(indexes)
         self.titles = dict(titles)
-
-    @property
-    def node_ids(self) -> frozenset[str]:
-        return frozenset(node_id for node_id, _ in self.titles)
+        # the screens a suggestion button may lead to
+        self.node_ids = frozenset(node_id for node_id, _ in self.titles)
 
     def search(self, text: str, language: str, limit: int = SUGGESTIONS) -> list[Hit]:
         """The best screens for a typed text: in `language` first; only if that finds nothing,
