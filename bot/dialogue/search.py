@@ -34,6 +34,8 @@ COMMON_SHARE = 0.25
 NEAR_MISS_WEIGHT = 0.7
 PART_WEIGHT = 0.5
 PART_LENGTH = 4
+# Words at least this long also match vocabulary words that start with the same letters.
+SHARED_START = 7
 # Words of labels and keywords at least this long are not function words, whatever a stop word
 # list says ("help", "work").
 NAMING_LENGTH = 4
@@ -143,9 +145,11 @@ class LanguageIndex:
         """Vocabulary words that start with `word`, and those `word` starts or ends with."""
         if not PART_LENGTH <= len(word) <= LONGEST_WORD:
             return
-        start = bisect.bisect_left(self.vocabulary, word)
+        # words that start like it: "krankenkass" and "krankenversich" share "kranken"
+        shared = word if len(word) < SHARED_START else word[:SHARED_START]
+        start = bisect.bisect_left(self.vocabulary, shared)
         for term in self.vocabulary[start : start + PARTS]:
-            if not term.startswith(word):
+            if not term.startswith(shared):
                 break
             yield term
         for length in range(PART_LENGTH, len(word)):

@@ -41,6 +41,7 @@ def test_a_typo_still_finds_the_screen() -> None:
 def test_a_part_of_a_compound_finds_the_screen() -> None:
     assert ranked(index("de", GERMAN), "schlaf")[0] == "housing.no_place"
     assert ranked(index("de", GERMAN), "versicherung")[0] == "health.insurance"
+    assert ranked(index("de", GERMAN), "krankenkasse")[0] == "health.insurance"
 
 
 def test_function_words_alone_find_nothing() -> None:
