@@ -4,6 +4,7 @@ wegweiser run [--dev]                   run the Telegram bot
 wegweiser chat [--lang de]              try the dialogue in the terminal
 wegweiser flows check                   check the flow files (errors with file:line)
 wegweiser flows graph [--format svg]    the dialogue tree: Mermaid, DOT, or a picture (svg, html)
+wegweiser flows search --lang ro "..."  what a typed question reaches: ranked screens
 wegweiser i18n extract | update         the flow texts into the gettext catalogs in locales/
 wegweiser i18n compile | status         compile the catalogs; how complete each language is
 wegweiser stats [--month 2026-11]       the anonymous monthly figures (--format md | csv | html)
@@ -24,7 +25,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.channels.console import ConsoleChat
 from bot.config import (
     DEV_SECRET_FILE,
     Deployment,
@@ -133,6 +133,13 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--lang", help="language of the screens' titles (default: the flows' own)")
     graph.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
     graph.set_defaults(handler=_flows_graph)
+    search = flow_commands.add_parser(
+        "search", parents=[common], help="what a typed question reaches: the ranked screens"
+    )
+    search.add_argument("--lang", help="the language the person chose (default: the first)")
+    search.add_argument("--limit", type=int, default=10, help="at most this many screens")
+    search.add_argument("question", help="the typed text, in quotes")
+    search.set_defaults(handler=_flows_search)
 
     i18n = commands.add_parser("i18n", help="translations: gettext catalogs in locales/")
     i18n_commands = i18n.add_subparsers(title="translation commands")
@@ -257,6 +264,48 @@ def _write(output: Path | None, text: str) -> None:
         output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+
+
+def _flows_search(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
+    language = args.lang or next(iter(deployment.languages))
+    if language not in deployment.languages:
+        offered = ", ".join(deployment.languages)
+        print(f"Language '{language}' is not offered; choose one of: {offered}", file=sys.stderr)
+        return EXIT_USAGE
+    flow = _checked_flow(settings, deployment)
+    if flow is None:
+        return EXIT_FLOW_ERRORS
+    engine = build_engine(flow, deployment, locales=settings.locales)
+    question = args.question
+    crisis = engine.crisis.match(question)
+    if crisis is not None:
+        language_said = crisis.language or "source"
+        print(
+            f"crisis word '{crisis.written}' ({crisis.group}, {language_said}): the bot shows "
+            f"{crisis.node_id} before anything else"
+        )
+    elif (keyword := engine.keyword_target(question)) is not None:
+        print(f"a keyword: the bot jumps to {keyword}")
+    hits = engine.search.search(question, language, args.limit)
+    if not hits:
+        print(f"search ({language}): nothing found")
+    rows = [
+        (
+            hit.node_id,
+            engine.search.title(hit.node_id, language),
+            f"{hit.score:.2f}",
+            "" if hit.language == language else f"(found in {hit.language})",
+        )
+        for hit in hits
+    ]
+    widths = [max((len(row[column]) for row in rows), default=0) for column in range(3)]
+    for rank, row in enumerate(rows, 1):
+        node_id, title, score, found_in = row
+        print(
+            f"{rank:>2}. {node_id.ljust(widths[0])}  {title.ljust(widths[1])}  "
+            f"{score.rjust(widths[2])}  {found_in}".rstrip()
+        )
+    return EXIT_OK
 
 
 def _loaded_flow(flows: Path) -> Flow | None:
@@ -429,7 +478,9 @@ def _chat(args: argparse.Namespace, settings: Settings, deployment: Deployment) 
     if flow is None:
         return EXIT_FLOW_ERRORS
     engine = build_engine(flow, deployment, locales=settings.locales)
-    return ConsoleChat(engine, sys.stdin, sys.stdout).run(args.lang)
+    from bot.runtime import chat_in_terminal
+
+    return asyncio.run(chat_in_terminal(engine, sys.stdin, sys.stdout, args.lang))
 
 
 def _run(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:

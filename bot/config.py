@@ -31,6 +31,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.dialogue.check import CheckResult, check_flows
 from bot.dialogue.engine import Engine
 from bot.dialogue.flow import Flow
+from bot.dialogue.keyword_check import keyword_problems
 from bot.dialogue.loader import load_model
 from bot.dialogue.render import ContactEntry, Value
 from bot.handover.teams import Team
@@ -485,7 +486,10 @@ def check_flows_for(
     if locales is None or result.flow is None:
         return result
     report = translation_report(result.flow, deployment, locales)
-    return CheckResult(result.flow, [*result.problems, *report.problems])
+    typed = keyword_problems(
+        result.flow, Catalogs.load(locales, deployment.languages), deployment.languages
+    )
+    return CheckResult(result.flow, [*result.problems, *report.problems, *typed])
 
 
 def translation_report(flow: Flow, deployment: Deployment, locales: Path) -> TranslationReport:

@@ -13,8 +13,12 @@ import contextlib
 import datetime
 import logging
 import signal
+import tempfile
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import TextIO
 
+from bot.channels.console import ConsoleChat
 from bot.channels.telegram.app import BotSetup, TelegramChannel
 from bot.dialogue import Engine
 from bot.live_flows import reload_report
@@ -29,7 +33,9 @@ from bot.service import (
     Services,
     SessionPolicy,
     Statistics,
+    SystemClock,
 )
+from bot.store import SecretKeys, generate_secret
 from bot.store.sqlite import SQLiteStore
 
 log = logging.getLogger(__name__)
@@ -231,3 +237,27 @@ def _on_hangup(callback: Callable[[], object] | None) -> None:
         loop.remove_signal_handler(hangup)
     else:
         loop.add_signal_handler(hangup, callback)
+
+
+async def chat_in_terminal(
+    engine: Engine, stdin: TextIO, stdout: TextIO, language: str | None = None
+) -> int:
+    """`wegweiser chat`: the conversation service with the terminal as its only channel, on a
+    store in a temporary folder under a key made for this chat, both gone when it ends."""
+    chat = ConsoleChat(stdin, stdout)
+    with tempfile.TemporaryDirectory(prefix="wegweiser-chat-") as folder:
+        store = await SQLiteStore.open(Path(folder) / "chat.sqlite3")
+        try:
+            day = datetime.timedelta(days=1)
+            service = ConversationService(
+                EngineHolder(engine),
+                store,
+                SecretKeys(generate_secret()),
+                {chat.channel.name: chat.channel},
+                SessionPolicy(idle=day, case_idle=day),
+                Statistics(store, Metrics()),
+                SystemClock(),
+            )
+            return await chat.run(service, language)
+        finally:
+            await store.close()

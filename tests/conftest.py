@@ -20,7 +20,7 @@ from bot.config import (
     check_flows_for,
     load_deployment,
 )
-from bot.dialogue import ButtonPressed, CheckResult, Engine, Session, Show, Start
+from bot.dialogue import ButtonPressed, CheckResult, Engine, Session, Show, Start, TextTyped
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINIMAL_FLOW = FIXTURES / "minimal"
@@ -83,11 +83,15 @@ def wegweiser(*args: str | Path, stdin: str = "") -> subprocess.CompletedProcess
 
 def walk(engine: Engine, language: str | None = None) -> dict[str, Session]:
     """Every node reachable by pressing buttons from /start, with one session that got there,
-    for a person who chose `language` (default: the engine's default language)."""
+    for a person who chose `language` (default: the engine's default language). The crisis
+    screens, which typed words open, are walked from too: a person types one of their words."""
     chosen = Session(language=language or engine.default_language)
     start, actions = engine.step(chosen, Start())
     reached: dict[str, Session] = {}
     queue = deque([(start, actions)])
+    for node in engine.flow.nodes.values():
+        for words in node.crisis_words.values():
+            queue.append(engine.step(start, TextTyped(words[0])))
     while queue:
         session, actions = queue.popleft()
         if session.node is None or session.node in reached:

@@ -163,7 +163,11 @@ class _Linter:
     def _reachability(self) -> None:
         system = self.flow.system
         roots = [system.start, system.menu, system.counsellor, system.privacy]
-        roots += [node_id for node_id, node in self.flow.nodes.items() if node.keywords]
+        roots += [
+            node_id
+            for node_id, node in self.flow.nodes.items()
+            if node.keywords or node.crisis_words
+        ]
         seen: set[str] = set()
         queue = [root for root in roots if root in self.flow.nodes]
         while queue:
@@ -175,7 +179,7 @@ class _Linter:
         for node_id in self.flow.nodes.keys() - seen:
             self._warn(
                 self.flow.where(node_id),
-                "unreachable: no option, keyword or system setting leads here",
+                "unreachable: no option, keyword, crisis word or system setting leads here",
                 node_id,
             )
 

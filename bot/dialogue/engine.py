@@ -7,13 +7,13 @@ channels (Telegram, terminal) turn updates into events and actions into messages
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
+from bot.dialogue.crisis import CrisisNet, crisis_net
 from bot.dialogue.flow import Flow, namespace_of
 from bot.dialogue.render import (
     SYSTEM_CONTEXT,
@@ -25,9 +25,12 @@ from bot.dialogue.render import (
     keyword_context,
 )
 from bot.dialogue.schema import GlobalAction, HandoverNode
+from bot.dialogue.search import SearchIndex, build_search
+from bot.dialogue.words import normalise
 
 # Button data: "<node id>|<option index>" for an option of a node, "<node id>|confirm" for the
-# handover confirmation, "!<action>" for a global action, "!lang:<code>" for a language.
+# handover confirmation, "!<action>" for a global action, "!lang:<code>" for a language, and
+# "?<node id>" for a screen the search suggested.
 # Telegram limits callback data to 64 bytes and lets any client send any data, so every press is
 # checked against the node the session is at.
 OPTION_SEPARATOR = "|"
@@ -38,6 +41,7 @@ LANGUAGE_PREFIX = "!lang:"
 END_CASE = "!end"
 DISAPPEAR_PREFIX = "!vanish:"
 DISAPPEAR_SYMBOL = "⏱️"
+SUGGESTION_PREFIX = "?"
 # Symbols before the details the channel gives (when counsellors are back, a name, a code).
 DETAIL_SYMBOLS = {
     "opened_outside_hours": "🕘",
@@ -87,9 +91,12 @@ class Session:
 
 @dataclass(frozen=True, slots=True)
 class Start:
-    """The conversation (re)starts. `language_hint` is the client's language, if it tells one."""
+    """The conversation (re)starts. `language_hint` is the client's language, if it tells one;
+    `language` one the person chose already (a link in that language, `chat --lang`), which skips
+    the language question."""
 
     language_hint: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +236,13 @@ class SetDisappearing:
 
 
 @dataclass(frozen=True, slots=True)
+class NothingFound:
+    """A typed question found no screen: only counted (per language and day), never kept."""
+
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
 class BotProfile:
     """What Telegram shows about the bot in one language; `commands` maps name to description."""
 
@@ -247,25 +261,12 @@ Action = (
     | Erase
     | SetLanguage
     | SetDisappearing
+    | NothingFound
 )
 Step = tuple[Session, tuple[Action, ...]]
 
 
 # ----------------------------------------------------------------------------------------- engine
-
-
-# Letters that Unicode does not decompose into a base letter and an accent (Turkish dotless ı,
-# Polish ł), so that "yardim" matches "yardım" as "ajutor" matches "ajutór".
-_UNDECOMPOSABLE = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d"})
-
-
-def normalise(text: str) -> str:
-    """Lower case, no accents, words separated by single spaces: for matching typed keywords."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_UNDECOMPOSABLE))
-    letters = (
-        char if char.isalnum() else " " for char in decomposed if not unicodedata.combining(char)
-    )
-    return " ".join("".join(letters).split())
 
 
 def command_name(typed: str) -> str:
@@ -308,6 +309,9 @@ class Engine:
             contacts=contacts or {},
         )
         self.keywords = self._keyword_index()
+        translator = self.renderer.translator
+        self.crisis: CrisisNet = crisis_net(flow, translator, self.languages)
+        self.search: SearchIndex = build_search(flow, self.renderer, self.languages)
 
     # -- the contract ------------------------------------------------------------------------
 
@@ -318,6 +322,8 @@ class Engine:
         not belong to the session's node is refused and the node is shown again.
         """
         session = self._repaired(session)
+        if isinstance(event, TextTyped) and (crisis := self.crisis.match(event.text)):
+            return self._crisis(session, crisis.node_id)
         if session.case is not None:
             answered = self._in_case(session, event)
             if answered is not None:
@@ -325,7 +331,9 @@ class Engine:
         match event:
             case CaseNews():
                 return self._case_news(session, event)
-            case Start(language_hint=hint):
+            case Start(language_hint=hint, language=chosen):
+                if session.language is None and chosen in self.languages:
+                    session = replace(session, language=chosen)
                 return self._start(session, hint)
             case Command(name=name):
                 return self._command(session, name)
@@ -356,6 +364,18 @@ class Engine:
             case Start() | Command(name="counsellor") | Command(name="start"):
                 return session, (self._case_screen(session, self.flow.system.case.active),)
         return None
+
+    def _crisis(self, session: Session, node_id: str) -> Step:
+        """A crisis word: its screen with the 24/7 numbers, before anything else. During a
+        conversation with a counsellor the message is relayed as usual, and the screen is shown
+        once: not again while the person is still at it (the node remembers it)."""
+        if session.case is None:
+            return self._go(session, node_id)
+        relay = Relay(session.case)
+        if session.node == node_id:
+            return session, (relay,)
+        shown, actions = self._go(session, node_id)
+        return shown, (relay, *actions)
 
     def _case_news(self, session: Session, news: CaseNews) -> Step:
         texts = self.flow.system.case
@@ -452,6 +472,11 @@ class Engine:
             if language in self.languages:
                 chosen, shown = self._show_current(replace(session, language=language))
                 return chosen, (SetLanguage(language), *shown)
+        elif data.startswith(SUGGESTION_PREFIX):
+            # any screen the search can suggest: the suggestions are not kept in the session
+            node_id = data.removeprefix(SUGGESTION_PREFIX)
+            if node_id in self.search.node_ids:
+                return self._go(session, node_id)
         elif data.startswith(GLOBAL_PREFIX):
             try:
                 action = GlobalAction(data.removeprefix(GLOBAL_PREFIX))
@@ -481,16 +506,34 @@ class Engine:
         shown_session, shown = self._show_current(session)
         return shown_session, (Notice(text), *shown)
 
-    def _typed(self, session: Session, text: str) -> Step:
+    def keyword_target(self, text: str) -> str | None:
+        """The screen the first keyword in a typed text jumps to, if it has one."""
         words = f" {normalise(text)} "
         found = [
             (words.find(f" {keyword} "), node_id)
             for keyword, node_id in self.keywords.items()
             if f" {keyword} " in words
         ]
-        if found:
-            return self._go(session, min(found)[1])
-        return self._not_understood(session)
+        return min(found)[1] if found else None
+
+    def _typed(self, session: Session, text: str) -> Step:
+        if (target := self.keyword_target(text)) is not None:
+            return self._go(session, target)
+        language = self._language(session)
+        hits = self.search.search(text, language)
+        suggestion = self.flow.system.messages.did_you_mean
+        if not hits or suggestion is None:
+            shown, actions = self._not_understood(session)
+            return shown, (*actions, NothingFound(language))
+        rows = tuple(
+            (Button(self.search.title(hit.node_id, language), SUGGESTION_PREFIX + hit.node_id),)
+            for hit in hits
+        )
+        counsellor = GlobalAction.COUNSELLOR
+        label = self._system_text(language, self.flow.system.labels.of(counsellor))
+        rows += ((Button(label, GLOBAL_PREFIX + counsellor),),)
+        text = self._system_text(language, suggestion)
+        return session, (Show(None, text, (*rows, *self._navigation_rows(session, None))),)
 
     # -- global actions ----------------------------------------------------------------------
 

@@ -23,6 +23,11 @@ def keyword_context(node_id: str) -> str:
     return f"{node_id}.keywords"
 
 
+def crisis_context(node_id: str, group: str) -> str:
+    """The translation context of one group of a node's crisis words (comma-separated)."""
+    return f"{node_id}.crisis.{group}"
+
+
 class Translator(Protocol):
     """Looks up the translation of a source (German) text; `context` is the node id."""
 

@@ -81,6 +81,9 @@ class _NodeBase(Strict):
     text: Text
     options: tuple[Option, ...] = ()
     keywords: tuple[Text, ...] = ()
+    # The crisis net (crisis.py): groups of words and phrases (suicide, danger, ...) that show
+    # this node before anything else, also during a conversation with a counsellor.
+    crisis_words: dict[LocalId, tuple[Text, ...]] = {}
     media: Annotated[MediaPath | None, BeforeValidator(_media_from_string)] = None
     navigation: bool = True
 
@@ -150,6 +153,9 @@ class Labels(Strict):
 
 class Messages(Strict):
     not_understood: Text
+    # A typed question the search found screens for ("Meintest du …?"); they follow as buttons.
+    # Without it, such a question gets `not_understood`.
+    did_you_mean: Text | None = None
     stale_button: Text
     choose_language: Text
     handover_unavailable: Text

@@ -2,8 +2,9 @@
 
 Each text is keyed as the engine looks it up: the node id as context (``health.sti_test``), the
 German source text as msgid. System texts share the context ``system``, facts ``fact.NAME``, and
-a node's keywords are one comma-separated entry under ``NODE.keywords``, so that a translator can
-list as many words of their language as people might type.
+a node's keywords are one comma-separated entry under ``NODE.keywords`` (its crisis words one per
+group under ``NODE.crisis.GROUP``), so that a translator can list as many words of their language
+as people might type.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from bot.dialogue.check import LABEL_LIMIT, MESSAGE_LIMIT, SYSTEM_TEXT_LIMITS
 from bot.dialogue.flow import FACTS_LINES, SYSTEM_LINES, Flow, Location
 from bot.dialogue.loader import LoadError, load_flow
-from bot.dialogue.render import SYSTEM_CONTEXT, fact_context, keyword_context
+from bot.dialogue.render import SYSTEM_CONTEXT, crisis_context, fact_context, keyword_context
 from bot.dialogue.schema import HandoverNode
 
 # Comments shown to translators next to an entry (PO "#." lines).
@@ -27,6 +28,12 @@ LABEL = "button label: short, at most about 40 characters"
 KEYWORDS = (
     "words a person may type to get to this screen: comma-separated, as many as people of your "
     "language would type (with and without accents)"
+)
+CRISIS_WORDS = (
+    "crisis words ({group}): typing any of them shows the 24/7 numbers, before anything else. "
+    "Comma-separated: as many words and short phrases as people of your language would type, "
+    "with inflections, common misspellings and without accents; a * at the end of a word also "
+    "matches longer words (umbring* matches umbringen)"
 )
 FACT = "checked fact from flows/facts.yaml, re-checked there; source: {source}"
 MESSAGE = "the bot's own message in a special situation: keep {placeholders} and /commands"
@@ -80,6 +87,14 @@ def flow_messages(flow: Flow) -> Iterator[FlowMessage]:
                 ", ".join(node.keywords),
                 flow.where(node_id, "keywords"),
                 KEYWORDS,
+                Kind.KEYWORDS,
+            )
+        for group, words in node.crisis_words.items():
+            yield FlowMessage(
+                crisis_context(node_id, group),
+                ", ".join(words),
+                flow.where(node_id, "crisis_words", group),
+                CRISIS_WORDS.format(group=group),
                 Kind.KEYWORDS,
             )
     system = flow.system

@@ -16,6 +16,7 @@ from enum import StrEnum
 from bot.dialogue import (
     Action,
     Erase,
+    NothingFound,
     RequestHandover,
     Session,
     SetDisappearing,
@@ -34,6 +35,8 @@ class Event(StrEnum):
     FIRST_REPLY = "first_reply"  # the area is the bucket of the waiting time
     EXIT_USED = "exit_used"
     DISAPPEARING_MODE = "disappearing_mode"
+    # A typed question that found no screen (counted, never its text): where people get lost.
+    NOTHING_FOUND = "nothing_found"
 
 
 # Buckets of the time to a counsellor's first reply, as (upper bound in minutes, label).
@@ -96,6 +99,8 @@ def turn_events(
             yield Counted(Event.EXIT_USED, before.language or default_language)
         elif isinstance(action, SetDisappearing) and action.seconds is not None:
             yield Counted(Event.DISAPPEARING_MODE, language)
+        elif isinstance(action, NothingFound):
+            yield Counted(Event.NOTHING_FOUND, action.language)
     entered = _area(after.node)
     if entered and entered != _area(before.node) and entered not in set(home_areas):
         yield Counted(Event.AREA_OPENED, language, entered)

@@ -39,12 +39,14 @@ OVERVIEW = (
     (Event.HANDOVER_COMPLETED, "counsellor conversations completed"),
     (Event.EXIT_USED, "/exit used"),
     (Event.DISAPPEARING_MODE, "disappearing mode switched on"),
+    (Event.NOTHING_FOUND, "typed questions that found nothing"),
 )
 PER_LANGUAGE = (
     (Event.CONVERSATION_STARTED, "conversations"),
     (Event.LANGUAGE_CHOSEN, "chosen"),
     (Event.HANDOVER_REQUESTED, "counsellor requested"),
     (Event.EXIT_USED, "/exit"),
+    (Event.NOTHING_FOUND, "typed, found nothing"),
 )
 PER_AREA = (
     (Event.AREA_OPENED, "opened"),

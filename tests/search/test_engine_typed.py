@@ -1,0 +1,150 @@
+"""What the engine does with typed text on the shipped flows and catalogs: the crisis net before
+anything else, keywords, "Meintest du …?", and the 24/7 numbers with every not-understood."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.dialogue import (
+    ButtonPressed,
+    Engine,
+    NothingFound,
+    Notice,
+    Relay,
+    Session,
+    Show,
+    TextTyped,
+)
+from bot.dialogue.engine import SUGGESTION_PREFIX
+
+LANGUAGES = ["de", "de@easy", "ro", "bg", "en", "es", "hu", "tr"]
+# The 24/7 numbers every crisis answer and every not-understood answer shows (flows/facts.yaml).
+NUMBERS = ["110", "116 016"]
+CRISIS_NUMBERS = ["110", "112", "116 016", "0800 111 0 111", "0800 111 0 222", "116 123"]
+
+
+def screen(actions: tuple[object, ...]) -> Show:
+    shows = [action for action in actions if isinstance(action, Show)]
+    assert len(shows) == 1, actions
+    return shows[0]
+
+
+def data(show: Show) -> list[str]:
+    return [button.data for row in show.buttons for button in row]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_crisis_screen_has_every_24_7_number_and_a_counsellor(
+    shipped: Engine, language: str
+) -> None:
+    session = Session(node="main.menu", language=language)
+    after, actions = shipped.step(session, TextTyped("ich will mich umbringen"))
+    shown = screen(actions)
+    assert (after.node, shown.node_id) == ("crisis.start", "crisis.start")
+    for number in CRISIS_NUMBERS:
+        assert number in shown.text, (language, number)
+    assert "!counsellor" in data(shown)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_text_nobody_understands_gets_the_24_7_numbers_and_is_counted(
+    shipped: Engine, language: str
+) -> None:
+    session = Session(node="main.menu", language=language)
+    after, actions = shipped.step(session, TextTyped("qqq zzxy"))
+    assert after == session
+    shown = screen(actions)
+    for number in NUMBERS:
+        assert number in shown.text, language
+    assert NothingFound(language) in actions
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_suggestion_screen_shows_the_emergency_numbers(
+    shipped: Engine, language: str
+) -> None:
+    # questions that no keyword answers (a keyword would jump to its screen)
+    questions = {"de": "aidstest", "de@easy": "arzt kostet geld", "ro": "alocatie copii"}
+    questions |= {"bg": "детски", "en": "insurence", "es": "no tengo seguro"}
+    questions |= {"hu": "abba akarom hagyni", "tr": "kayit nasil"}
+    session = Session(node="main.menu", language=language)
+    _, actions = shipped.step(session, TextTyped(questions[language]))
+    shown = screen(actions)
+    assert shown.node_id is None
+    for number in NUMBERS:
+        assert number in shown.text, language
+
+
+def test_a_question_is_answered_with_suggestions_never_a_jump(shipped: Engine) -> None:
+    session = Session(node="main.menu", language="ro")
+    after, actions = shipped.step(session, TextTyped("alocatie copii"))
+    assert after == session  # no automatic jump
+    suggestions = [d for d in data(screen(actions)) if d.startswith(SUGGESTION_PREFIX)]
+    assert 1 <= len(suggestions) <= 3
+    assert SUGGESTION_PREFIX + "money.child_benefit" in suggestions
+    moved, shown = shipped.step(after, ButtonPressed(SUGGESTION_PREFIX + "money.child_benefit"))
+    assert moved.node == "money.child_benefit"
+    assert moved.history == ("main.menu",)
+    assert screen(shown).node_id == "money.child_benefit"
+
+
+def test_a_forged_suggestion_is_refused(shipped: Engine) -> None:
+    session = Session(node="main.menu", language="de")
+    for forged in ("?no.such_node", "?crisis.start", "?"):
+        after, actions = shipped.step(session, ButtonPressed(forged))
+        assert after.node == "main.menu"
+        assert any(isinstance(action, Notice) for action in actions)
+
+
+def test_a_question_in_another_language_than_the_chosen_one_finds_its_screen(
+    shipped: Engine,
+) -> None:
+    session = Session(node="main.menu", language="de")
+    _, actions = shipped.step(session, TextTyped("alocatie copii"))
+    assert SUGGESTION_PREFIX + "money.child_benefit" in data(screen(actions))
+
+
+def test_an_explicit_keyword_still_jumps(shipped: Engine) -> None:
+    after, actions = shipped.step(Session(node="main.menu", language="de"), TextTyped("Notfall"))
+    assert after.node == screen(actions).node_id == "emergency.start"
+
+
+def test_iubitul_no_longer_sends_an_insurance_question_to_the_loverboy_screen(
+    shipped: Engine,
+) -> None:
+    session = Session(node="main.menu", language="ro")
+    after, actions = shipped.step(session, TextTyped("iubitul meu nu are asigurare"))
+    insurance = ("health.uninsured", "health.insurance")
+    if after.node == "main.menu":  # suggestions: an insurance screen first
+        assert data(screen(actions))[0] in [SUGGESTION_PREFIX + node for node in insurance]
+    else:  # the keyword "asigurare" jumps
+        assert after.node in insurance
+
+
+def test_a_crisis_word_in_a_counsellor_conversation_is_relayed_and_shows_the_numbers_once(
+    shipped: Engine,
+) -> None:
+    talking = Session(node="counsellor.start", language="ro", case="K7Q2")
+    after, actions = shipped.step(talking, TextTyped("nu mai vreau sa traiesc"))
+    assert actions[0] == Relay("K7Q2")
+    shown = screen(actions)
+    assert shown.node_id == "crisis.start"
+    for number in CRISIS_NUMBERS:
+        assert number in shown.text
+    assert after.case == "K7Q2"
+    # the next messages go to the counsellor only: the numbers are not shown again
+    again, more = shipped.step(after, TextTyped("vreau sa mor"))
+    assert more == (Relay("K7Q2"),)
+    assert again == after
+    _, ordinary = shipped.step(again, TextTyped("multumesc"))
+    assert ordinary == (Relay("K7Q2"),)
+
+
+def test_text_in_a_counsellor_conversation_without_crisis_words_is_only_relayed(
+    shipped: Engine,
+) -> None:
+    talking = Session(node="counsellor.start", language="de", case="K7Q2")
+    assert shipped.step(talking, TextTyped("Hallo, ich habe eine Frage")) == (
+        talking,
+        (Relay("K7Q2"),),
+    )
