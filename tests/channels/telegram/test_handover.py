@@ -3,7 +3,6 @@ fake Bot API, a real SQLite file."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import io
 import json
@@ -31,6 +30,7 @@ from tests.channels.telegram.conftest import (
     settled,
     start_bot,
 )
+from tests.clock import SettableClock
 from tests.conftest import MINIMAL_FLOW, engine_for
 from tests.fake_bot_api import CONTENT_EXAMPLES, Call, FakeBotAPI, Person
 
@@ -312,8 +312,12 @@ async def test_the_counsellor_closes_and_the_person_is_told(
 async def test_a_return_code_reconnects_to_the_same_topic_and_expires(
     api: FakeBotAPI, setup: BotSetup, handover_engine: Engine, deployment: Deployment
 ) -> None:
+    clock = SettableClock()
     desk = await started(
-        api, setup, handover_engine, deployment_with(deployment, return_code_days=0.00004)
+        api,
+        replace(setup, clock=clock),
+        handover_engine,
+        deployment_with(deployment, return_code_days=0.00004),
     )
     try:
         await desk.ask()
@@ -351,7 +355,7 @@ async def test_a_return_code_reconnects_to_the_same_topic_and_expires(
             after=sent,
         )
         second_code = told.params["text"].rsplit("\n🔑 ", 1)[-1]
-        await asyncio.sleep(3.6)  # longer than return_code_days
+        clock.advance(3.6)  # longer than return_code_days
         api.send_text(BEA, "/start")
         await press(api, BEA, "Deutsch")
         api.send_text(BEA, second_code)
@@ -359,7 +363,7 @@ async def test_a_return_code_reconnects_to_the_same_topic_and_expires(
     finally:
         await desk.bot.stop()
     store = await SQLiteStore.open(desk.bot.database)
-    await store.purge(datetime.datetime.now(datetime.UTC))
+    await store.purge(clock.now())
     await store.close()
     assert return_codes(desk.bot.database) == 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from bot.channels.telegram import BotSetup
@@ -25,6 +26,7 @@ from tests.channels.telegram.conftest import (
     start_bot,
     with_deployment,
 )
+from tests.clock import SettableClock
 from tests.fake_bot_api import CONTENT_EXAMPLES, FakeBotAPI
 
 TYPED = "Ich heiße Anamaria und wohne in der Blumenstraße 12, bitte hilf mir"
@@ -119,12 +121,15 @@ async def test_a_session_past_its_idle_time_is_not_resumed_even_before_the_purge
     engine: Engine, setup: BotSetup, api: FakeBotAPI
 ) -> None:
     sessions = setup.deployment.sessions.model_copy(update={"idle_hours": 1 / 3600})
-    running = await start_bot(engine, with_deployment(setup, sessions=sessions), api)
+    clock = SettableClock()
+    running = await start_bot(
+        engine, replace(with_deployment(setup, sessions=sessions), clock=clock), api
+    )
     try:
         api.send_text(ANA, "/start")
         await press(api, ANA, "Deutsch")
         menu = await press(api, ANA, "Zum Menü")
-        await asyncio.sleep(1.5)
+        clock.advance(1.5)  # past the idle time of one second
 
         api.press(ANA, current_message_id(api, menu), button_data(menu, "Gesundheit"))
         shown = await last_screen(api, ANA)

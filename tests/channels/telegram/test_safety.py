@@ -4,7 +4,6 @@ erased with /exit."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import sqlite3
 from dataclasses import replace
@@ -26,6 +25,7 @@ from tests.channels.telegram.conftest import (
     start_bot,
 )
 from tests.channels.telegram.test_handover import DORA, STAFF, started
+from tests.clock import SettableClock
 from tests.conftest import MINIMAL_FLOW, edit_flow, engine_for
 from tests.fake_bot_api import Call, FakeBotAPI, Person
 
@@ -42,7 +42,8 @@ async def test_disappearing_mode_deletes_every_message_on_schedule_even_after_a_
 ) -> None:
     quick = with_safety(deployment, disappearing_times=[2], disappearing_check_seconds=0.2)
     engine = engine_for(MINIMAL_FLOW, quick)
-    setup = replace(setup, deployment=quick)
+    clock = SettableClock()
+    setup = replace(setup, deployment=quick, clock=clock)
     bot = await start_bot(engine, setup, api)
     try:
         api.send_text(BOB, "/start")
@@ -64,13 +65,15 @@ async def test_disappearing_mode_deletes_every_message_on_schedule_even_after_a_
         await bot.stop()
 
     # the bot is down past the time; after the restart the job finds what is due
-    await asyncio.sleep(2.2)
+    clock.advance(2.2)
     bot = await start_bot(engine, setup, api)
     try:
         await api.wait_for("deleteMessages", lambda c: typed in c.params["message_ids"], timeout=5)
         assert api.chat_messages(BOB.user_id) == {}
         # the mode stays on: a new message goes the same way
         later = api.send_text(BOB, "noch eine")["message"]["message_id"]
+        await settled(api)
+        clock.advance(2.2)
         await api.wait_for("deleteMessages", lambda c: later in c.params["message_ids"], timeout=5)
     finally:
         await bot.stop()
