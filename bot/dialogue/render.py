@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.dialogue.schema import ContactsNode, Fact, Node
@@ -69,12 +69,24 @@ class ContactEntry:
         ]
 
 
+# Rendered texts a Renderer keeps: every text of a flow in every language fits many times over;
+# the bound only keeps memory from growing should a caller ever render texts it was sent.
+RENDERED_KEPT = 20_000
+
+
 @dataclass(frozen=True)
 class Renderer:
+    """Texts in a language with their placeholders filled. A renderer belongs to one engine and
+    its values do not change while it serves, so each text is rendered once (a flow reload
+    makes a new engine, and with it a new renderer)."""
+
     translator: Translator
     facts: Mapping[str, Fact]
     placeholders: Mapping[str, Value]
     contacts: Mapping[str, ContactEntry]
+    _rendered: dict[tuple[str, str, str], str] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def text(self, language: str, context: str, source: str) -> str:
         """The text in `language` with {service.*} and {fact.*} filled in.
@@ -82,6 +94,15 @@ class Renderer:
         An unknown placeholder is left as written (the linter reports it) rather than failing a
         conversation.
         """
+        key = (language, context, source)
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = self._render(language, context, source)
+            if len(self._rendered) < RENDERED_KEPT:
+                self._rendered[key] = rendered
+        return rendered
+
+    def _render(self, language: str, context: str, source: str) -> str:
         translated = self.translator.translate(language, context, source)
 
         def fill(match: re.Match[str]) -> str:

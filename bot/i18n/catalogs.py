@@ -14,6 +14,7 @@ translator has looked at it again.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import io
 import logging
@@ -91,6 +92,7 @@ def base_language(language: str) -> str:
     return re.split(r"[@_-]", language, maxsplit=1)[0]
 
 
+@functools.cache
 def fallback_chain(language: str) -> tuple[str, ...]:
     """The languages a text is looked up in, in order; the source language ends every chain
     (a person who reads Leichte Sprache is shown German, not English)."""
