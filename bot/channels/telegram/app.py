@@ -7,9 +7,10 @@ at the fake Bot API server on 127.0.0.1 and shorten the waits.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,8 @@ class BotSetup:
     webhook: tuple[str, str, int] | None = None
     # How long one getUpdates waits for news (long polling).
     poll_timeout: float = 10.0
+    # How often /healthz's Bot API state is refreshed (getMe), in seconds.
+    health_every: float = 30.0
 
     @property
     def staff_chats(self) -> frozenset[int]:
@@ -126,7 +129,7 @@ class TelegramChannel:
             .job_queue(None)
             .build()
         )
-        self.health = HealthChecks(self.application.bot)
+        self.health = HealthChecks(self.application.bot, setup.health_every)
 
     # -- the ports -------------------------------------------------------------------------------
 
@@ -144,6 +147,8 @@ class TelegramChannel:
         self._handlers(services)
         application = self.application
         await application.initialize()
+        log.info("connected to the Bot API", extra={"bot": f"@{application.bot.username}"})
+        self.health.start(answered=True)
         await publish_profile(application, engine)
         updater = application.updater
         assert updater is not None
@@ -160,6 +165,7 @@ class TelegramChannel:
         await application.start()
 
     async def stop(self) -> None:
+        await self.health.stop()
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
@@ -242,29 +248,43 @@ def _profiles(engine: Engine) -> list[BotProfile]:
 
 
 class HealthChecks:
-    """The channel's part of /healthz: the Bot API answers (asked at most every BOT_API_EVERY
-    seconds, so that probes do not use up the bot's rate limit)."""
+    """The channel's part of /healthz: whether the Bot API answered when last asked. A task
+    asks every `every` seconds (so that probes neither wait on Telegram nor use up the bot's rate
+    limit); a question unanswered within `every` (at most ASK_TIMEOUT) counts as no answer."""
 
-    BOT_API_EVERY = 30.0
+    ASK_TIMEOUT = 5.0
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, every: float) -> None:
         self.bot = bot
-        self._api_checked = (float("-inf"), False)
+        self.every = every
+        self.answered = False
+        self._task: asyncio.Task[None] | None = None
 
     async def check(self) -> dict[str, bool]:
-        return {"bot_api": await self._bot_api()}
+        return {"bot_api": self.answered}
 
-    async def _bot_api(self) -> bool:
-        checked_at, answered = self._api_checked
-        now = time.monotonic()
-        if now - checked_at < self.BOT_API_EVERY:
-            return answered
-        try:
-            answered = bool(await self.bot.get_me())
-        except TelegramError:
-            answered = False
-        self._api_checked = (now, answered)
-        return answered
+    def start(self, answered: bool) -> None:
+        """Keep asking, from the state the channel found at start."""
+        self.answered = answered
+        self._task = asyncio.create_task(self._keep_asking(), name="bot api health")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _keep_asking(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                me = await asyncio.wait_for(
+                    self.bot.get_me(), timeout=min(self.every, self.ASK_TIMEOUT)
+                )
+                self.answered = bool(me)
+            except (TelegramError, TimeoutError):
+                self.answered = False
 
 
 async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import shutil
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -178,15 +180,31 @@ async def test_healthz_is_ok_and_fails_while_the_database_cannot_be_written(
     assert (await get(operated, "/healthz"))[0] == 200
 
 
-async def test_healthz_fails_when_the_bot_api_does_not_answer(
-    api: FakeBotAPI,
-    setup: BotSetup,
-    engine,
+async def healthz_until(bot: RunningBot, status: int, seconds: float = 5.0) -> tuple[int, str]:
+    """/healthz asked until it answers `status` (the Bot API state is refreshed in the
+    background); every answer must come within a second."""
+    deadline = time.monotonic() + seconds
+    while True:
+        asked = time.monotonic()
+        answer = await get(bot, "/healthz")
+        assert time.monotonic() - asked < 1.0, "/healthz waited on the Bot API"
+        if answer[0] == status or time.monotonic() > deadline:
+            return answer
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("fault", ["bad_request", "timeout"])
+async def test_healthz_fails_quickly_when_the_bot_api_does_not_answer(
+    api: FakeBotAPI, setup: BotSetup, engine, fault: str
 ) -> None:
-    bot = await start_bot(engine, replace(setup, operations=("127.0.0.1", 0)), api)
-    api.fail("getMe", "bad_request", times=100)
+    """A refused getMe and one that hangs: /healthz says 503 within a second, it does not wait
+    for Telegram (a container health check would time out instead of reading a 503)."""
+    watched = replace(setup, operations=("127.0.0.1", 0), health_every=0.2)
+    bot = await start_bot(engine, watched, api)
     try:
-        status, body = await get(bot, "/healthz")
+        assert (await healthz_until(bot, 200))[0] == 200
+        api.fail("getMe", fault, times=100, delay=5.0)  # type: ignore[arg-type]
+        status, body = await healthz_until(bot, 503)
     finally:
         await bot.stop()
     assert status == 503 and '"bot_api": "failing"' in body

@@ -88,6 +88,8 @@ async def test_run_with_token_and_secret_answers_and_says_what_is_switched_off(
     assert "starting" in said
     assert any(text.startswith("staff group off") for text in said)
     assert any(text.startswith("webhook off") for text in said)
+    connected = next(e for e in events if e["event"] == "connected to the Bot API")
+    assert connected["bot"] == "@wegweiser_test_bot"
     drafts = next(e for e in events if str(e["event"]).startswith("some translations are drafts"))
     assert drafts["languages"] == "de@easy,ro,bg,en,es,hu,tr"
     assert (tmp_path / "wegweiser.sqlite3").exists()
