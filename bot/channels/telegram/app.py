@@ -159,9 +159,12 @@ class TelegramChannel:
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:
+            url, listen, port = self.setup.webhook
             await updater.start_webhook(
-                **webhook_options(*self.setup.webhook, self.setup.keys)  # type: ignore[arg-type]
+                **webhook_options(url, listen, port, self.setup.keys)  # type: ignore[arg-type]
             )
+            # not the URL: an operator may have put a secret into its path
+            log.info("webhook listening", extra={"listen": listen, "port": port})
         await application.start()
 
     async def stop(self) -> None:

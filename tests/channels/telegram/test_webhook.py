@@ -12,7 +12,7 @@ import pytest
 from bot.channels.telegram import BotSetup
 from bot.dialogue import Engine
 from bot.runtime import Runtime
-from tests.channels.telegram.conftest import ANA, settled
+from tests.channels.telegram.conftest import ANA, log_events, settled
 from tests.fake_bot_api import FakeBotAPI
 
 
@@ -54,6 +54,22 @@ async def test_webhook_is_registered_with_the_derived_secret_token(
     registered = api.webhook
     assert registered["url"] == webhook_bot
     assert registered["secret_token"] == setup.keys.webhook_secret()
+
+
+async def test_the_log_says_where_the_webhook_listens(
+    engine: Engine, setup: BotSetup, api: FakeBotAPI, logs
+) -> None:
+    port = free_port()
+    runtime = Runtime(
+        engine, replace(setup, webhook=(f"http://127.0.0.1:{port}/h", "127.0.0.1", port))
+    )
+    await runtime.start()
+    await runtime.stop()
+    listening = [e for e in log_events(logs) if e["event"] == "webhook listening"]
+    assert listening == [listening[0]] and (listening[0]["listen"], listening[0]["port"]) == (
+        "127.0.0.1",
+        port,
+    )
 
 
 @pytest.mark.parametrize("secret", [None, "wrong-secret"])
