@@ -43,6 +43,7 @@ from bot.channels.telegram.staff import Staff
 from bot.config import Deployment
 from bot.dialogue import BotProfile, Engine
 from bot.live_flows import LiveFlows
+from bot.logs import conceal
 from bot.service import Clock, Services, SystemClock
 from bot.store import SecretKeys, SessionStore
 
@@ -107,6 +108,7 @@ class TelegramChannel:
         self.staff_chats = setup.staff_chats
         self.people: TelegramPersonUpdates | None = None
         self.staff: Staff | None = None
+        conceal(setup.token)  # python-telegram-bot and httpx name it in URLs and errors
         deployment = setup.deployment
         gate = FloodGate(deployment.limits.burst, deployment.limits.per_minute)
         self.application: Application = (
