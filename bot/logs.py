@@ -35,7 +35,7 @@ _API_PATH = re.compile(r"(/bot)\d+:[^/\s\"'?#]*")
 _concealed: set[str] = set()
 # python-telegram-bot logs the data of an update it cannot read ("Received data was %r") at
 # CRITICAL: the user's id, names and username. Such a line keeps its words and the error's type.
-_UPDATE_DATA = "Received data was"
+UPDATE_DATA = "Received data was"
 _OWN_LOGGERS = ("bot", "wegweiser", "__main__")
 
 
@@ -60,8 +60,8 @@ class Redactor(logging.Filter):
     update's data and the error's message (which may quote it)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith(_OWN_LOGGERS) and _UPDATE_DATA in str(record.msg):
-            record.msg = str(record.msg).split(_UPDATE_DATA)[0].strip() + " (update not logged)"
+        if not record.name.startswith(_OWN_LOGGERS) and UPDATE_DATA in str(record.msg):
+            record.msg = str(record.msg).split(UPDATE_DATA)[0].strip() + " (update not logged)"
             record.args = ()
             if record.exc_info and record.exc_info[1] is not None:
                 record.__dict__["error"] = type(record.exc_info[1]).__name__
