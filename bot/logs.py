@@ -1,8 +1,9 @@
 """Structured logging: one JSON object (or one key=value line) per event.
 
 What may appear: event names, counts, durations, error types, and a person's `log_tag` (eight hex
-characters of their pseudonym). Never a chat id, user id, name, username or message text. Pass
-fields with `extra={...}`; `log.info("session purged", extra={"sessions": 3})`.
+characters that change with every session, bot/store/keys.py), never with a case code or a node.
+Never a chat id, user id, name, username or message text. Pass fields with `extra={...}`;
+`log.info("session purged", extra={"sessions": 3})`.
 
 Every line also passes the `Redactor` on the handler, whoever logged it: the bot token (and any
 Bot API URL path, which holds it) becomes `<token>`, and python-telegram-bot's lines about an

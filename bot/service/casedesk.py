@@ -59,7 +59,7 @@ from bot.handover.lifecycle import (
 from bot.handover.teams import Team, format_back, route
 from bot.service.ports import ChannelError, Content, Counsellor, PlaceGone, StaffChannel
 from bot.service.statistics import Statistics
-from bot.store import CaseStore, SecretKeys, log_tag
+from bot.store import CaseStore, SecretKeys
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +156,8 @@ class CaseDesk:
             _failed("could not open a case", error)
             return CaseNews(News.UNAVAILABLE)
         if kept is None or kept.code != case.code:
-            log.info(
-                "case opened", extra={"case": case.code, "person": log_tag(key), "team": team.name}
-            )
+            # by its code only: with the person's tag, the log would link the case to their turns
+            log.info("case opened", extra={"case": case.code, "team": team.name})
         return news[-1] if news else CaseNews(News.OPENED, case=case.code)
 
     async def relay_to_staff(self, code: str, content: Content, now: datetime.datetime) -> bool:

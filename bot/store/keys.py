@@ -106,10 +106,14 @@ def _derive(material: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(material)
 
 
-def log_tag(pseudonym: bytes) -> str:
-    """The only form in which a person may appear in logs: enough to follow one session through
-    a log, too short to be a key."""
-    return pseudonym[:4].hex()
+def log_tag(sealed_address: bytes) -> str:
+    """The only form in which a person may appear in logs: a digest of their session's sealed
+    address, whose nonce is random and made anew for each session. It follows one session
+    through a log; once the session is erased or expired, nothing links its lines to the next
+    session of the same person, nor to the person, even with the secret key and their chat id
+    (a tag of the pseudonym would be the same in every session, and one of the pseudonym and the
+    session's start could be found by trying the seconds of a day)."""
+    return hashlib.sha256(b"wegweiser log tag\0" + sealed_address).hexdigest()[:8]
 
 
 def generate_secret() -> str:

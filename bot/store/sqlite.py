@@ -160,9 +160,10 @@ class SQLiteStore(SessionStore, CaseStore):
         try:
             return _session_from_row(key, rows[0])
         except (ValueError, TypeError, OverflowError) as error:
+            address = rows[0][0]
             log.warning(
                 "session %s: unreadable row (%s), treated as no session",
-                log_tag(key),
+                log_tag(address) if isinstance(address, bytes) else "?",
                 type(error).__name__,
             )
             return None
