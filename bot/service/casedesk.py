@@ -240,15 +240,15 @@ class CaseDesk:
         """A counsellor's message reached the person: remember which copy is which, count the
         first reply, and answering claims a waiting case."""
         await self.store.remember_relay(case.code, person_ref, staff_ref, from_person=False)
-        alias = await self.store.alias(counsellor.id)
-        _, news = await self._step(case, CounsellorReplied(alias, counsellor.name), now)
+        alias = await self.store.alias(self.keys.counsellor_digest(counsellor.id))
+        _, news = await self._step(case, CounsellorReplied(alias), now)
         return news
 
     async def claim(
         self, case: Case, counsellor: Counsellor, now: datetime.datetime
     ) -> list[PersonNews]:
-        alias = await self.store.alias(counsellor.id)
-        _, news = await self._step(case, Claim(alias, counsellor.name), now)
+        alias = await self.store.alias(self.keys.counsellor_digest(counsellor.id))
+        _, news = await self._step(case, Claim(alias), now)
         return news
 
     async def close(
@@ -271,7 +271,7 @@ class CaseDesk:
         return told
 
     async def set_alias(self, counsellor: Counsellor, alias: str) -> None:
-        await self.store.set_alias(counsellor.id, alias)
+        await self.store.set_alias(self.keys.counsellor_digest(counsellor.id), alias)
 
     async def staff_copy(self, code: str, person_ref: str) -> str | None:
         return await self.store.staff_copy(code, person_ref)

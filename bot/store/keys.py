@@ -42,7 +42,13 @@ class SecretKeys:
 
     MINIMUM_SECRET_LENGTH = 32  # characters
 
-    __slots__ = ("_address", "_pseudonym_key", "_return_code_key", "_webhook_key")
+    __slots__ = (
+        "_address",
+        "_counsellor_key",
+        "_pseudonym_key",
+        "_return_code_key",
+        "_webhook_key",
+    )
 
     def __init__(self, secret: str) -> None:
         if len(secret) < self.MINIMUM_SECRET_LENGTH:
@@ -56,6 +62,7 @@ class SecretKeys:
         self._address = AESGCM(_derive(material, b"wegweiser address v1"))
         self._webhook_key = _derive(material, b"wegweiser webhook v1")
         self._return_code_key = _derive(material, b"wegweiser return code v1")
+        self._counsellor_key = _derive(material, b"wegweiser counsellor v1")
 
     def __repr__(self) -> str:
         return "SecretKeys(<hidden>)"
@@ -96,6 +103,11 @@ class SecretKeys:
     def return_code_digest(self, code: str) -> bytes:
         """What the store keeps of a return code: the code itself never, only this digest."""
         return hmac.digest(self._return_code_key, code.encode("utf-8"), hashlib.sha256)
+
+    def counsellor_digest(self, counsellor: str) -> bytes:
+        """What the store keeps of a counsellor (the key of their alias): never their account's
+        id, only this digest of it."""
+        return hmac.digest(self._counsellor_key, counsellor.encode("utf-8"), hashlib.sha256)
 
     def webhook_secret(self) -> str:
         """Telegram's setWebhook secret_token (64 hex characters), stable for one secret."""
