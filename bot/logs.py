@@ -26,7 +26,6 @@ _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "ta
 # Libraries that log request URLs (which hold the bot token) or whole updates at INFO or below.
 _QUIET = ("httpx", "httpcore", "apscheduler", "telegram", "tornado", "aiosqlite")
 
-
 REDACTED = "<token>"
 # A bot token (digits, a colon, 35 characters), and the path of a Bot API URL, which holds the
 # token (percent-encoded, if it came with spaces): /bot<token>/getMe, /file/bot<token>/...
@@ -37,7 +36,7 @@ _concealed: set[str] = set()
 # python-telegram-bot logs the data of an update it cannot read ("Received data was %r") at
 # CRITICAL: the user's id, names and username. Such a line keeps its words and the error's type.
 UPDATE_DATA = "Received data was"
-_OWN_LOGGERS = ("bot", "wegweiser", "__main__")
+_OWN_LOGGERS = ("bot.", "wegweiser", "__main__")
 
 
 def conceal(secret: str) -> None:

@@ -76,3 +76,25 @@ def test_a_token_shaped_text_and_a_token_with_a_space_are_redacted(
     line = json.loads(log_stream.getvalue())["event"]
     assert "abc" not in line and TOKEN not in line
     assert line == "Exception for https://api.telegram.org/bot<token>/getUpdates and '<token>'"
+
+
+def test_a_library_line_about_an_unreadable_update_keeps_neither_the_update_nor_the_error_text(
+    log_stream: io.StringIO,
+) -> None:
+    update = {"message": {"from": {"id": 7391846250, "username": "ana_d_1987"}, "chat": "Ana"}}
+    try:
+        int("Anamaria")
+    except ValueError as error:
+        logging.getLogger("telegram.ext.Updater").critical(
+            "Something went wrong processing the data received from Telegram. "
+            "Received data was *not* processed! Received data was: %r",
+            update,
+            exc_info=error,
+        )
+
+    logged = log_stream.getvalue()
+    for needle in ("7391846250", "ana_d_1987", "Ana", "Anamaria"):
+        assert needle not in logged
+    line = json.loads(logged)
+    assert line["event"].startswith("Something went wrong processing the data")
+    assert (line["level"], line["error"]) == ("CRITICAL", "ValueError")
