@@ -87,6 +87,15 @@ class Settings(BaseSettings):
             raise ValueError("must start with https:// (or http:// for a local Bot API server)")
         return url
 
+    @field_validator("telegram_token", mode="before")
+    @classmethod
+    def _token_is_trimmed(cls, token: object) -> object:
+        """A token pasted with a space or a line break around it is the token without them (Bot
+        API tokens hold none); an empty one is no token."""
+        if isinstance(token, str):
+            return token.strip() or None
+        return token
+
 
 # How an operator makes a key; `python3`, as stock Debian and Ubuntu have no `python` command.
 GENERATE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"

@@ -40,6 +40,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.unreadable_updates = Counter(
+            "wegweiser_unreadable_updates",
+            "Updates from Telegram that could not be read and were skipped (never logged)",
+            ["mode"],
+            registry=self.registry,
+        )
+
     def count(self, counted: Iterable[Counted]) -> None:
         for item in counted:
             self.events.labels(item.event.value, item.language, item.area).inc()

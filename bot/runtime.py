@@ -48,7 +48,7 @@ class Runtime:
         self.setup = setup
         self.engines = EngineHolder(engine)
         self.metrics = Metrics()
-        self.telegram = TelegramChannel(setup, reload=self.reload)
+        self.telegram = TelegramChannel(setup, reload=self.reload, metrics=self.metrics)
         self.telegram.application.bot_data["wegweiser"] = self
         self.store: SQLiteStore | None = None
         self.services: Services | None = None

@@ -114,3 +114,19 @@ def test_run_with_the_example_placeholder_stops_at_once_with_one_line(tmp_path: 
     assert "Traceback" not in run.stderr
     unit = (PROJECT_ROOT / "deploy" / "wegweiser.service").read_text()
     assert "\nRestartPreventExitStatus=2\n" in unit
+
+
+@pytest.mark.parametrize(
+    "pasted", ["123456:ABC-def_ghi ", " 123456:ABC-def_ghi\n", "\t123456:ABC-def_ghi"]
+)
+def test_a_token_pasted_with_spaces_around_it_is_used_trimmed(
+    pasted: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEGWEISER_TELEGRAM_TOKEN", pasted)
+    token = Settings().telegram_token
+    assert token is not None and token.get_secret_value() == "123456:ABC-def_ghi"
+
+
+def test_a_token_of_spaces_only_is_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEGWEISER_TELEGRAM_TOKEN", "  ")
+    assert Settings().telegram_token is None

@@ -82,12 +82,10 @@ class Reopen:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """A counsellor claimed the case. `alias`: the name they chose for people (/alias), if any;
-    `name`: what the staff see instead (their account's first name). The person is told the
-    alias only."""
+    """A counsellor claimed the case. `alias`: the name they chose (/alias), if any; without
+    one, people and colleagues see "a counsellor" (their account's name is never kept)."""
 
     alias: str | None
-    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +93,6 @@ class CounsellorReplied:
     """A counsellor's message reached the person. Answering a waiting case claims it."""
 
     alias: str | None
-    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,12 +319,12 @@ def step_case(case: Case, event: CaseEvent, now: datetime.datetime, policy: Case
     match event:
         case Reopen():
             return _reopen(case, event, now, policy)
-        case Claim(alias, name):
+        case Claim(alias):
             if case.state is not CaseState.WAITING:
                 return case, ()
-            return _claim(case, alias, name, now)
-        case CounsellorReplied(alias, name):
-            return _replied(case, alias, name, now)
+            return _claim(case, alias, now)
+        case CounsellorReplied(alias):
+            return _replied(case, alias, now)
         case Close(closer, return_code):
             if case.state is CaseState.CLOSED:
                 return case, ()
@@ -374,8 +371,8 @@ def _reopen(case: Case, event: Reopen, now: datetime.datetime, policy: CasePolic
     return reopened, (ReopenTopic(), ShowState(), Note(event.note), ForgetReturnCodes(), *resumed)
 
 
-def _claim(case: Case, alias: str | None, name: str | None, now: datetime.datetime) -> Step:
-    claimed = case.with_state(CaseState.CLAIMED, alias=alias or name, claimed=now)
+def _claim(case: Case, alias: str | None, now: datetime.datetime) -> Step:
+    claimed = case.with_state(CaseState.CLAIMED, alias=alias, claimed=now)
     return claimed, (
         ShowState(),
         Count(Statistic.HANDOVER_CLAIMED, case.language, case.area),
@@ -383,7 +380,7 @@ def _claim(case: Case, alias: str | None, name: str | None, now: datetime.dateti
     )
 
 
-def _replied(case: Case, alias: str | None, name: str | None, now: datetime.datetime) -> Step:
+def _replied(case: Case, alias: str | None, now: datetime.datetime) -> Step:
     """The first reply is counted once per opening, by how long the person waited for it."""
     if case.state is CaseState.CLOSED or case.person is None:
         return case, ()
@@ -393,7 +390,7 @@ def _replied(case: Case, alias: str | None, name: str | None, now: datetime.date
         effects = (Count(Statistic.FIRST_REPLY, case.language, reply_bucket(minutes)),)
         case = replace(case, replied=now)
     if case.state is CaseState.WAITING:  # answering is claiming
-        case, claimed = _claim(case, alias, name, now)
+        case, claimed = _claim(case, alias, now)
         effects = (*effects, *claimed)
     return case, effects
 

@@ -59,7 +59,7 @@ from bot.handover.lifecycle import (
 from bot.handover.teams import Team, format_back, route
 from bot.service.ports import ChannelError, Content, Counsellor, PlaceGone, StaffChannel
 from bot.service.statistics import Statistics
-from bot.store import CaseStore, SecretKeys, log_tag
+from bot.store import CaseStore, SecretKeys
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +156,8 @@ class CaseDesk:
             _failed("could not open a case", error)
             return CaseNews(News.UNAVAILABLE)
         if kept is None or kept.code != case.code:
-            log.info(
-                "case opened", extra={"case": case.code, "person": log_tag(key), "team": team.name}
-            )
+            # by its code only: with the person's tag, the log would link the case to their turns
+            log.info("case opened", extra={"case": case.code, "team": team.name})
         return news[-1] if news else CaseNews(News.OPENED, case=case.code)
 
     async def relay_to_staff(self, code: str, content: Content, now: datetime.datetime) -> bool:
@@ -241,15 +240,15 @@ class CaseDesk:
         """A counsellor's message reached the person: remember which copy is which, count the
         first reply, and answering claims a waiting case."""
         await self.store.remember_relay(case.code, person_ref, staff_ref, from_person=False)
-        alias = await self.store.alias(counsellor.id)
-        _, news = await self._step(case, CounsellorReplied(alias, counsellor.name), now)
+        alias = await self.store.alias(self.keys.counsellor_digest(counsellor.id))
+        _, news = await self._step(case, CounsellorReplied(alias), now)
         return news
 
     async def claim(
         self, case: Case, counsellor: Counsellor, now: datetime.datetime
     ) -> list[PersonNews]:
-        alias = await self.store.alias(counsellor.id)
-        _, news = await self._step(case, Claim(alias, counsellor.name), now)
+        alias = await self.store.alias(self.keys.counsellor_digest(counsellor.id))
+        _, news = await self._step(case, Claim(alias), now)
         return news
 
     async def close(
@@ -272,7 +271,7 @@ class CaseDesk:
         return told
 
     async def set_alias(self, counsellor: Counsellor, alias: str) -> None:
-        await self.store.set_alias(counsellor.id, alias)
+        await self.store.set_alias(self.keys.counsellor_digest(counsellor.id), alias)
 
     async def staff_copy(self, code: str, person_ref: str) -> str | None:
         return await self.store.staff_copy(code, person_ref)

@@ -143,7 +143,10 @@ class ConversationService:
             if self.desk is None and any(
                 isinstance(a, RequestHandover) and a.available for a in actions
             ):
-                log.warning("handover requested but not available", extra={"person": log_tag(key)})
+                log.warning(
+                    "handover requested but not available",
+                    extra={"person": log_tag(stored.address)},
+                )
             edit = None
             if channel.capabilities.edit_in_place and inbound.pressed == stored.screen:
                 edit = inbound.pressed
@@ -165,10 +168,10 @@ class ConversationService:
         self.statistics.metrics.updates.observe(seconds)
         log.info(
             "update handled",
+            # not the node: the screens a person visited, in order, are a trail of their own
             extra={
-                "person": log_tag(key),
+                "person": log_tag(stored.address),
                 "event": type(inbound.event).__name__,
-                "node": dialogue.node,
                 "ms": round(seconds * 1000, 1),
             },
         )
@@ -271,7 +274,9 @@ class ConversationService:
         ids = sorted({*stored.deletable(now, window), *also})
         await channel.delete(person.native, ids)
         await self.store.delete(stored.key)
-        log.info("conversation erased", extra={"person": log_tag(stored.key), "messages": len(ids)})
+        log.info(
+            "conversation erased", extra={"person": log_tag(stored.address), "messages": len(ids)}
+        )
         after_exit = engine.flow.system.messages.after_exit
         if self.policy.message_after_exit and after_exit:
             language = stored.dialogue.language or engine.default_language
@@ -299,7 +304,7 @@ class ConversationService:
                 await self.store.save(kept)
                 log.info(
                     "disappearing messages deleted",
-                    extra={"person": log_tag(stored.key), "messages": len(due)},
+                    extra={"person": log_tag(stored.address), "messages": len(due)},
                 )
 
     async def unreachable(self, person: PersonAddress) -> None:
@@ -316,7 +321,8 @@ class ConversationService:
         if self.desk is not None and stored is not None and stored.dialogue.case:
             await self.desk.person_blocked(stored.dialogue.case, self.clock.now())
         await self.store.delete(key)
-        log.info("person blocked the bot, session closed", extra={"person": log_tag(key)})
+        tag = {} if stored is None else {"person": log_tag(stored.address)}
+        log.info("person blocked the bot, session closed", extra=tag)
 
     async def purge(self) -> int:
         purged = await self.store.purge(self.clock.now())
@@ -336,7 +342,9 @@ class ConversationService:
         try:
             channel, native = self.keys.open_address(stored.address, stored.key)
         except AddressUnreadable:
-            log.warning("a session's address does not open", extra={"person": log_tag(stored.key)})
+            log.warning(
+                "a session's address does not open", extra={"person": log_tag(stored.address)}
+            )
             return None
         if channel not in self.channels:
             return None  # a channel this process does not run (yet)

@@ -109,11 +109,10 @@ class Inbound:
 
 @dataclass(frozen=True, slots=True)
 class Counsellor:
-    """A counsellor as the staff channel knows them: an id for their chosen alias, and the name
-    shown to colleagues on the case card when they chose none."""
+    """A counsellor as the staff channel knows them: their account's id there, by whose keyed
+    digest their chosen alias is found (the id itself, and their name, are never kept)."""
 
     id: str
-    name: str
 
 
 # -- the ports -----------------------------------------------------------------------------------

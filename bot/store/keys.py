@@ -42,7 +42,13 @@ class SecretKeys:
 
     MINIMUM_SECRET_LENGTH = 32  # characters
 
-    __slots__ = ("_address", "_pseudonym_key", "_return_code_key", "_webhook_key")
+    __slots__ = (
+        "_address",
+        "_counsellor_key",
+        "_pseudonym_key",
+        "_return_code_key",
+        "_webhook_key",
+    )
 
     def __init__(self, secret: str) -> None:
         if len(secret) < self.MINIMUM_SECRET_LENGTH:
@@ -56,6 +62,7 @@ class SecretKeys:
         self._address = AESGCM(_derive(material, b"wegweiser address v1"))
         self._webhook_key = _derive(material, b"wegweiser webhook v1")
         self._return_code_key = _derive(material, b"wegweiser return code v1")
+        self._counsellor_key = _derive(material, b"wegweiser counsellor v1")
 
     def __repr__(self) -> str:
         return "SecretKeys(<hidden>)"
@@ -97,6 +104,11 @@ class SecretKeys:
         """What the store keeps of a return code: the code itself never, only this digest."""
         return hmac.digest(self._return_code_key, code.encode("utf-8"), hashlib.sha256)
 
+    def counsellor_digest(self, counsellor: str) -> bytes:
+        """What the store keeps of a counsellor (the key of their alias): never their account's
+        id, only this digest of it."""
+        return hmac.digest(self._counsellor_key, counsellor.encode("utf-8"), hashlib.sha256)
+
     def webhook_secret(self) -> str:
         """Telegram's setWebhook secret_token (64 hex characters), stable for one secret."""
         return self._webhook_key.hex()
@@ -106,10 +118,14 @@ def _derive(material: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(material)
 
 
-def log_tag(pseudonym: bytes) -> str:
-    """The only form in which a person may appear in logs: enough to follow one session through
-    a log, too short to be a key."""
-    return pseudonym[:4].hex()
+def log_tag(sealed_address: bytes) -> str:
+    """The only form in which a person may appear in logs: a digest of their session's sealed
+    address, whose nonce is random and made anew for each session. It follows one session
+    through a log; once the session is erased or expired, nothing links its lines to the next
+    session of the same person, nor to the person, even with the secret key and their chat id
+    (a tag of the pseudonym would be the same in every session, and one of the pseudonym and the
+    session's start could be found by trying the seconds of a day)."""
+    return hashlib.sha256(b"wegweiser log tag\0" + sealed_address).hexdigest()[:8]
 
 
 def generate_secret() -> str:

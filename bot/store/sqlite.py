@@ -116,6 +116,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE sessions ADD COLUMN disappear INTEGER",
         "CREATE INDEX sessions_disappearing ON sessions (disappear) WHERE disappear IS NOT NULL",
     ),
+    (
+        # A case claimed without an alias kept the counsellor's first name as its alias: only
+        # names counsellors chose stay.
+        "UPDATE cases SET alias = NULL WHERE alias NOT IN (SELECT alias FROM aliases)",
+        # Aliases by a keyed digest of the counsellor's account id, no longer by the id itself.
+        # The digest needs the secret key, which a migration does not have: counsellors choose
+        # their alias once more (/alias), and the ids go with the old table.
+        "DROP TABLE aliases",
+        "CREATE TABLE aliases (digest BLOB PRIMARY KEY, alias TEXT NOT NULL) WITHOUT ROWID",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -160,9 +170,10 @@ class SQLiteStore(SessionStore, CaseStore):
         try:
             return _session_from_row(key, rows[0])
         except (ValueError, TypeError, OverflowError) as error:
+            address = rows[0][0]
             log.warning(
                 "session %s: unreadable row (%s), treated as no session",
-                log_tag(key),
+                log_tag(address) if isinstance(address, bytes) else "?",
                 type(error).__name__,
             )
             return None
@@ -300,13 +311,13 @@ class SQLiteStore(SessionStore, CaseStore):
         if await self._execute("DELETE FROM return_codes WHERE code = ?", (code,)):
             await self._erase()
 
-    async def alias(self, counsellor: str) -> str | None:
-        rows = await self._fetch("SELECT alias FROM aliases WHERE user_id = ?", (counsellor,))
+    async def alias(self, counsellor: bytes) -> str | None:
+        rows = await self._fetch("SELECT alias FROM aliases WHERE digest = ?", (counsellor,))
         return str(rows[0][0]) if rows else None
 
-    async def set_alias(self, counsellor: str, alias: str) -> None:
+    async def set_alias(self, counsellor: bytes, alias: str) -> None:
         await self._execute(
-            "REPLACE INTO aliases (user_id, alias) VALUES (?, ?)", (counsellor, alias)
+            "REPLACE INTO aliases (digest, alias) VALUES (?, ?)", (counsellor, alias)
         )
 
     async def _one_case(self, where: str, parameters: tuple[Any, ...]) -> Case | None:

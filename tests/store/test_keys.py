@@ -115,10 +115,14 @@ def test_webhook_secret_is_stable_and_uses_only_characters_telegram_allows(keys)
     assert token != SecretKeys(OTHER_SECRET).webhook_secret()
 
 
-def test_log_tag_is_the_first_eight_hex_characters_of_the_pseudonym(keys):
+def test_log_tag_follows_one_session_and_differs_for_the_next_session_of_one_chat(keys):
     pseudonym = keys.pseudonym("telegram", str(CHAT_ID))
-    assert log_tag(pseudonym) == pseudonym.hex()[:8]
-    assert len(log_tag(pseudonym)) == 8
+    first = keys.seal_address("telegram", str(CHAT_ID), pseudonym)
+    second = keys.seal_address("telegram", str(CHAT_ID), pseudonym)
+    assert log_tag(first) == log_tag(first)
+    assert re.fullmatch(r"[0-9a-f]{8}", log_tag(first))
+    assert log_tag(first) != log_tag(second)
+    assert pseudonym.hex()[:8] not in (log_tag(first), log_tag(second))
 
 
 def test_generated_secret_is_strong_enough_and_new_each_time():

@@ -440,7 +440,7 @@ async def test_corrupt_row_loads_as_none_and_logs_only_the_tag(database, caplog,
         assert await store.load(KEYS.pseudonym("telegram", str(CHAT_ID + 1))) is not None
     finally:
         await store.close()
-    assert log_tag(session.key) in caplog.text
+    assert log_tag(session.address) in caplog.text
     assert session.key.hex() not in caplog.text
     assert str(value) not in caplog.text
 

@@ -41,9 +41,12 @@ from bot.channels.telegram.person import TelegramPersonChannel, TelegramPersonUp
 from bot.channels.telegram.profile import publish_profile
 from bot.channels.telegram.retry import RetryingRateLimiter
 from bot.channels.telegram.staff import Staff
+from bot.channels.telegram.unreadable import WEBHOOK_LOGGER, UpdatesRequest, WebhookRefusals
 from bot.config import Deployment
 from bot.dialogue import BotProfile, Engine
 from bot.live_flows import LiveFlows
+from bot.logs import conceal
+from bot.metrics import Metrics
 from bot.service import Clock, Services, SystemClock
 from bot.store import SecretKeys, SessionStore
 
@@ -103,19 +106,26 @@ class TelegramChannel:
     """The Bot API side of the runtime: the person channel of private chats, the staff channel
     of the staff groups, and the handlers of every update."""
 
-    def __init__(self, setup: BotSetup, reload: Reload | None = None) -> None:
-        """`reload(reason)`: the runtime's flow reload, for /reload in the staff group."""
+    def __init__(
+        self, setup: BotSetup, reload: Reload | None = None, metrics: Metrics | None = None
+    ) -> None:
+        """`reload(reason)`: the runtime's flow reload, for /reload in the staff group;
+        `metrics`: where unreadable updates are counted."""
         self.setup = setup
+        self.metrics = metrics or Metrics()
+        self._refusals = WebhookRefusals(lambda: self._unreadable("webhook"))
         self.reload = reload
         self.staff_chats = setup.staff_chats
         self.people: TelegramPersonUpdates | None = None
         self.staff: Staff | None = None
+        conceal(setup.token)  # python-telegram-bot and httpx name it in URLs and errors
         deployment = setup.deployment
         gate = FloodGate(deployment.limits.burst, deployment.limits.per_minute)
         self.application: Application = (
             ApplicationBuilder()
             .token(setup.token)
             .base_url(setup.api_url)
+            .get_updates_request(UpdatesRequest(lambda: self._unreadable("polling")))
             .rate_limiter(RetryingRateLimiter(delays=setup.retry_delays))
             .concurrent_updates(PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=self._refused))
             .read_timeout(setup.read_timeout)
@@ -159,6 +169,7 @@ class TelegramChannel:
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:
+            logging.getLogger(WEBHOOK_LOGGER).addHandler(self._refusals)
             url, listen, port = self.setup.webhook
             await updater.start_webhook(
                 **webhook_options(url, listen, port, self.setup.keys)  # type: ignore[arg-type]
@@ -168,6 +179,7 @@ class TelegramChannel:
         await application.start()
 
     async def stop(self) -> None:
+        logging.getLogger(WEBHOOK_LOGGER).removeHandler(self._refusals)
         await self.health.stop()
         application = self.application
         if application.updater is not None and application.updater.running:
@@ -188,6 +200,11 @@ class TelegramChannel:
             await self.application.bot.send_message(report_to, report)
         except TelegramError as error:
             log.warning("could not tell the staff group", extra={"error": type(error).__name__})
+
+    def _unreadable(self, mode: str) -> None:
+        """An update python-telegram-bot could not read was skipped: counted, never logged."""
+        self.metrics.unreadable_updates.labels(mode).inc()
+        log.warning("skipped an update that could not be read", extra={"mode": mode})
 
     # -- the handlers ----------------------------------------------------------------------------
 

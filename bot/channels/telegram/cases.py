@@ -83,7 +83,7 @@ def _reply(reply_to: str | None) -> ReplyParameters | None:
 
 
 def counsellor_of(user: User) -> Counsellor:
-    return Counsellor(id=str(user.id), name=user.first_name)
+    return Counsellor(id=str(user.id))
 
 
 class TelegramStaffChannel:

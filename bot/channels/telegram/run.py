@@ -23,7 +23,7 @@ from bot.config import (
 from bot.dialogue import Flow
 from bot.i18n.catalogs import Review
 from bot.live_flows import LiveFlows
-from bot.logs import configure_logging
+from bot.logs import conceal, configure_logging, redacted
 from bot.runtime import Runtime
 from bot.store import SecretKeys, StoreError, WeakSecretError
 
@@ -38,6 +38,8 @@ def run(settings: Settings, deployment: Deployment, flow: Flow, *, dev: bool = F
     """Run the bot with a checked flow. Returns an exit code; problems with the configuration
     are printed as one clear message naming the setting, never as a traceback."""
     configure_logging(settings.log_level, settings.log_format)
+    if settings.telegram_token is not None:
+        conceal(settings.telegram_token.get_secret_value())
     try:
         setup = _setup(settings, deployment, dev=dev)
     except ConfigurationError as error:
@@ -62,7 +64,7 @@ def run(settings: Settings, deployment: Deployment, flow: Flow, *, dev: bool = F
         return EXIT_CONFIGURATION
     except NetworkError as error:
         print(
-            f"The Bot API at {settings.telegram_api_url} cannot be reached: {error}",
+            redacted(f"The Bot API at {settings.telegram_api_url} cannot be reached: {error}"),
             file=sys.stderr,
         )
         return EXIT_FAILED

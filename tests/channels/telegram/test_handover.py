@@ -176,8 +176,9 @@ async def test_claim_reply_and_both_directions_by_copy_not_forward(
     assert claimed.params["text"].startswith("Eine Beraterin schreibt jetzt mit dir.")
     await settled(api)
     _, topic = desk.topic()
-    assert topic["name"].endswith(" · Dora")
-    assert "Status: claimed by Dora" in api.chat_messages(STAFF["id"])[card["message_id"]]["text"]
+    assert "Dora" not in topic["name"]  # no alias chosen: no name at all
+    shown = api.chat_messages(STAFF["id"])[card["message_id"]]["text"]
+    assert "Status: claimed by a counsellor" in shown
 
     # the counsellor writes: the person gets a copy
     sent = len(api.calls)

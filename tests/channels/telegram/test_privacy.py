@@ -11,7 +11,8 @@ from pathlib import Path
 
 from bot.channels.telegram import BotSetup
 from bot.dialogue import Engine
-from bot.store import SecretKeys
+from bot.store import SecretKeys, log_tag
+from bot.store.sqlite import SQLiteStore
 from tests.channels.telegram.conftest import (
     ANA,
     TEST_SECRET,
@@ -83,11 +84,17 @@ async def test_database_and_logs_hold_no_identity_and_no_message_text(
         assert needle not in logged, f"the logs hold Ana's {name}"
 
 
-async def test_logs_name_a_person_only_by_the_tag_of_their_pseudonym(
+async def test_logs_name_a_person_only_by_the_tag_of_their_session(
     bot: RunningBot, api: FakeBotAPI, logs: io.StringIO
 ) -> None:
     await scripted_conversation(api)
-    tag = SecretKeys(TEST_SECRET).pseudonym("telegram", str(ANA.user_id)).hex()[:8]
+    store = await SQLiteStore.open(bot.database)
+    try:
+        stored = await store.load(SecretKeys(TEST_SECRET).pseudonym("telegram", str(ANA.user_id)))
+    finally:
+        await store.close()
+    assert stored is not None
+    tag = log_tag(stored.address)
     persons = {event["person"] for event in log_events(logs) if "person" in event}
     assert persons == {tag}
 
