@@ -352,10 +352,13 @@ class Engine:
 
     def _in_case(self, session: Session, event: Event) -> Step | None:
         """While a case runs: typed text and media go to the counsellor, the tree is silent;
-        /exit, /menu, /language, /privacy and the buttons still work. None: handled as usual."""
+        /exit, /menu, /language, /privacy and the buttons still work. None: handled as usual.
+        Typed text that starts with "/" but names no command is text for the counsellor."""
         case = str(session.case)
         match event:
             case TextTyped() | Unreadable(personal=False):
+                return session, (Relay(case),)
+            case Command(name=name) if command_name(name) not in (*COMMANDS, "start"):
                 return session, (Relay(case),)
             case ButtonPressed(data=data) if data == END_CASE:
                 text = self._system_text(self._language(session), self.flow.system.case.ended)

@@ -192,8 +192,7 @@ class TelegramStaffUpdates:
         message = update.effective_message
         if message is None or message.from_user is None or message.from_user.is_bot:
             return
-        if message.text and message.text.startswith("/"):
-            await self._staff_command(message, message.from_user)
+        if message.text and await self._staff_command(message, message.from_user):
             return
         case = await self._case_of(message)
         if case is None:
@@ -244,10 +243,12 @@ class TelegramStaffUpdates:
         except ChannelError as error:
             log.info("could not mirror an edit", extra={"case": case.code, "error": error.kind})
 
-    async def _staff_command(self, message: Message, user: User) -> None:
+    async def _staff_command(self, message: Message, user: User) -> bool:
+        """/alias or /close; False for any other text, also one that starts with "/": that is
+        the counsellor's message."""
         assert message.text is not None
         words = message.text.split()
-        name = command_name(words[0])
+        name = command_name(words[0]) if message.text.startswith("/") else None
         if name == "alias":
             answer = await self.counselling.set_alias(counsellor_of(user), " ".join(words[1:]))
             await _reply_to(message, answer)
@@ -259,6 +260,9 @@ class TelegramStaffUpdates:
             )
             if closed is None:
                 await _reply_to(message, "This is not an open case.")
+        else:
+            return False
+        return True
 
     async def _case_of(self, message: Message) -> Case | None:
         if message.message_thread_id is None or message.chat_id not in self.staff_chats:
