@@ -697,5 +697,5 @@ async def test_get_chat_member(bot, server, forum):
     assert (await bot.get_chat_member(FORUM["id"], CARLA.user_id)).status == "restricted"
     me = await bot.get_chat_member(FORUM["id"], server.bot_user["id"])
     assert me.status == "administrator"
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.get_chat_member(-1, CARLA.user_id)

@@ -10,6 +10,7 @@ from typing import Any
 from bot.channels.telegram import BotSetup
 from bot.dialogue import Engine
 from bot.handover.case import CaseState
+from tests.channels.telegram import test_handover
 from tests.channels.telegram.conftest import (
     ANA,
     RunningBot,
@@ -19,15 +20,11 @@ from tests.channels.telegram.conftest import (
     press,
     settled,
 )
-from tests.channels.telegram.test_handover import (  # noqa: F401 (fixtures)
-    DORA,
-    STAFF,
-    Handover,
-    desk,
-    handover_engine,
-    sent_to,
-)
+from tests.channels.telegram.test_handover import DORA, STAFF, Handover, sent_to
 from tests.fake_bot_api import Call, FakeBotAPI
+
+# The staff group's fixtures: a running bot with a staff forum.
+desk, handover_engine = test_handover.desk, test_handover.handover_engine
 
 STALE = "Dieser Knopf ist nicht mehr aktuell."
 
@@ -77,7 +74,7 @@ async def test_a_forged_case_button_in_a_private_chat_gets_the_stale_button_answ
     assert api.unanswered_callbacks == set()
 
 
-# -- 2. typed "/..." text in a case -----------------------------------------------------------------
+# -- 2. typed "/..." text in a case ----------------------------------------------------------------
 
 
 async def test_slash_text_that_is_no_command_is_relayed_both_ways(
@@ -141,7 +138,7 @@ async def test_a_member_who_left_or_is_restricted_can_neither_claim_nor_close_no
     assert (await desk.case(code)).state is CaseState.CLAIMED
 
 
-# -- 4. commands addressed to another bot -----------------------------------------------------------
+# -- 4. commands addressed to another bot ----------------------------------------------------------
 
 
 async def test_a_command_for_another_bot_is_ignored(desk: Handover, api: FakeBotAPI) -> None:
@@ -162,7 +159,7 @@ async def test_a_command_for_another_bot_is_ignored(desk: Handover, api: FakeBot
     assert (await desk.case(code)).state is CaseState.CLOSED
 
 
-# -- 5. forum service messages ----------------------------------------------------------------------
+# -- 5. forum service messages ---------------------------------------------------------------------
 
 SERVICE_MESSAGES: list[dict[str, Any]] = [
     {"forum_topic_edited": {"name": "renamed"}},
@@ -190,7 +187,7 @@ async def test_forum_service_messages_in_a_case_topic_are_ignored(
     assert staff_notes(api, sent) == []
 
 
-# -- 6. no staff group ------------------------------------------------------------------------------
+# -- 6. no staff group -----------------------------------------------------------------------------
 
 
 async def test_without_a_staff_group_the_counsellor_screen_gives_the_contacts_and_no_promise(
