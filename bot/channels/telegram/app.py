@@ -35,7 +35,7 @@ from bot.channels.telegram.ordering import FloodGate, PersonByPerson
 from bot.channels.telegram.person import TelegramPersonChannel, TelegramPersonUpdates
 from bot.channels.telegram.profile import publish_profile
 from bot.channels.telegram.retry import RetryingRateLimiter
-from bot.channels.telegram.staff import Staff
+from bot.channels.telegram.staff import Staff, for_another_bot
 from bot.config import Deployment
 from bot.dialogue import BotProfile, Engine
 from bot.live_flows import LiveFlows
@@ -206,7 +206,13 @@ class TelegramChannel:
 
         async def staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             """In a staff group: /stats and /reload, else the case desk (replies, /close,
-            /alias)."""
+            /alias). A command for another bot, and a service message (a topic edited, closed
+            or reopened, a message pinned, members joining or leaving), are nobody's."""
+            message = update.effective_message
+            if message is None or filters.StatusUpdate.ALL.check_update(update):
+                return
+            if for_another_bot(message.text, context.bot.username):
+                return
             if not await staff.on_command(update, context) and staff_updates is not None:
                 await staff_updates.on_staff_message(update, context)
 
