@@ -654,9 +654,13 @@ class Engine:
         language = self._language(session)
         text = self.renderer.node_text(language, node_id, node)
         rows: list[tuple[Button, ...]] = []
-        if isinstance(node, HandoverNode):
+        if isinstance(node, HandoverNode) and self.handover_available:
             confirm = self.renderer.text(language, node_id, node.confirm)
             rows.append((Button(confirm, f"{node_id}{OPTION_SEPARATOR}{CONFIRM}"),))
+        elif isinstance(node, HandoverNode):
+            # No counsellor can answer in the chat: no offer to connect but the centre's contacts
+            # and the 24/7 numbers; the node's other options stay.
+            text = self._system_text(language, self.flow.system.messages.handover_unavailable)
         for index, option in enumerate(node.options):
             label = self.renderer.text(language, node_id, option.label)
             data = (
