@@ -4,6 +4,7 @@ another bot, forum service messages, and a deployment without a staff group."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -20,7 +21,13 @@ from tests.channels.telegram.conftest import (
     press,
     settled,
 )
-from tests.channels.telegram.test_handover import DORA, STAFF, Handover, sent_to
+from tests.channels.telegram.test_handover import (
+    DORA,
+    STAFF,
+    Handover,
+    identity_strings,
+    sent_to,
+)
 from tests.fake_bot_api import Call, FakeBotAPI
 
 # The staff group's fixtures: a running bot with a staff forum.
@@ -53,6 +60,16 @@ def staff_notes(api: FakeBotAPI, after: int) -> list[str]:
     ]
 
 
+def assert_no_trace(logs: io.StringIO, desk: Handover, *secrets: str) -> None:
+    """Neither the logs nor the database files (with the write-ahead log) hold any of
+    `secrets`."""
+    files = desk.bot.database.parent.glob(f"{desk.bot.database.name}*")
+    stored = b"".join(path.read_bytes() for path in files)
+    for secret in secrets:
+        assert secret not in logs.getvalue(), secret
+        assert secret.encode() not in stored, secret
+
+
 # -- 1. forged case buttons in a private chat -----------------------------------------------------
 
 
@@ -78,7 +95,7 @@ async def test_a_forged_case_button_in_a_private_chat_gets_the_stale_button_answ
 
 
 async def test_slash_text_that_is_no_command_is_relayed_both_ways(
-    desk: Handover, api: FakeBotAPI
+    desk: Handover, api: FakeBotAPI, logs: io.StringIO
 ) -> None:
     await desk.ask()
     thread, _ = desk.topic()
@@ -102,13 +119,14 @@ async def test_slash_text_that_is_no_command_is_relayed_both_ways(
     api.send_text(ANA, "/menu")
     assert (await last_screen(api, ANA)).params["text"] == "Worum geht es?"
     assert not copies_to(api, STAFF["id"], sent)
+    assert_no_trace(logs, desk, "/hilfe", "/termin", *identity_strings(ANA))
 
 
 # -- 3. members who left the staff group, or are restricted ---------------------------------------
 
 
 async def test_a_member_who_left_or_is_restricted_can_neither_claim_nor_close_nor_write(
-    desk: Handover, api: FakeBotAPI
+    desk: Handover, api: FakeBotAPI, logs: io.StringIO
 ) -> None:
     await desk.ask()
     thread, _ = desk.topic()
@@ -136,6 +154,8 @@ async def test_a_member_who_left_or_is_restricted_can_neither_claim_nor_close_no
     api.press(DORA, card, data, chat=STAFF)
     await settled(api)
     assert (await desk.case(code)).state is CaseState.CLAIMED
+    assert "refused a staff action of a non-member" in logs.getvalue()
+    assert_no_trace(logs, desk, "Hallo, hier ist Dora.", str(DORA.user_id), *identity_strings(ANA))
 
 
 # -- 4. commands addressed to another bot ----------------------------------------------------------
