@@ -582,6 +582,13 @@ class Engine:
         if remember and session.node is not None and session.node != node_id:
             history = (*history, session.node)[-self.history_limit :]
         moved = replace(session, node=node_id, history=history)
+        node = self.flow.nodes[node_id]
+        if isinstance(node, HandoverNode) and not self.handover_available and not session.case:
+            # The screen with the contacts instead of an offer: the person asked for a
+            # counsellor all the same (it counts), without a button to confirm.
+            language = self._language(moved)
+            asked = RequestHandover(node.topic, language, (*history, node_id), available=False)
+            return moved, (asked, *self._render(moved, node_id))
         return moved, self._render(moved, node_id)
 
     def _show_current(self, session: Session) -> Step:
