@@ -285,6 +285,9 @@ class FakeBotAPI:
         self._chats: dict[int, dict] = {}
         self._bot_status: dict[int, str] = {}  # chat id -> the bot's member status
         self._bot_rights: dict[int, set[str]] = {}  # chat id -> the admin's can_* rights
+        # chat id -> user id -> member status of people in groups: set by set_member, or
+        # "member" once they posted or pressed there; anybody else has "left".
+        self._members: dict[int, dict[int, str]] = {}
         self._topics: dict[int, dict[int, dict]] = {}  # chat id -> message_thread_id -> topic
         self._messages: dict[int, dict[int, dict]] = {}  # chat id -> message id -> message
         self._last_message_id: dict[int, int] = {}
@@ -448,6 +451,14 @@ class FakeBotAPI:
             "can_delete_messages": can_delete_messages,
         }
         self._bot_rights[chat["id"]] = {right for right, granted in rights.items() if granted}
+
+    def set_member(self, chat: dict, person: Person, status: str) -> None:
+        """A person's member status in a group (what getChatMember answers), without an
+        update: e.g. "left" after they left, "restricted" after an admin restricted them."""
+        if status not in _MEMBER_FIELDS:
+            raise ValueError(f"unknown status; use one of {sorted(_MEMBER_FIELDS)}")
+        self.add_chat(chat)
+        self._members.setdefault(chat["id"], {})[person.user_id] = status
 
     # -- observing ------------------------------------------------------------------------
 
@@ -688,6 +699,11 @@ class FakeBotAPI:
         query = update.get("callback_query")
         if isinstance(query, dict) and "id" in query:
             self._callbacks[str(query["id"])] = False
+        for message, sender in (
+            (update.get("message"), (update.get("message") or {}).get("from")),
+            ((query or {}).get("message"), (query or {}).get("from")),
+        ):
+            self._joined(message, sender)
         change = update.get("my_chat_member")
         if isinstance(change, dict) and isinstance(change.get("chat"), dict):
             chat = change["chat"]
@@ -698,6 +714,14 @@ class FakeBotAPI:
                 granted = {key for key, value in member.items() if value is True}
                 self._bot_rights[chat["id"]] = {key for key in granted if key.startswith("can_")}
         self._learn_files(update)
+
+    def _joined(self, message: Any, sender: Any) -> None:
+        """Someone who posts or presses in a group is a member there, unless set otherwise."""
+        if not (isinstance(message, dict) and isinstance(sender, dict)):
+            return
+        chat = message.get("chat")
+        if isinstance(chat, dict) and chat.get("type") != "private" and "id" in sender:
+            self._members.setdefault(chat["id"], {}).setdefault(sender["id"], "member")
 
     def _learn_files(self, value: Any) -> None:
         """Telegram accepts the file_id of any file the bot has received."""
@@ -1222,6 +1246,18 @@ class FakeBotAPI:
             "max_reaction_count": 11,
             "accepted_gift_types": dict.fromkeys(_GIFT_TYPES, False),
         }
+
+    @_api("getChatMember")
+    def _get_chat_member(self, params: dict) -> dict:
+        chat = self._chat(params)
+        user_id = params.get("user_id")
+        if user_id == self.bot_user["id"]:
+            return _member(self.bot_user, self._bot_status.get(chat["id"], "left"))
+        if not isinstance(user_id, int):
+            raise _ApiError(400, "Bad Request: invalid user_id specified")
+        status = self._members.get(chat["id"], {}).get(user_id, "left")
+        user = {"id": user_id, "is_bot": False, "first_name": "Member"}
+        return _member(user, status)
 
     @_api("leaveChat")
     def _leave_chat(self, params: dict) -> bool:

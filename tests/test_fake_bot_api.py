@@ -684,3 +684,18 @@ async def test_topic_faults(bot, server, forum):
     server.fail_randomly(None, 0.0, ("server_error",))
     assert await bot.close_forum_topic(FORUM["id"], thread)
     assert [call.fault for call in server.calls_to("closeForumTopic")] == ["server_error", None]
+
+
+async def test_get_chat_member(bot, server, forum):
+    """A stranger has left; someone who posted is a member until an admin changes that."""
+    assert (await bot.get_chat_member(FORUM["id"], CARLA.user_id)).status == "left"
+    server.group_message(FORUM, CARLA, "hi")
+    assert (await bot.get_chat_member(FORUM["id"], CARLA.user_id)).status == "member"
+    server.set_member(FORUM, CARLA, "restricted")
+    assert (await bot.get_chat_member(FORUM["id"], CARLA.user_id)).status == "restricted"
+    server.group_message(FORUM, CARLA, "still here")
+    assert (await bot.get_chat_member(FORUM["id"], CARLA.user_id)).status == "restricted"
+    me = await bot.get_chat_member(FORUM["id"], server.bot_user["id"])
+    assert me.status == "administrator"
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.get_chat_member(-1, CARLA.user_id)

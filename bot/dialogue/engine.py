@@ -352,10 +352,13 @@ class Engine:
 
     def _in_case(self, session: Session, event: Event) -> Step | None:
         """While a case runs: typed text and media go to the counsellor, the tree is silent;
-        /exit, /menu, /language, /privacy and the buttons still work. None: handled as usual."""
+        /exit, /menu, /language, /privacy and the buttons still work. None: handled as usual.
+        Typed text that starts with "/" but names no command is text for the counsellor."""
         case = str(session.case)
         match event:
             case TextTyped() | Unreadable(personal=False):
+                return session, (Relay(case),)
+            case Command(name=name) if command_name(name) not in (*COMMANDS, "start"):
                 return session, (Relay(case),)
             case ButtonPressed(data=data) if data == END_CASE:
                 text = self._system_text(self._language(session), self.flow.system.case.ended)
@@ -579,6 +582,13 @@ class Engine:
         if remember and session.node is not None and session.node != node_id:
             history = (*history, session.node)[-self.history_limit :]
         moved = replace(session, node=node_id, history=history)
+        node = self.flow.nodes[node_id]
+        if isinstance(node, HandoverNode) and not self.handover_available and not session.case:
+            # The screen with the contacts instead of an offer: the person asked for a
+            # counsellor all the same (it counts), without a button to confirm.
+            language = self._language(moved)
+            asked = RequestHandover(node.topic, language, (*history, node_id), available=False)
+            return moved, (asked, *self._render(moved, node_id))
         return moved, self._render(moved, node_id)
 
     def _show_current(self, session: Session) -> Step:
@@ -651,9 +661,13 @@ class Engine:
         language = self._language(session)
         text = self.renderer.node_text(language, node_id, node)
         rows: list[tuple[Button, ...]] = []
-        if isinstance(node, HandoverNode):
+        if isinstance(node, HandoverNode) and self.handover_available:
             confirm = self.renderer.text(language, node_id, node.confirm)
             rows.append((Button(confirm, f"{node_id}{OPTION_SEPARATOR}{CONFIRM}"),))
+        elif isinstance(node, HandoverNode):
+            # No counsellor can answer in the chat: no offer to connect but the centre's contacts
+            # and the 24/7 numbers; the node's other options stay.
+            text = self._system_text(language, self.flow.system.messages.handover_unavailable)
         for index, option in enumerate(node.options):
             label = self.renderer.text(language, node_id, option.label)
             data = (

@@ -19,6 +19,7 @@ from bot.dialogue import (
     TextTyped,
     Unreadable,
 )
+from bot.dialogue.engine import CONFIRM
 from bot.dialogue.loader import LoadError
 from tests.conftest import SHIPPED_FLOWS, engine_for, walk
 
@@ -52,21 +53,29 @@ def test_typed_text_the_bot_does_not_understand_gets_the_24_7_numbers(engine: En
         assert number in shown
 
 
-def test_no_counsellor_available_gets_the_24_7_numbers(engine: Engine) -> None:
+def test_no_counsellor_available_gets_the_contacts_and_24_7_numbers_and_no_offer(
+    engine: Engine,
+) -> None:
     session = walk(engine, "de")["counsellor.start"]
-    confirm = next(
-        button
-        for action in engine.step(session, Unreadable())[1]  # the screen again
+    _, screen = engine.step(session, Unreadable())  # the screen again
+    # an old confirm button, from a time when counsellors answered in the chat
+    _, pressed = engine.step(session, ButtonPressed(f"counsellor.start|{CONFIRM}"))
+
+    for actions in (screen, pressed):
+        shown = texts(actions)
+        for number in numbers(engine, *TWENTY_FOUR_SEVEN):
+            assert number in shown
+        assert engine.renderer.text("de", "system", "{service.phone}") in shown
+        assert "kann dir hier im Chat antworten" not in shown
+    labels = [
+        button.label
+        for action in screen
         if isinstance(action, Show)
         for row in action.buttons
         for button in row
-        if button.label.startswith("✅")
-    )
-    _, actions = engine.step(session, ButtonPressed(confirm.data))
-
-    shown = texts(actions)
-    for number in numbers(engine, *TWENTY_FOUR_SEVEN):
-        assert number in shown
+    ]
+    assert not [label for label in labels if label.startswith("✅")], labels
+    assert "📞 Lieber anrufen" in labels
 
 
 @pytest.mark.parametrize("text", ["outside_hours", "nobody"])

@@ -30,17 +30,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram.cases import (
-    CASE_PREFIX,
-    TelegramStaffChannel,
-    TelegramStaffUpdates,
-)
+from bot.channels.telegram.cases import TelegramStaffChannel, TelegramStaffUpdates
 from bot.channels.telegram.delivery import MediaFiles
 from bot.channels.telegram.ordering import FloodGate, PersonByPerson
 from bot.channels.telegram.person import TelegramPersonChannel, TelegramPersonUpdates
 from bot.channels.telegram.profile import publish_profile
 from bot.channels.telegram.retry import RetryingRateLimiter
-from bot.channels.telegram.staff import Staff
+from bot.channels.telegram.staff import Staff, for_another_bot
 from bot.channels.telegram.unreadable import WEBHOOK_LOGGER, UpdatesRequest, WebhookRefusals
 from bot.config import Deployment
 from bot.dialogue import BotProfile, Engine
@@ -225,9 +221,24 @@ class TelegramChannel:
         )
         private = filters.ChatType.PRIVATE
 
+        async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            """A press in a staff group is the case desk's; any other, even one with a case
+            card's data, is the dialogue's, which refuses it in the person's language."""
+            chat = update.effective_chat
+            if staff_updates is not None and chat is not None and chat.id in self.staff_chats:
+                await staff_updates.on_staff_button(update, context)
+            else:
+                await people.on_button(update, context)
+
         async def staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             """In a staff group: /stats and /reload, else the case desk (replies, /close,
-            /alias)."""
+            /alias). A command for another bot, and a service message (a topic edited, closed
+            or reopened, a message pinned, members joining or leaving), are nobody's."""
+            message = update.effective_message
+            if message is None or filters.StatusUpdate.ALL.check_update(update):
+                return
+            if for_another_bot(message.text, context.bot.username):
+                return
             if not await staff.on_command(update, context) and staff_updates is not None:
                 await staff_updates.on_staff_message(update, context)
 
@@ -242,7 +253,6 @@ class TelegramChannel:
             edited = filters.UpdateType.EDITED_MESSAGE
             in_staff_groups = filters.Chat(list(self.staff_chats))
             case_handlers = [
-                CallbackQueryHandler(staff_updates.on_staff_button, pattern=rf"^{CASE_PREFIX}\|"),
                 MessageHandler(edited & private, people.on_edit),
                 MessageHandler(edited & in_staff_groups, staff_updates.on_edit),
             ]
@@ -250,7 +260,7 @@ class TelegramChannel:
             [
                 MessageHandler(private & filters.UpdateType.MESSAGE, people.on_message),
                 *case_handlers,
-                CallbackQueryHandler(people.on_button),
+                CallbackQueryHandler(button),
                 ChatMemberHandler(people.on_member_change, ChatMemberHandler.MY_CHAT_MEMBER),
                 *staff_handlers,
                 MessageHandler(

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 
 from telegram import (
     Bot,
     CallbackQuery,
+    ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -49,6 +51,14 @@ CASE_PREFIX = "case"
 CLAIM, CLOSE, CLOSE_WITH_CODE = "claim", "close", "code"
 # Telegram's answers when a topic is gone (deleted by a counsellor or an admin).
 TOPIC_GONE = ("thread not found", "topic_id_invalid", "topic_deleted")
+# Who may claim, close or write to a person: not someone who left, was removed or restricted,
+# even with a button or a topic still on their screen.
+MAY_ACT = (ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER)
+# A member who left or was restricted hears of a refused message or command only on a button
+# (a toast): an answer in the group would cost its budget of 20 messages a minute.
+NOT_A_MEMBER = "Only members of the staff group can do this."
+NOT_CHECKED = "Telegram could not confirm that you are in the staff group. Please try again."
+MEMBER_CHECK_SECONDS = 60.0
 
 
 def card_buttons(case: Case) -> InlineKeyboardMarkup | None:
@@ -185,6 +195,7 @@ class TelegramStaffUpdates:
         self.counselling = counselling
         self.desk = desk
         self.staff_chats = staff_chats
+        self._members: dict[tuple[int, int], float] = {}  # (chat, user) -> member until
 
     async def on_staff_message(self, update: Update, context: Context) -> None:
         """A counsellor wrote in a case's topic: a copy goes to the person. Commands: /close
@@ -192,11 +203,15 @@ class TelegramStaffUpdates:
         message = update.effective_message
         if message is None or message.from_user is None or message.from_user.is_bot:
             return
-        if message.text and message.text.startswith("/"):
-            await self._staff_command(message, message.from_user)
+        if message.text and await self._staff_command(message, message.from_user):
             return
         case = await self._case_of(message)
         if case is None:
+            return
+        refused = await self._refusal(message.get_bot(), message.chat_id, message.from_user)
+        if refused is not None:
+            if refused is NOT_CHECKED:
+                await _reply_to(message, f"⚠️ Not delivered: {refused}")
             return
         reply = message.reply_to_message
         content = Content(
@@ -222,6 +237,10 @@ class TelegramStaffUpdates:
             log.info("refused a case button from outside its staff group")
             await _answer(query, "This case is not known here.")
             return
+        refused = await self._refusal(context.bot, case.chat_id, query.from_user)
+        if refused is not None:
+            await _answer(query, refused)
+            return
         counsellor = counsellor_of(query.from_user)
         if what == CLAIM:
             await _answer(query, await self.counselling.claim(case, counsellor))
@@ -244,10 +263,18 @@ class TelegramStaffUpdates:
         except ChannelError as error:
             log.info("could not mirror an edit", extra={"case": case.code, "error": error.kind})
 
-    async def _staff_command(self, message: Message, user: User) -> None:
+    async def _staff_command(self, message: Message, user: User) -> bool:
+        """/alias or /close; False for any other text, also one that starts with "/": that is
+        the counsellor's message."""
         assert message.text is not None
         words = message.text.split()
-        name = command_name(words[0])
+        name = command_name(words[0]) if message.text.startswith("/") else None
+        if name in ("alias", "close"):
+            refused = await self._refusal(message.get_bot(), message.chat_id, user)
+            if refused is NOT_CHECKED:
+                await _reply_to(message, refused)
+            if refused is not None:
+                return True
         if name == "alias":
             answer = await self.counselling.set_alias(counsellor_of(user), " ".join(words[1:]))
             await _reply_to(message, answer)
@@ -259,6 +286,29 @@ class TelegramStaffUpdates:
             )
             if closed is None:
                 await _reply_to(message, "This is not an open case.")
+        else:
+            return False
+        return True
+
+    async def _refusal(self, bot: Bot, chat_id: int, user: User) -> str | None:
+        """Why `user` may not claim, close or write (None: a member of the staff group, who may).
+        Asked of Telegram, because a counsellor who left keeps the old buttons and topics on
+        screen; a yes is remembered for MEMBER_CHECK_SECONDS, so that a conversation does not
+        cost a call per message."""
+        key = (chat_id, user.id)
+        if time.monotonic() < self._members.get(key, float("-inf")):
+            return None
+        try:
+            member = await bot.get_chat_member(chat_id, user.id)
+        except TelegramError as error:
+            log.warning("could not check a staff member", extra={"error": type(error).__name__})
+            return NOT_CHECKED
+        if member.status in MAY_ACT:
+            self._members[key] = time.monotonic() + MEMBER_CHECK_SECONDS
+            return None
+        self._members.pop(key, None)
+        log.info("refused a staff action of a non-member", extra={"status": member.status})
+        return NOT_A_MEMBER
 
     async def _case_of(self, message: Message) -> Case | None:
         if message.message_thread_id is None or message.chat_id not in self.staff_chats:

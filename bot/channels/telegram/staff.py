@@ -23,6 +23,15 @@ from bot.store import SessionStore
 log = logging.getLogger(__name__)
 
 
+def for_another_bot(text: str | None, own_username: str) -> bool:
+    """A command addressed to another bot in the group ("/close@otherbot"): not ours to act
+    on, nor a message for the person."""
+    if not text or not text.startswith("/"):
+        return False
+    _, at, addressee = text.split(maxsplit=1)[0].partition("@")
+    return bool(at) and addressee.casefold() != own_username.casefold()
+
+
 class Staff:
     """What the staff group can ask of the bot."""
 
