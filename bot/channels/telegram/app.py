@@ -38,13 +38,14 @@ from bot.channels.telegram.delivery import MediaFiles
 from bot.channels.telegram.ordering import FloodGate, PersonByPerson
 from bot.channels.telegram.person import TelegramPersonChannel, TelegramPersonUpdates
 from bot.channels.telegram.profile import publish_profile
+from bot.channels.telegram.redelivery import HandledOnce, SkipHandled
 from bot.channels.telegram.retry import RetryingRateLimiter
 from bot.channels.telegram.staff import Staff
 from bot.config import Deployment
 from bot.dialogue import BotProfile, Engine
 from bot.live_flows import LiveFlows
 from bot.service import Clock, Services, SystemClock
-from bot.store import SecretKeys, SessionStore
+from bot.store import SecretKeys, SessionStore, UpdateLog
 
 # The runtime's flow reload: (reason) -> the report for the staff group.
 Reload = Callable[[str], Awaitable[str]]
@@ -109,12 +110,15 @@ class TelegramChannel:
         self.staff: Staff | None = None
         deployment = setup.deployment
         gate = FloodGate(deployment.limits.burst, deployment.limits.per_minute)
+        self.updates = SkipHandled(
+            PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=self._refused)
+        )
         self.application: Application = (
             ApplicationBuilder()
             .token(setup.token)
             .base_url(setup.api_url)
             .rate_limiter(RetryingRateLimiter(delays=setup.retry_delays))
-            .concurrent_updates(PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=self._refused))
+            .concurrent_updates(self.updates)
             .read_timeout(setup.read_timeout)
             .write_timeout(setup.read_timeout)
             .defaults(
@@ -192,6 +196,8 @@ class TelegramChannel:
         )
         staff = Staff(services.store, services.clock, self.staff_chats, self.reload)
         self.people, self.staff = people, staff
+        if isinstance(services.store, UpdateLog):
+            self.updates.handled = HandledOnce(services.store, services.clock)
         staff_updates = (
             TelegramStaffUpdates(services.counselling, services.desk, self.staff_chats)
             if services.counselling is not None and services.desk is not None
