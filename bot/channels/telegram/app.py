@@ -41,6 +41,7 @@ from bot.channels.telegram.profile import publish_profile
 from bot.channels.telegram.redelivery import HandledOnce, SkipHandled
 from bot.channels.telegram.retry import RetryingRateLimiter
 from bot.channels.telegram.staff import Staff
+from bot.channels.telegram.webhook import guard_webhook
 from bot.config import Deployment
 from bot.dialogue import BotProfile, Engine
 from bot.live_flows import LiveFlows
@@ -161,6 +162,7 @@ class TelegramChannel:
             await updater.start_webhook(
                 **webhook_options(*self.setup.webhook, self.setup.keys)  # type: ignore[arg-type]
             )
+            guard_webhook(updater)
         await application.start()
 
     async def stop(self) -> None:
