@@ -130,7 +130,7 @@ class BotProcess:
         self.start_seconds: list[float] = []
         self._log: IO[bytes] | None = None
         config = folder / "config.yaml"
-        config.write_text(_raised_limits(EXAMPLE_DEPLOYMENT.read_text("utf-8")), "utf-8")
+        config.write_text(raised_limits(EXAMPLE_DEPLOYMENT.read_text("utf-8")), "utf-8")
         self.environment = {
             key: value for key, value in os.environ.items() if not key.startswith("WEGWEISER_")
         } | {
@@ -214,7 +214,7 @@ class BotProcess:
             self._log = None
 
 
-def _raised_limits(config: str) -> str:
+def raised_limits(config: str) -> str:
     """The example deployment with a flood gate the bench never reaches."""
     lines = []
     for line in config.splitlines():

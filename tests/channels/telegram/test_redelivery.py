@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from pathlib import Path
 
 from bot.channels.telegram import BotSetup
+from bot.channels.telegram.redelivery import HandledOnce
 from bot.dialogue import Engine
 from bot.runtime import Runtime
+from bot.service import SystemClock
+from bot.store.sqlite import SQLiteStore
 from tests.channels.telegram.conftest import ANA, settled, start_bot, to
 from tests.channels.telegram.test_privacy import database_bytes, identity_of_ana
 from tests.channels.telegram.test_webhook import free_port, start_update
@@ -72,3 +76,25 @@ async def test_a_webhook_update_delivered_again_is_answered_once(
     finally:
         api.client_done = None
         await runtime.stop()
+
+
+async def test_ids_are_skipped_by_what_was_handled_not_by_the_largest(tmp_path: Path) -> None:
+    """Updates of different people finish out of order, and after a week without updates
+    Telegram starts its ids anew: an id below the largest handled one may still be new."""
+    store = await SQLiteStore.open(tmp_path / "wegweiser.sqlite3")
+    try:
+        handled = HandledOnce(store, SystemClock())
+        assert await handled.begin(10)
+        assert await handled.begin(9)
+        assert not await handled.begin(9)  # in hand: the same update twice at once
+        await handled.done(10, completed=True)
+        assert await handled.begin(8)  # never handled, though below 10
+        await handled.done(8, completed=True)
+        await handled.done(9, completed=False)  # interrupted: not recorded
+
+        again = HandledOnce(store, SystemClock())  # after a restart
+        assert not await again.begin(10)
+        assert not await again.begin(8)
+        assert await again.begin(9)
+    finally:
+        await store.close()
