@@ -4,6 +4,7 @@ not arrive) is handled once: in webhook mode, and in long polling after a restar
 from __future__ import annotations
 
 import asyncio
+import io
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from bot.dialogue import Engine
 from bot.runtime import Runtime
 from bot.service import SystemClock
 from bot.store.sqlite import SQLiteStore
-from tests.channels.telegram.conftest import ANA, settled, start_bot, to
+from tests.channels.telegram.conftest import ANA, log_events, settled, start_bot, to
 from tests.channels.telegram.test_privacy import database_bytes, identity_of_ana
 from tests.channels.telegram.test_webhook import free_port, start_update
 from tests.fake_bot_api import FakeBotAPI
@@ -24,7 +25,7 @@ def answers_to_ana(api: FakeBotAPI) -> int:
 
 
 async def test_an_update_polled_again_after_a_restart_is_not_answered_again(
-    engine: Engine, setup: BotSetup, api: FakeBotAPI
+    engine: Engine, setup: BotSetup, api: FakeBotAPI, logs: io.StringIO
 ) -> None:
     bot = await start_bot(engine, setup, api)
     try:
@@ -47,6 +48,8 @@ async def test_an_update_polled_again_after_a_restart_is_not_answered_again(
         await bot.stop()
     for name, needle in identity_of_ana().items():
         assert needle not in database_bytes(setup.database), f"the database holds Ana's {name}"
+    (skipped,) = [e for e in log_events(logs) if e["event"] == "update delivered again: skipped"]
+    assert set(skipped) == {"time", "level", "logger", "event"}  # no id, no person
 
 
 async def test_a_webhook_update_delivered_again_is_answered_once(
