@@ -434,6 +434,15 @@ class FakeBotAPI:
         """Any update, for forged or odd ones; its update_id is replaced by the next one."""
         return self._push(update)
 
+    def redeliver(self, update: dict) -> dict:
+        """An update delivered before, once more with its own update_id, as Telegram does with
+        one that was not confirmed."""
+        self._queue.append(update)
+        self._unfetched.add(update["update_id"])
+        self._last_activity = time.monotonic()
+        self._wake_pollers()
+        return update
+
     def add_chat(self, chat: dict) -> None:
         """Makes a chat known (e.g. a counsellors' group) without an update."""
         self._chats[chat["id"]] = chat

@@ -8,6 +8,7 @@ from bot.store.base import (
     SessionStore,
     StoredSession,
     StoreError,
+    UpdateLog,
 )
 from bot.store.keys import (
     AddressUnreadable,
@@ -25,6 +26,7 @@ __all__ = [
     "SessionStore",
     "StoreError",
     "StoredSession",
+    "UpdateLog",
     "WeakSecretError",
     "generate_secret",
     "log_tag",

@@ -193,3 +193,19 @@ class CaseStore(ABC):
 
     @abstractmethod
     async def set_alias(self, counsellor: bytes, alias: str) -> None: ...
+
+
+class UpdateLog(ABC):
+    """The ids of the updates a channel has handled, so that an update delivered again (after a
+    crash before it was confirmed, or a webhook retry) does nothing twice. Ids, never content;
+    kept for HANDLED_KEPT, longer than Telegram keeps an update it could deliver again."""
+
+    @abstractmethod
+    async def was_handled(self, channel: str, update_id: int) -> bool: ...
+
+    @abstractmethod
+    async def mark_handled(self, channel: str, update_id: int, now: datetime) -> None: ...
+
+
+HANDLED_KEPT = timedelta(hours=25)
+"""Telegram keeps an unconfirmed update for 24 hours; an id handled longer ago is forgotten."""

@@ -25,7 +25,15 @@ import aiosqlite
 from bot.dialogue import Session
 from bot.handover.case import Case, CaseState
 from bot.stats.events import Counted, CountRow
-from bot.store.base import CaseStore, KeptMessage, SessionStore, StoredSession, StoreError
+from bot.store.base import (
+    HANDLED_KEPT,
+    CaseStore,
+    KeptMessage,
+    SessionStore,
+    StoredSession,
+    StoreError,
+    UpdateLog,
+)
 from bot.store.keys import log_tag
 
 log = logging.getLogger(__name__)
@@ -126,6 +134,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP TABLE aliases",
         "CREATE TABLE aliases (digest BLOB PRIMARY KEY, alias TEXT NOT NULL) WITHOUT ROWID",
     ),
+    (
+        # The updates a channel handled, by the channel's own update id, so that one delivered
+        # again is skipped. The hour it was handled, for forgetting it; nothing about whose.
+        """CREATE TABLE handled_updates (
+            channel TEXT NOT NULL,
+            update_id INTEGER NOT NULL,
+            hour INTEGER NOT NULL,  -- unix hours
+            PRIMARY KEY (channel, update_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX handled_updates_by_hour ON handled_updates (hour)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -135,7 +154,7 @@ _COLUMNS = (
 )
 
 
-class SQLiteStore(SessionStore, CaseStore):
+class SQLiteStore(SessionStore, CaseStore, UpdateLog):
     """Sessions in a SQLite file. Open it with `await SQLiteStore.open(path)` and close it: the
     connection's thread keeps the process alive until then."""
 
@@ -211,9 +230,27 @@ class SQLiteStore(SessionStore, CaseStore):
         if cases:
             await self._execute("DELETE FROM relayed WHERE code NOT IN (SELECT code FROM cases)")
         codes = await self._execute("DELETE FROM return_codes WHERE expires <= ?", moment)
+        await self._execute(
+            "DELETE FROM handled_updates WHERE hour < ?", (_hour(now - HANDLED_KEPT),)
+        )
         if deleted or cases or codes or self._erase_pending:
             await self._erase()
         return deleted
+
+    # -- handled updates ----------------------------------------------------------------------
+
+    async def was_handled(self, channel: str, update_id: int) -> bool:
+        rows = await self._fetch(
+            "SELECT 1 FROM handled_updates WHERE channel = ? AND update_id = ?",
+            (channel, update_id),
+        )
+        return bool(rows)
+
+    async def mark_handled(self, channel: str, update_id: int, now: datetime) -> None:
+        await self._execute(
+            "INSERT OR IGNORE INTO handled_updates (channel, update_id, hour) VALUES (?, ?, ?)",
+            (channel, update_id, _hour(now)),
+        )
 
     # -- cases ------------------------------------------------------------------------------
 
@@ -604,6 +641,10 @@ def _unix(moment: datetime) -> int:
     if moment.utcoffset() is None:
         raise ValueError(f"the session store needs aware UTC times, got the naive {moment}")
     return math.floor(moment.timestamp())
+
+
+def _hour(moment: datetime) -> int:
+    return _unix(moment) // 3600
 
 
 def _unix_or_none(moment: datetime | None) -> int | None:

@@ -640,3 +640,58 @@ async def test_relayed_ids_and_return_codes_go_when_the_case_expires(store, data
     assert await store.case_of_return_code(digest, NOW) is None
     assert not traces(file_bytes(database), digest)
     assert b"amber-otter" not in file_bytes(database)  # the code itself was never stored
+
+
+# -- handled updates -----------------------------------------------------------------------------
+
+
+def before_handled_updates() -> tuple[tuple[str, ...], ...]:
+    """The migrations of the code before the handled updates' table was added."""
+    mine = next(
+        index
+        for index, migration in enumerate(sqlite_store.MIGRATIONS)
+        if any("CREATE TABLE handled_updates" in statement for statement in migration)
+    )
+    return sqlite_store.MIGRATIONS[:mine]
+
+
+async def test_a_file_of_the_previous_schema_gets_the_handled_updates_and_keeps_its_sessions(
+    database, monkeypatch
+):
+    session = session_for(CHAT_ID)
+    with monkeypatch.context() as previous:
+        older = before_handled_updates()
+        previous.setattr(sqlite_store, "MIGRATIONS", older)
+        previous.setattr(sqlite_store, "SCHEMA_VERSION", len(older))
+        store = await SQLiteStore.open(database)
+        await store.save(session)
+        await store.close()
+
+    store = await SQLiteStore.open(database)
+    try:
+        assert await store.load(session.key) == session
+        assert not await store.was_handled("telegram", 17)
+        await store.mark_handled("telegram", 17, NOW)
+        assert await store.was_handled("telegram", 17)
+        assert not await store.was_handled("web", 17)
+    finally:
+        await store.close()
+    connection = sqlite3.connect(database)
+    try:
+        assert connection.execute("PRAGMA user_version").fetchone() == (
+            sqlite_store.SCHEMA_VERSION,
+        )
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(handled_updates)")]
+        assert columns == ["channel", "update_id", "hour"]  # ids and an hour, nothing of whose
+    finally:
+        connection.close()
+
+
+async def test_a_handled_update_is_forgotten_a_day_after_telegram_would_deliver_it_again(store):
+    await store.mark_handled("telegram", 5, NOW)
+    await store.mark_handled("telegram", 5, NOW + timedelta(minutes=5))  # again: no error
+
+    await store.purge(NOW + timedelta(hours=24))
+    assert await store.was_handled("telegram", 5)
+    await store.purge(NOW + timedelta(hours=27))
+    assert not await store.was_handled("telegram", 5)

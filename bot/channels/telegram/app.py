@@ -35,16 +35,18 @@ from bot.channels.telegram.delivery import MediaFiles
 from bot.channels.telegram.ordering import FloodGate, PersonByPerson
 from bot.channels.telegram.person import TelegramPersonChannel, TelegramPersonUpdates
 from bot.channels.telegram.profile import publish_profile
+from bot.channels.telegram.redelivery import HandledOnce, SkipHandled
 from bot.channels.telegram.retry import RetryingRateLimiter
 from bot.channels.telegram.staff import Staff, for_another_bot
 from bot.channels.telegram.unreadable import WEBHOOK_LOGGER, UpdatesRequest, WebhookRefusals
+from bot.channels.telegram.webhook import guard_webhook
 from bot.config import Deployment
 from bot.dialogue import BotProfile, Engine
 from bot.live_flows import LiveFlows
 from bot.logs import conceal
 from bot.metrics import Metrics
 from bot.service import Clock, Services, SystemClock
-from bot.store import SecretKeys, SessionStore
+from bot.store import SecretKeys, SessionStore, UpdateLog
 
 # The runtime's flow reload: (reason) -> the report for the staff group.
 Reload = Callable[[str], Awaitable[str]]
@@ -117,13 +119,16 @@ class TelegramChannel:
         conceal(setup.token)  # python-telegram-bot and httpx name it in URLs and errors
         deployment = setup.deployment
         gate = FloodGate(deployment.limits.burst, deployment.limits.per_minute)
+        self.updates = SkipHandled(
+            PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=self._refused)
+        )
         self.application: Application = (
             ApplicationBuilder()
             .token(setup.token)
             .base_url(setup.api_url)
             .get_updates_request(UpdatesRequest(lambda: self._unreadable("polling")))
             .rate_limiter(RetryingRateLimiter(delays=setup.retry_delays))
-            .concurrent_updates(PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=self._refused))
+            .concurrent_updates(self.updates)
             .read_timeout(setup.read_timeout)
             .write_timeout(setup.read_timeout)
             .defaults(
@@ -170,6 +175,7 @@ class TelegramChannel:
             await updater.start_webhook(
                 **webhook_options(url, listen, port, self.setup.keys)  # type: ignore[arg-type]
             )
+            guard_webhook(updater)
             # not the URL: an operator may have put a secret into its path
             log.info("webhook listening", extra={"listen": listen, "port": port})
         await application.start()
@@ -214,6 +220,8 @@ class TelegramChannel:
         )
         staff = Staff(services.store, services.clock, self.staff_chats, self.reload)
         self.people, self.staff = people, staff
+        if isinstance(services.store, UpdateLog):
+            self.updates.handled = HandledOnce(services.store, services.clock)
         staff_updates = (
             TelegramStaffUpdates(services.counselling, services.desk, self.staff_chats)
             if services.counselling is not None and services.desk is not None
