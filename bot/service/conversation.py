@@ -127,10 +127,14 @@ class ConversationService:
             event = await self.desk.returning(key, stored.dialogue, event, now)
         dialogue, actions = engine.step(stored.dialogue, event)
         try:
+            counted = actions
             if self.desk is not None:
-                dialogue, actions = await self._cases(engine, key, dialogue, actions, inbound, now)
+                dialogue, actions, answered = await self._cases(
+                    engine, key, dialogue, actions, inbound, now
+                )
+                counted = (*counted, *answered)
             await self.statistics.count_turn(
-                engine, stored.dialogue, dialogue, actions, fresh=fresh, now=now
+                engine, stored.dialogue, dialogue, counted, fresh=fresh, now=now
             )
             if inbound.acknowledge is not None:
                 actions = await self._acknowledge(inbound, channel, actions)
@@ -181,11 +185,14 @@ class ConversationService:
         actions: tuple[Action, ...],
         inbound: Inbound,
         now: datetime.datetime,
-    ) -> tuple[Session, tuple[Action, ...]]:
+    ) -> tuple[Session, tuple[Action, ...], tuple[Action, ...]]:
         """What the engine asked of the case desk: open a case, pass a message on, end the
-        conversation. Its answers go back into the engine in the same turn."""
+        conversation. Its answers go back into the engine in the same turn. Returns the session,
+        the actions to deliver, and the engine's actions on the answers alone (the statistics
+        count them beside what the engine asked for, which the desk consumed)."""
         assert self.desk is not None
         done: list[Action] = []
+        answers: list[Action] = []
         for action in actions:
             news: CaseNews | None = None
             match action:
@@ -202,7 +209,8 @@ class ConversationService:
             if news is not None:
                 dialogue, answered = engine.step(dialogue, news)
                 done.extend(answered)
-        return dialogue, tuple(done)
+                answers.extend(answered)
+        return dialogue, tuple(done), tuple(answers)
 
     @staticmethod
     async def _acknowledge(
