@@ -140,9 +140,8 @@ class ConversationService:
                 actions = await self._acknowledge(inbound, channel, actions)
             if any(isinstance(action, Erase) for action in actions):
                 pressed = (inbound.pressed,) if inbound.pressed else ()
-                if self.desk is not None:
-                    await self.desk.person_erased(key, stored.dialogue.case, now)
                 await self._erase(engine, channel, person, stored, (*inbound.keep, *pressed), now)
+                await self._case_after_erasure(key, stored.dialogue.case, now)
                 return
             if self.desk is None and any(
                 isinstance(a, RequestHandover) and a.available for a in actions
@@ -287,6 +286,22 @@ class ConversationService:
             # the person is gone: a failure here leaves nothing of theirs to protect
             with contextlib.suppress(ChannelError):
                 await channel.deliver(person.native, (Notice(text),), edit=None)
+
+    async def _case_after_erasure(
+        self, key: bytes, case: str | None, now: datetime.datetime
+    ) -> None:
+        """After /exit, the case desk's part: the case closed, a note for the counsellors. It
+        comes after the person's chat and session are gone, so that the staff group's slow flood
+        limits cannot hold up the erasure, and whatever fails here cannot stop it."""
+        if self.desk is None:
+            return
+        try:
+            await self.desk.person_erased(key, case, now)
+        except Exception as error:  # the person is erased; the desk's failure must not undo that
+            log.warning(
+                "could not close the case of an erased conversation",
+                extra={"case": case, "error": type(error).__name__},
+            )
 
     async def delete_due(self) -> None:
         """Disappearing mode: each message whose time is up is deleted, the person's and the

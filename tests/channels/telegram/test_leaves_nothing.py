@@ -5,6 +5,7 @@ chat after /exit: it knows every message that exists there."""
 from __future__ import annotations
 
 import datetime
+import io
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -14,8 +15,9 @@ from bot.channels.telegram import BotSetup
 from bot.config import Deployment
 from bot.dialogue import Engine
 from bot.stats import CountRow
-from tests.channels.telegram.conftest import ANA, settled
-from tests.channels.telegram.test_handover import Handover, started
+from bot.store import StoreError
+from tests.channels.telegram.conftest import ANA, log_events, session_count, settled
+from tests.channels.telegram.test_handover import STAFF, Handover, started
 from tests.channels.telegram.test_operations import counters, get
 from tests.conftest import MINIMAL_FLOW, engine_for
 from tests.fake_bot_api import FakeBotAPI
@@ -37,6 +39,11 @@ async def desk(
     await running.bot.stop()
 
 
+async def settled_slowly(api: FakeBotAPI) -> None:
+    """Settled, with time for calls that hang before they are retried."""
+    await api.wait_handled(timeout=20)
+
+
 # -- the counters ----------------------------------------------------------------------------------
 
 
@@ -51,3 +58,60 @@ async def test_a_request_for_a_counsellor_is_counted_when_a_case_opens(
     _, metrics = await get(desk.bot, "/metrics")
     requested = 'wegweiser_events_total{area="general",event="handover_requested",language="ro"}'
     assert f"{requested} 1.0" in metrics
+
+
+# -- /exit: the person's side first --------------------------------------------------------------
+
+
+def staff_calls(api: FakeBotAPI, after: int) -> list[int]:
+    """Indexes of the calls to the staff group from call `after` on."""
+    return [
+        index
+        for index, call in enumerate(api.calls[after:], after)
+        if call.params.get("chat_id") == STAFF["id"]
+    ]
+
+
+async def test_exit_in_a_case_erases_the_chat_before_the_staff_group_hears_of_it(
+    desk: Handover, api: FakeBotAPI
+) -> None:
+    await desk.ask()
+    thread, _ = desk.topic()
+    api.send_text(ANA, "Eine Nachricht")
+    await settled(api)
+    # The staff group is slow (as at its 20 messages a minute): its calls hang, then succeed.
+    for method in ("sendMessage", "editForumTopic", "closeForumTopic"):
+        api.fail(method, "timeout", times=2, delay=3.0)
+    sent = len(api.calls)
+
+    api.send_text(ANA, "/exit")
+    erased = await api.wait_for(
+        "deleteMessages", lambda c: c.params["chat_id"] == ANA.user_id, after=sent, timeout=1.5
+    )
+
+    assert api.chat_messages(ANA.user_id) == {}
+    assert all(index > api.calls.index(erased) for index in staff_calls(api, sent))
+    await settled_slowly(api)
+    assert "ℹ️ The person has left the chat." in [m.get("text") for m in desk.in_topic(thread)]
+    assert desk.topic()[1]["closed"]
+
+
+async def test_exit_erases_everything_when_the_case_desk_fails(
+    desk: Handover, api: FakeBotAPI, logs: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await desk.ask()
+    api.send_text(ANA, "Eine Nachricht")
+    await settled(api)
+    assert desk.running.desk is not None
+
+    async def broken(code: str) -> None:
+        raise StoreError("the database is gone")
+
+    monkeypatch.setattr(desk.running.desk.store, "forget_return_codes", broken)
+    api.send_text(ANA, "/exit")
+    await settled(api)
+
+    assert api.chat_messages(ANA.user_id) == {}
+    assert await session_count(desk.bot) == 0
+    failed = [e for e in log_events(logs) if str(e["event"]).startswith("could not close the case")]
+    assert failed and failed[0]["error"] == "StoreError"
