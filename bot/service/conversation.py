@@ -44,7 +44,14 @@ from bot.service.ports import (
     PersonUnreachable,
 )
 from bot.service.statistics import Statistics
-from bot.store import AddressUnreadable, SecretKeys, SessionStore, StoredSession, log_tag
+from bot.store import (
+    AddressUnreadable,
+    SecretKeys,
+    SessionStore,
+    StoredSession,
+    StoreError,
+    log_tag,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +133,7 @@ class ConversationService:
         if self.desk is not None:
             event = await self.desk.returning(key, stored.dialogue, event, now)
         dialogue, actions = engine.step(stored.dialogue, event)
+        erasing = False
         try:
             counted = actions
             if self.desk is not None:
@@ -139,6 +147,7 @@ class ConversationService:
             if inbound.acknowledge is not None:
                 actions = await self._acknowledge(inbound, channel, actions)
             if any(isinstance(action, Erase) for action in actions):
+                erasing = True
                 pressed = (inbound.pressed,) if inbound.pressed else ()
                 await self._erase(engine, channel, person, stored, (*inbound.keep, *pressed), now)
                 await self._case_after_erasure(key, stored.dialogue.case, now)
@@ -154,6 +163,11 @@ class ConversationService:
         except PersonUnreachable:
             await self._close_unreachable(key)
             return
+        except Exception as error:
+            if not erasing:  # what reached the chat stays on record for /exit
+                sent = error.sent if isinstance(error, ChannelError) else ()
+                await self._keep(stored, channel, (*inbound.keep, *sent), now)
+            raise
         stored = dataclasses.replace(
             stored,
             dialogue=dialogue,
@@ -210,6 +224,35 @@ class ConversationService:
                 done.extend(answered)
                 answers.extend(answered)
         return dialogue, tuple(done), tuple(answers)
+
+    async def remember(self, person: PersonAddress, refs: Sequence[str]) -> None:
+        """Messages the channel received but handed on as no turn (refused by a flood limit):
+        on record for /exit all the same. A person without a session gets one for them."""
+        key = self.key_of(person)
+        async with self.locks.of(key):
+            now = self.clock.now()
+            stored = await self._live(key) or self._fresh(key, person, now)
+            await self._keep(stored, self.channels[person.channel], refs, now)
+
+    async def _keep(
+        self,
+        stored: StoredSession,
+        channel: PersonChannel,
+        refs: Sequence[str],
+        now: datetime.datetime,
+    ) -> None:
+        """The session as it was, also keeping `refs`; a store that fails is logged, so that the
+        error that brought us here is the one raised."""
+        if not refs:
+            return
+        kept = stored.with_messages(*refs, now=now, keep_for=channel.capabilities.delete_window)
+        try:
+            await self.store.save(kept)
+        except StoreError as error:
+            log.warning(
+                "could not keep message refs for /exit",
+                extra={"person": log_tag(stored.key), "error": str(error)},
+            )
 
     @staticmethod
     async def _acknowledge(

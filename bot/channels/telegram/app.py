@@ -182,9 +182,9 @@ class TelegramChannel:
 
     # -- the handlers ----------------------------------------------------------------------------
 
-    async def _refused(self, update: Update, first: bool) -> None:
+    async def _refused(self, updates: Sequence[Update], first: bool) -> None:
         if self.people is not None:
-            await self.people.on_refused(update, first)
+            await self.people.on_refused(updates, first)
 
     def _handlers(self, services: Services) -> None:
         people = TelegramPersonUpdates(

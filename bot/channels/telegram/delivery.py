@@ -81,12 +81,14 @@ async def deliver(
     media: MediaFiles,
     *,
     edit: int | None = None,
+    delivered: Delivered | None = None,
 ) -> Delivered:
     """Send `actions` to the chat, in order. With `edit` (the message whose button was pressed,
     when it is the current screen), a lone screen replaces that message's text and buttons in
     place instead of arriving as a new message: the chat stays short, and so does what /exit has
-    to delete. Media always arrive as new messages, the screen after them."""
-    delivered = Delivered()
+    to delete. Media always arrive as new messages, the screen after them. `delivered` is filled
+    as the messages go out, so a caller whose delivery raised halfway knows what was sent."""
+    delivered = Delivered() if delivered is None else delivered
     screens = [action for action in actions if isinstance(action, Show)]
     in_place = (
         edit if len(screens) == 1 and not any(isinstance(a, SendMedia) for a in actions) else None

@@ -4,6 +4,7 @@ chat after /exit: it knows every message that exists there."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import io
 from collections.abc import AsyncIterator
@@ -16,7 +17,19 @@ from bot.config import Deployment
 from bot.dialogue import Engine
 from bot.stats import CountRow
 from bot.store import StoreError
-from tests.channels.telegram.conftest import ANA, log_events, session_count, settled
+from tests.channels.telegram.conftest import (
+    ANA,
+    RunningBot,
+    button_data,
+    current_message_id,
+    last_screen,
+    log_events,
+    press,
+    session_count,
+    settled,
+    start_bot,
+    with_deployment,
+)
 from tests.channels.telegram.test_handover import STAFF, Handover, started
 from tests.channels.telegram.test_operations import counters, get
 from tests.conftest import MINIMAL_FLOW, engine_for
@@ -115,3 +128,50 @@ async def test_exit_erases_everything_when_the_case_desk_fails(
     assert await session_count(desk.bot) == 0
     failed = [e for e in log_events(logs) if str(e["event"]).startswith("could not close the case")]
     assert failed and failed[0]["error"] == "StoreError"
+
+
+# -- every message on record --------------------------------------------------------------------
+
+
+async def test_exit_after_a_flood_deletes_the_refused_messages_too(
+    engine: Engine, setup: BotSetup, api: FakeBotAPI
+) -> None:
+    limits = setup.deployment.limits.model_copy(update={"burst": 5, "per_minute": 600})
+    running = await start_bot(engine, with_deployment(setup, limits=limits), api)
+    try:
+        api.send_text(ANA, "/start")
+        for number in range(40):
+            api.send_text(ANA, f"hallo {number}")
+        await settled(api)
+        flooded = len(api.chat_messages(ANA.user_id))
+        assert flooded > 41  # the person's 41, the screens, one request to slow down
+        await asyncio.sleep(0.2)  # a token for /exit
+
+        api.send_text(ANA, "/exit")
+        await settled(api)
+
+        assert api.chat_messages(ANA.user_id) == {}
+        assert await session_count(running) == 0
+    finally:
+        await running.stop()
+
+
+async def test_a_delivery_that_breaks_halfway_keeps_what_it_sent_for_exit(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    api.send_text(ANA, "/start")
+    await press(api, ANA, "Deutsch")
+    await press(api, ANA, "Zum Menü")
+    await press(api, ANA, "Gesundheit")
+    api.fail("sendMessage", "bad_request")  # the screen under the picture
+
+    shown = await last_screen(api, ANA)
+    api.press(ANA, current_message_id(api, shown), button_data(shown, "Test"))
+    photo = await api.wait_for("sendPhoto")
+    await settled(api)
+    assert photo.result["message_id"] in api.chat_messages(ANA.user_id)
+
+    api.send_text(ANA, "/exit")
+    await settled(api)
+
+    assert api.chat_messages(ANA.user_id) == {}
