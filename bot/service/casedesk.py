@@ -17,6 +17,7 @@ import datetime
 import logging
 import zoneinfo
 from collections.abc import Awaitable, Sequence
+from dataclasses import replace
 
 from bot.config import HandoverSetting
 from bot.dialogue import CaseNews, Event, News, RequestHandover, Session, TextTyped
@@ -330,7 +331,8 @@ class CaseDesk:
                 case CloseTopic():
                     await self._call("could not close the topic", self.staff.close(case), case)
                 case TellPerson():
-                    told.append(effect.case_news)
+                    # with the case's code: a person is told only of the case they are in
+                    told.append(replace(effect.case_news, case=effect.case or case.code))
                 case Count():
                     await self.statistics.count([effect.counted], now)
                 case SaveReturnCode(code=code, expires=expires):

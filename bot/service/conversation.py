@@ -103,10 +103,15 @@ class ConversationService:
             await self._turn(key, inbound.person, inbound)
 
     async def tell(self, key: bytes, news: CaseNews) -> None:
-        """A turn the person did not start: news of their case."""
+        """A turn the person did not start: news of their case. Not told when the person has
+        left that case meanwhile (with /exit and a new start, say): nothing of an erased
+        conversation may show up in the next one."""
         async with self.locks.of(key):
             stored = await self._live(key)
             if stored is None:
+                return
+            if news.case is not None and stored.dialogue.case != news.case:
+                log.info("news of a case the person has left, not told")
                 return
             person = self._address(stored)
             if person is not None:

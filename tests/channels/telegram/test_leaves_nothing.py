@@ -30,7 +30,7 @@ from tests.channels.telegram.conftest import (
     start_bot,
     with_deployment,
 )
-from tests.channels.telegram.test_handover import STAFF, Handover, started
+from tests.channels.telegram.test_handover import DORA, STAFF, Handover, started
 from tests.channels.telegram.test_operations import counters, get
 from tests.conftest import MINIMAL_FLOW, engine_for
 from tests.fake_bot_api import FakeBotAPI
@@ -175,3 +175,66 @@ async def test_a_delivery_that_breaks_halfway_keeps_what_it_sent_for_exit(
     await settled(api)
 
     assert api.chat_messages(ANA.user_id) == {}
+
+
+# -- /exit whatever runs beside it --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("beside", ["close with a code", "relay", "relay and close"])
+@pytest.mark.parametrize("exit_first", [True, False])
+async def test_exit_leaves_nothing_whatever_a_counsellor_does_at_the_same_moment(
+    desk: Handover, api: FakeBotAPI, beside: str, exit_first: bool
+) -> None:
+    await desk.ask()
+    thread, topic = desk.topic()
+    card = desk.in_topic(thread)[1]
+    api.send_text(ANA, "Eine Nachricht")
+    api.topic_message(STAFF, DORA, thread, "Hallo, ich bin da.")
+    await settled(api)
+    code = topic["name"].split(" · ")[0]
+
+    def counsellor() -> None:
+        if beside.startswith("relay"):
+            api.topic_message(STAFF, DORA, thread, "Noch eine Nachricht.")
+        if "close" in beside:
+            button = 2 if "code" in beside else 1
+            data = card["reply_markup"]["inline_keyboard"][0][button]["callback_data"]
+            api.press(DORA, card["message_id"], data, chat=STAFF)
+
+    # the staff group is slow (its flood limit), which widens every window
+    for method in ("sendMessage", "editForumTopic", "editMessageText", "closeForumTopic"):
+        api.fail(method, "timeout", times=1, delay=1.5)
+    # in one batch of updates, so that they run side by side
+    if not exit_first:
+        counsellor()
+    api.send_text(ANA, "/exit")
+    if exit_first:
+        counsellor()
+    await settled_slowly(api)
+
+    assert api.chat_messages(ANA.user_id) == {}
+    assert await session_count(desk.bot) == 0
+    assert (await desk.case(code)).person is None
+
+
+async def test_after_exit_a_new_conversation_hears_nothing_of_the_old_case(
+    desk: Handover, api: FakeBotAPI
+) -> None:
+    await desk.ask()
+    thread, _ = desk.topic()
+    card = desk.in_topic(thread)[1]
+    api.send_text(ANA, "Eine Nachricht")
+    await settled(api)
+    close = card["reply_markup"]["inline_keyboard"][0][2]["callback_data"]  # with a return code
+    # the staff group is slow: the close's news comes after the person has left and come back
+    for method in ("editForumTopic", "closeForumTopic"):
+        api.fail(method, "timeout", times=1, delay=1.5)
+
+    api.press(DORA, card["message_id"], close, chat=STAFF)
+    api.send_text(ANA, "/exit")
+    api.send_text(ANA, "/start")
+    await settled_slowly(api)
+
+    # the new conversation: the /start and the language screen, nothing else
+    left = sorted(api.chat_messages(ANA.user_id).values(), key=lambda m: m["message_id"])
+    assert [m.get("text") for m in left] == ["/start", "Bitte wähl deine Sprache."]
