@@ -36,7 +36,11 @@ from bot.channels.telegram.cases import (
 )
 from bot.channels.telegram.delivery import MediaFiles
 from bot.channels.telegram.ordering import FloodGate, PersonByPerson
-from bot.channels.telegram.person import TelegramPersonChannel, TelegramPersonUpdates
+from bot.channels.telegram.person import (
+    TelegramPersonChannel,
+    TelegramPersonUpdates,
+    asks_to_erase,
+)
 from bot.channels.telegram.profile import publish_profile
 from bot.channels.telegram.retry import RetryingRateLimiter
 from bot.channels.telegram.staff import Staff
@@ -114,7 +118,11 @@ class TelegramChannel:
             .token(setup.token)
             .base_url(setup.api_url)
             .rate_limiter(RetryingRateLimiter(delays=setup.retry_delays))
-            .concurrent_updates(PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=self._refused))
+            .concurrent_updates(
+                PersonByPerson(
+                    CONCURRENT_UPDATES, gate, on_refused=self._refused, exempt=asks_to_erase
+                )
+            )
             .read_timeout(setup.read_timeout)
             .write_timeout(setup.read_timeout)
             .defaults(

@@ -90,10 +90,18 @@ class PersonByPerson(BaseUpdateProcessor):
     waits join it, so a flood holds one place in the queue. `first` is True once per flood, so
     the person is told once (in their turn, after what they sent before)."""
 
-    def __init__(self, max_concurrent_updates: int, gate: FloodGate, on_refused: Refused) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int,
+        gate: FloodGate,
+        on_refused: Refused,
+        exempt: Callable[[Update], bool] = lambda update: False,
+    ) -> None:
+        """`exempt(update)`: an update the flood limit never refuses (/exit)."""
         super().__init__(max_concurrent_updates)
         self.gate = gate
         self.on_refused = on_refused
+        self.exempt = exempt
         self._turns: dict[int, _Turn] = {}
         self._refused: dict[int, _Refused] = {}
 
@@ -103,7 +111,7 @@ class PersonByPerson(BaseUpdateProcessor):
             await coroutine
             return
         now = time.monotonic()
-        admitted = self.gate.admit(chat.id, now)
+        admitted = self.exempt(update) or self.gate.admit(chat.id, now)  # type: ignore[arg-type]
         waiting: _Refused | None = None
         if not admitted:
             coroutine.close()  # type: ignore[attr-defined]  # never run: not awaited on purpose

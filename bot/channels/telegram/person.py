@@ -36,7 +36,8 @@ from bot.dialogue import (
     Unreadable,
 )
 from bot.dialogue.check import MESSAGE_LIMIT
-from bot.dialogue.engine import command_name
+from bot.dialogue.engine import COMMANDS, GLOBAL_PREFIX, command_name
+from bot.dialogue.schema import GlobalAction
 from bot.service import (
     Capabilities,
     ChannelError,
@@ -91,6 +92,18 @@ def event_of(message: Message) -> Event:
             return Start(language_hint=user.language_code if user else None)
         return Command(name)
     return TextTyped(text)
+
+
+def asks_to_erase(update: Update) -> bool:
+    """/exit in a private chat, typed or pressed. The flood limit never refuses it: the way out
+    works always, and once the chat is erased a repeated one costs next to nothing."""
+    chat = update.effective_chat
+    if chat is None or chat.type != Chat.PRIVATE:
+        return False
+    message, query = update.message, update.callback_query
+    if message is not None and message.text and message.text.startswith("/"):
+        return COMMANDS.get(command_name(message.text.split(maxsplit=1)[0])) is GlobalAction.EXIT
+    return query is not None and query.data == GLOBAL_PREFIX + GlobalAction.EXIT
 
 
 async def delete_messages(bot: Bot, chat_id: int, refs: Sequence[str], **about: str) -> None:

@@ -156,6 +156,30 @@ async def test_exit_after_a_flood_deletes_the_refused_messages_too(
         await running.stop()
 
 
+@pytest.mark.parametrize("how", ["typed", "pressed"])
+async def test_exit_in_the_middle_of_a_flood_is_never_refused(
+    engine: Engine, setup: BotSetup, api: FakeBotAPI, how: str
+) -> None:
+    limits = setup.deployment.limits.model_copy(update={"burst": 5, "per_minute": 1})
+    running = await start_bot(engine, with_deployment(setup, limits=limits), api)
+    try:
+        api.send_text(ANA, "/start")
+        shown = await last_screen(api, ANA)
+        for number in range(30):
+            api.send_text(ANA, f"hallo {number}")
+
+        if how == "typed":
+            api.send_text(ANA, "/exit")
+        else:
+            api.press(ANA, current_message_id(api, shown), "!exit")
+        await settled(api)
+
+        assert api.chat_messages(ANA.user_id) == {}
+        assert await session_count(running) == 0
+    finally:
+        await running.stop()
+
+
 async def test_a_delivery_that_breaks_halfway_keeps_what_it_sent_for_exit(
     bot: RunningBot, api: FakeBotAPI
 ) -> None:
