@@ -32,6 +32,7 @@ from tests.channels.telegram.conftest import (
 )
 from tests.channels.telegram.test_handover import DORA, STAFF, Handover, started
 from tests.channels.telegram.test_operations import counters, get
+from tests.channels.telegram.test_privacy import TYPED, database_bytes, identity_of_ana
 from tests.conftest import MINIMAL_FLOW, engine_for
 from tests.fake_bot_api import FakeBotAPI
 
@@ -154,6 +155,26 @@ async def test_exit_after_a_flood_deletes_the_refused_messages_too(
         assert await session_count(running) == 0
     finally:
         await running.stop()
+
+
+async def test_refused_messages_are_on_record_without_identity(
+    engine: Engine, setup: BotSetup, api: FakeBotAPI, logs: io.StringIO
+) -> None:
+    limits = setup.deployment.limits.model_copy(update={"burst": 2, "per_minute": 1})
+    running = await start_bot(engine, with_deployment(setup, limits=limits), api)
+    try:
+        api.send_text(ANA, "/start")
+        for _ in range(10):
+            api.send_text(ANA, TYPED)
+        await settled(api)
+        stored = await Handover(running, api).session(ANA)
+        assert len(stored.messages) == len(api.chat_messages(ANA.user_id))
+    finally:
+        await running.stop()
+
+    kept = database_bytes(running.database) + logs.getvalue().encode()
+    for name, needle in identity_of_ana().items():
+        assert needle not in kept, name
 
 
 @pytest.mark.parametrize("how", ["typed", "pressed"])
