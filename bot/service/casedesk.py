@@ -58,6 +58,7 @@ from bot.handover.lifecycle import (
     step_case,
 )
 from bot.handover.teams import Team, format_back, route
+from bot.service.locks import Locks
 from bot.service.ports import ChannelError, Content, Counsellor, PlaceGone, StaffChannel
 from bot.service.statistics import Statistics
 from bot.store import CaseStore, SecretKeys, log_tag
@@ -126,6 +127,7 @@ class CaseDesk:
         self.teams = list(teams)
         self.timezone = timezone
         self.statistics = statistics
+        self._locks: Locks[str] = Locks()
         self.policy = CasePolicy(
             idle_days=settings.idle_days,
             case_days=settings.case_days,
@@ -294,7 +296,15 @@ class CaseDesk:
     async def _step(
         self, case: Case, event: CaseEvent, now: datetime.datetime
     ) -> tuple[Case, list[PersonNews]]:
-        case_after, news = await self._apply(case, step_case(case, event, now, self.policy), now)
+        """The event on the case as the store holds it now, one event of a case at a time: a
+        counsellor's close read just before the person's /exit must not link them again."""
+        async with self._locks.of(case.code):
+            current = await self.store.case(case.code)
+            if current is None:  # expired meanwhile
+                return case, []
+            case = current
+            step = step_case(case, event, now, self.policy)
+            case_after, news = await self._apply(case, step, now)
         if case.state is not CaseState.CLOSED and case_after.state is CaseState.CLOSED:
             log.info("case closed", extra={"case": case.code})
         person = case_after.person or case.person

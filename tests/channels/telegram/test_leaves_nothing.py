@@ -30,7 +30,7 @@ from tests.channels.telegram.conftest import (
     start_bot,
     with_deployment,
 )
-from tests.channels.telegram.test_handover import DORA, STAFF, Handover, started
+from tests.channels.telegram.test_handover import DORA, STAFF, Handover, return_codes, started
 from tests.channels.telegram.test_operations import counters, get
 from tests.channels.telegram.test_privacy import TYPED, database_bytes, identity_of_ana
 from tests.conftest import MINIMAL_FLOW, engine_for
@@ -283,3 +283,27 @@ async def test_after_exit_a_new_conversation_hears_nothing_of_the_old_case(
     # the new conversation: the /start and the language screen, nothing else
     left = sorted(api.chat_messages(ANA.user_id).values(), key=lambda m: m["message_id"])
     assert [m.get("text") for m in left] == ["/start", "Bitte wähl deine Sprache."]
+
+
+async def test_a_close_begun_before_exit_does_not_link_the_case_to_the_person_again(
+    desk: Handover, api: FakeBotAPI
+) -> None:
+    """A counsellor's close read the case just before the person's /exit closed and unlinked
+    it (a button handler between its read and its write): the close must act on the case as it
+    is, not bring back the erased person's pseudonym and a return code for them."""
+    await desk.ask()
+    _, topic = desk.topic()
+    code = topic["name"].split(" · ")[0]
+    services = desk.running.services
+    assert services is not None and services.counselling is not None
+    read_before_exit = await services.counselling.desk.case(code)
+    assert read_before_exit is not None
+
+    api.send_text(ANA, "/exit")
+    await settled(api)
+    await services.counselling.close(read_before_exit, with_code=True)
+
+    assert (await desk.case(code)).person is None
+    assert return_codes(desk.bot.database) == 0
+    key = desk.bot.setup.keys.pseudonym("telegram", str(ANA.user_id))
+    assert await services.counselling.desk.case_of_person(key) is None
