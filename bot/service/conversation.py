@@ -135,11 +135,11 @@ class ConversationService:
             stored = self._fresh(key, person, now)
         started = time.perf_counter()
         event: Event = inbound.event
-        if self.desk is not None:
-            event = await self.desk.returning(key, stored.dialogue, event, now)
-        dialogue, actions = engine.step(stored.dialogue, event)
         erasing = False
         try:
+            if self.desk is not None:
+                event = await self.desk.returning(key, stored.dialogue, event, now)
+            dialogue, actions = engine.step(stored.dialogue, event)
             counted = actions
             if self.desk is not None:
                 dialogue, actions, answered = await self._cases(

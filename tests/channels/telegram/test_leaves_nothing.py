@@ -307,3 +307,26 @@ async def test_a_close_begun_before_exit_does_not_link_the_case_to_the_person_ag
     assert return_codes(desk.bot.database) == 0
     key = desk.bot.setup.keys.pseudonym("telegram", str(ANA.user_id))
     assert await services.counselling.desk.case_of_person(key) is None
+
+
+async def test_a_turn_that_fails_keeps_the_persons_message_for_exit(
+    desk: Handover, api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.send_text(ANA, "/start")
+    await press(api, ANA, "Deutsch")
+    services = desk.running.services
+    assert services is not None and services.desk is not None
+
+    async def broken(*args: object) -> None:
+        raise StoreError("the database is gone")
+
+    monkeypatch.setattr(services.desk.store, "case_of_return_code", broken)
+    typed = api.send_text(ANA, "pony-umbrella-peach-11")["message"]["message_id"]  # a return code?
+    await settled(api)
+    assert typed in api.chat_messages(ANA.user_id)
+    monkeypatch.undo()
+
+    api.send_text(ANA, "/exit")
+    await settled(api)
+
+    assert api.chat_messages(ANA.user_id) == {}
