@@ -12,7 +12,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.error import BadRequest
 
 from bot.dialogue import Action, Notice, SendMedia, Show
-from bot.store import SessionStore
+from bot.store import SessionStore, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,10 @@ class MediaFiles:
             message.photo[-1].file_id if message.photo else message.audio and message.audio.file_id
         )
         if sent:
-            await self.store.remember_media(digest, sent)
+            try:
+                await self.store.remember_media(digest, sent)
+            except StoreError as error:  # only the next upload is saved: the picture is sent
+                log.warning("could not remember a media file id", extra={"error": str(error)})
         return message
 
     @staticmethod

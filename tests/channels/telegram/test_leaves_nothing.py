@@ -330,3 +330,27 @@ async def test_a_turn_that_fails_keeps_the_persons_message_for_exit(
     await settled(api)
 
     assert api.chat_messages(ANA.user_id) == {}
+
+
+async def test_a_picture_sent_while_the_store_fails_is_still_deleted_by_exit(
+    bot: RunningBot, api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.send_text(ANA, "/start")
+    await press(api, ANA, "Deutsch")
+    await press(api, ANA, "Zum Menü")
+    await press(api, ANA, "Gesundheit")
+    store = bot.runtime.store
+    assert store is not None
+
+    async def broken(*args: object) -> None:
+        raise StoreError("the database is gone")
+
+    monkeypatch.setattr(store, "remember_media", broken)
+    shown = await press(api, ANA, "Test")  # a picture, then the screen under it
+    assert shown.params["text"] == "Beim Gesundheitsamt kannst du dich testen lassen."
+    monkeypatch.undo()
+
+    api.send_text(ANA, "/exit")
+    await settled(api)
+
+    assert api.chat_messages(ANA.user_id) == {}
