@@ -153,9 +153,11 @@ class ConversationService:
                 actions = await self._acknowledge(inbound, channel, actions)
             if any(isinstance(action, Erase) for action in actions):
                 erasing = True
-                pressed = (inbound.pressed,) if inbound.pressed else ()
-                await self._erase(engine, channel, person, stored, (*inbound.keep, *pressed), now)
-                await self._case_after_erasure(key, stored.dialogue.case, now)
+                also = (*inbound.keep, *((inbound.pressed,) if inbound.pressed else ()))
+                try:
+                    await self._erase(engine, channel, person, stored, also, now)
+                finally:  # the person asked to leave: their case is closed even if that failed
+                    await self._case_after_erasure(key, stored.dialogue.case, now)
                 return
             if self.desk is None and any(
                 isinstance(a, RequestHandover) and a.available for a in actions

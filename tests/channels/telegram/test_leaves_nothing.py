@@ -361,3 +361,28 @@ async def test_a_picture_sent_while_the_store_fails_is_still_deleted_by_exit(
     await settled(api)
 
     assert api.chat_messages(ANA.user_id) == {}
+
+
+async def test_exit_closes_the_case_even_when_the_store_fails_after_the_erasure(
+    desk: Handover, api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As under concurrent turns, when the file rebuild after a deletion fails ("cannot VACUUM
+    from within a transaction"): the row is gone, the call raises."""
+    await desk.ask()
+    thread, topic = desk.topic()
+    code = topic["name"].split(" · ")[0]
+    store = desk.bot.runtime.store
+    assert store is not None
+    delete = store.delete
+
+    async def vacuum_fails(key: bytes) -> bool:
+        await delete(key)
+        raise StoreError("cannot VACUUM from within a transaction")
+
+    monkeypatch.setattr(store, "delete", vacuum_fails)
+    api.send_text(ANA, "/exit")
+    await settled(api)
+
+    assert api.chat_messages(ANA.user_id) == {}
+    assert (await desk.case(code)).person is None
+    assert "ℹ️ The person has left the chat." in [m.get("text") for m in desk.in_topic(thread)]
