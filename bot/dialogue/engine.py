@@ -142,8 +142,9 @@ class News(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CaseNews:
-    """The channel tells the dialogue about the person's case. `case` is its code (for OPENED,
-    OPENED_OUTSIDE_HOURS and RESUMED); `detail` is shown on a line of its own."""
+    """The channel tells the dialogue about the person's case. `case` is its code (the engine
+    reads it for OPENED, OPENED_OUTSIDE_HOURS and RESUMED); `detail` is shown on a line of its
+    own."""
 
     news: News
     case: str | None = None

@@ -17,6 +17,7 @@ import datetime
 import logging
 import zoneinfo
 from collections.abc import Awaitable, Sequence
+from dataclasses import replace
 
 from bot.config import HandoverSetting
 from bot.dialogue import CaseNews, Event, News, RequestHandover, Session, TextTyped
@@ -57,6 +58,7 @@ from bot.handover.lifecycle import (
     step_case,
 )
 from bot.handover.teams import Team, format_back, route
+from bot.service.locks import Locks
 from bot.service.ports import ChannelError, Content, Counsellor, PlaceGone, StaffChannel
 from bot.service.statistics import Statistics
 from bot.store import CaseStore, SecretKeys
@@ -125,6 +127,7 @@ class CaseDesk:
         self.teams = list(teams)
         self.timezone = timezone
         self.statistics = statistics
+        self._locks: Locks[str] = Locks()
         self.policy = CasePolicy(
             idle_days=settings.idle_days,
             case_days=settings.case_days,
@@ -292,7 +295,15 @@ class CaseDesk:
     async def _step(
         self, case: Case, event: CaseEvent, now: datetime.datetime
     ) -> tuple[Case, list[PersonNews]]:
-        case_after, news = await self._apply(case, step_case(case, event, now, self.policy), now)
+        """The event on the case as the store holds it now, one event of a case at a time: a
+        counsellor's close read just before the person's /exit must not link them again."""
+        async with self._locks.of(case.code):
+            current = await self.store.case(case.code)
+            if current is None:  # expired meanwhile
+                return case, []
+            case = current
+            step = step_case(case, event, now, self.policy)
+            case_after, news = await self._apply(case, step, now)
         if case.state is not CaseState.CLOSED and case_after.state is CaseState.CLOSED:
             log.info("case closed", extra={"case": case.code})
         person = case_after.person or case.person
@@ -329,7 +340,8 @@ class CaseDesk:
                 case CloseTopic():
                     await self._call("could not close the topic", self.staff.close(case), case)
                 case TellPerson():
-                    told.append(effect.case_news)
+                    # with the case's code: a person is told only of the case they are in
+                    told.append(replace(effect.case_news, case=effect.case or case.code))
                 case Count():
                     await self.statistics.count([effect.counted], now)
                 case SaveReturnCode(code=code, expires=expires):

@@ -44,7 +44,14 @@ from bot.service.ports import (
     PersonUnreachable,
 )
 from bot.service.statistics import Statistics
-from bot.store import AddressUnreadable, SecretKeys, SessionStore, StoredSession, log_tag
+from bot.store import (
+    AddressUnreadable,
+    SecretKeys,
+    SessionStore,
+    StoredSession,
+    StoreError,
+    log_tag,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +103,15 @@ class ConversationService:
             await self._turn(key, inbound.person, inbound)
 
     async def tell(self, key: bytes, news: CaseNews) -> None:
-        """A turn the person did not start: news of their case."""
+        """A turn the person did not start: news of their case. Not told when the person has
+        left that case meanwhile (with /exit and a new start, say): nothing of an erased
+        conversation may show up in the next one."""
         async with self.locks.of(key):
             stored = await self._live(key)
             if stored is None:
+                return
+            if news.case is not None and stored.dialogue.case != news.case:
+                log.info("news of a case the person has left, not told")
                 return
             person = self._address(stored)
             if person is not None:
@@ -123,22 +135,29 @@ class ConversationService:
             stored = self._fresh(key, person, now)
         started = time.perf_counter()
         event: Event = inbound.event
-        if self.desk is not None:
-            event = await self.desk.returning(key, stored.dialogue, event, now)
-        dialogue, actions = engine.step(stored.dialogue, event)
+        erasing = False
         try:
             if self.desk is not None:
-                dialogue, actions = await self._cases(engine, key, dialogue, actions, inbound, now)
+                event = await self.desk.returning(key, stored.dialogue, event, now)
+            dialogue, actions = engine.step(stored.dialogue, event)
+            counted = actions
+            if self.desk is not None:
+                dialogue, actions, answered = await self._cases(
+                    engine, key, dialogue, actions, inbound, now
+                )
+                counted = (*counted, *answered)
             await self.statistics.count_turn(
-                engine, stored.dialogue, dialogue, actions, fresh=fresh, now=now
+                engine, stored.dialogue, dialogue, counted, fresh=fresh, now=now
             )
             if inbound.acknowledge is not None:
                 actions = await self._acknowledge(inbound, channel, actions)
             if any(isinstance(action, Erase) for action in actions):
-                pressed = (inbound.pressed,) if inbound.pressed else ()
-                if self.desk is not None:
-                    await self.desk.person_erased(key, stored.dialogue.case, now)
-                await self._erase(engine, channel, person, stored, (*inbound.keep, *pressed), now)
+                erasing = True
+                also = (*inbound.keep, *((inbound.pressed,) if inbound.pressed else ()))
+                try:
+                    await self._erase(engine, channel, person, stored, also, now)
+                finally:  # the person asked to leave: their case is closed even if that failed
+                    await self._case_after_erasure(key, stored.dialogue.case, now)
                 return
             if self.desk is None and any(
                 isinstance(a, RequestHandover) and a.available for a in actions
@@ -154,6 +173,11 @@ class ConversationService:
         except PersonUnreachable:
             await self._close_unreachable(key)
             return
+        except Exception as error:
+            if not erasing:  # what reached the chat stays on record for /exit
+                sent = error.sent if isinstance(error, ChannelError) else ()
+                await self._keep(stored, channel, (*inbound.keep, *sent), now)
+            raise
         stored = dataclasses.replace(
             stored,
             dialogue=dialogue,
@@ -184,11 +208,14 @@ class ConversationService:
         actions: tuple[Action, ...],
         inbound: Inbound,
         now: datetime.datetime,
-    ) -> tuple[Session, tuple[Action, ...]]:
+    ) -> tuple[Session, tuple[Action, ...], tuple[Action, ...]]:
         """What the engine asked of the case desk: open a case, pass a message on, end the
-        conversation. Its answers go back into the engine in the same turn."""
+        conversation. Its answers go back into the engine in the same turn. Returns the session,
+        the actions to deliver, and the engine's actions on the answers alone (the statistics
+        count them beside what the engine asked for, which the desk consumed)."""
         assert self.desk is not None
         done: list[Action] = []
+        answers: list[Action] = []
         for action in actions:
             news: CaseNews | None = None
             match action:
@@ -205,7 +232,37 @@ class ConversationService:
             if news is not None:
                 dialogue, answered = engine.step(dialogue, news)
                 done.extend(answered)
-        return dialogue, tuple(done)
+                answers.extend(answered)
+        return dialogue, tuple(done), tuple(answers)
+
+    async def remember(self, person: PersonAddress, refs: Sequence[str]) -> None:
+        """Messages the channel received but handed on as no turn (refused by a flood limit):
+        on record for /exit all the same. A person without a session gets one for them."""
+        key = self.key_of(person)
+        async with self.locks.of(key):
+            now = self.clock.now()
+            stored = await self._live(key) or self._fresh(key, person, now)
+            await self._keep(stored, self.channels[person.channel], refs, now)
+
+    async def _keep(
+        self,
+        stored: StoredSession,
+        channel: PersonChannel,
+        refs: Sequence[str],
+        now: datetime.datetime,
+    ) -> None:
+        """The session as it was, also keeping `refs`; a store that fails is logged, so that the
+        error that brought us here is the one raised."""
+        if not refs:
+            return
+        kept = stored.with_messages(*refs, now=now, keep_for=channel.capabilities.delete_window)
+        try:
+            await self.store.save(kept)
+        except StoreError as error:
+            log.warning(
+                "could not keep message refs for /exit",
+                extra={"person": log_tag(stored.key), "error": str(error)},
+            )
 
     @staticmethod
     async def _acknowledge(
@@ -284,6 +341,22 @@ class ConversationService:
             # the person is gone: a failure here leaves nothing of theirs to protect
             with contextlib.suppress(ChannelError):
                 await channel.deliver(person.native, (Notice(text),), edit=None)
+
+    async def _case_after_erasure(
+        self, key: bytes, case: str | None, now: datetime.datetime
+    ) -> None:
+        """After /exit, the case desk's part: the case closed, a note for the counsellors. It
+        comes after the person's chat and session are gone, so that the staff group's slow flood
+        limits cannot hold up the erasure, and whatever fails here cannot stop it."""
+        if self.desk is None:
+            return
+        try:
+            await self.desk.person_erased(key, case, now)
+        except Exception as error:  # the person is erased; the desk's failure must not undo that
+            log.warning(
+                "could not close the case of an erased conversation",
+                extra={"case": case, "error": type(error).__name__},
+            )
 
     async def delete_due(self) -> None:
         """Disappearing mode: each message whose time is up is deleted, the person's and the

@@ -31,12 +31,15 @@ class SystemClock:
 
 
 class ChannelError(Exception):
-    """A call to a channel failed; `detail` is the channel's own short reason (no identity)."""
+    """A call to a channel failed; `detail` is the channel's own short reason (no identity).
+    `sent`: refs of the messages that reached the person before the failure (a delivery of
+    several that broke halfway), for /exit to delete all the same."""
 
-    def __init__(self, detail: str, kind: str = "") -> None:
+    def __init__(self, detail: str, kind: str = "", *, sent: Sequence[str] = ()) -> None:
         super().__init__(detail)
         self.detail = detail
         self.kind = kind or type(self).__name__
+        self.sent = tuple(sent)
 
 
 class PersonUnreachable(ChannelError):

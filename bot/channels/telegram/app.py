@@ -33,7 +33,11 @@ from telegram.ext import (
 from bot.channels.telegram.cases import TelegramStaffChannel, TelegramStaffUpdates
 from bot.channels.telegram.delivery import MediaFiles
 from bot.channels.telegram.ordering import FloodGate, PersonByPerson
-from bot.channels.telegram.person import TelegramPersonChannel, TelegramPersonUpdates
+from bot.channels.telegram.person import (
+    TelegramPersonChannel,
+    TelegramPersonUpdates,
+    asks_to_erase,
+)
 from bot.channels.telegram.profile import publish_profile
 from bot.channels.telegram.redelivery import HandledOnce, SkipHandled
 from bot.channels.telegram.retry import RetryingRateLimiter
@@ -120,7 +124,7 @@ class TelegramChannel:
         deployment = setup.deployment
         gate = FloodGate(deployment.limits.burst, deployment.limits.per_minute)
         self.updates = SkipHandled(
-            PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=self._refused)
+            PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=self._refused, exempt=asks_to_erase)
         )
         self.application: Application = (
             ApplicationBuilder()
@@ -210,9 +214,9 @@ class TelegramChannel:
 
     # -- the handlers ----------------------------------------------------------------------------
 
-    async def _refused(self, update: Update, first: bool) -> None:
+    async def _refused(self, updates: Sequence[Update], first: bool) -> None:
         if self.people is not None:
-            await self.people.on_refused(update, first)
+            await self.people.on_refused(updates, first)
 
     def _handlers(self, services: Services) -> None:
         people = TelegramPersonUpdates(

@@ -12,7 +12,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.error import BadRequest
 
 from bot.dialogue import Action, Notice, SendMedia, Show
-from bot.store import SessionStore
+from bot.store import SessionStore, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,10 @@ class MediaFiles:
             message.photo[-1].file_id if message.photo else message.audio and message.audio.file_id
         )
         if sent:
-            await self.store.remember_media(digest, sent)
+            try:
+                await self.store.remember_media(digest, sent)
+            except StoreError as error:  # only the next upload is saved: the picture is sent
+                log.warning("could not remember a media file id", extra={"error": str(error)})
         return message
 
     @staticmethod
@@ -81,12 +84,14 @@ async def deliver(
     media: MediaFiles,
     *,
     edit: int | None = None,
+    delivered: Delivered | None = None,
 ) -> Delivered:
     """Send `actions` to the chat, in order. With `edit` (the message whose button was pressed,
     when it is the current screen), a lone screen replaces that message's text and buttons in
     place instead of arriving as a new message: the chat stays short, and so does what /exit has
-    to delete. Media always arrive as new messages, the screen after them."""
-    delivered = Delivered()
+    to delete. Media always arrive as new messages, the screen after them. `delivered` is filled
+    as the messages go out, so a caller whose delivery raised halfway knows what was sent."""
+    delivered = Delivered() if delivered is None else delivered
     screens = [action for action in actions if isinstance(action, Show)]
     in_place = (
         edit if len(screens) == 1 and not any(isinstance(a, SendMedia) for a in actions) else None

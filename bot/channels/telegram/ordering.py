@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,20 +70,40 @@ class _Turn:
     queued: int = 0
 
 
-Refused = Callable[[Update, bool], Awaitable[None]]
+@dataclass(slots=True)
+class _Refused:
+    """Refused updates of one chat waiting for their turn together; `first`: the person is to
+    be told (the flood's first refusal is among them)."""
+
+    updates: list[Update]
+    first: bool
+
+
+Refused = Callable[[Sequence[Update], bool], Awaitable[None]]
 
 
 class PersonByPerson(BaseUpdateProcessor):
     """Runs each chat's updates in arrival order; different chats concurrently (up to
-    `max_concurrent_updates`). Updates over the flood limit go to `on_refused(update, first)`
-    instead of the handlers; `first` is True once per flood, so the person is told once (in
-    their turn, after what they sent before)."""
+    `max_concurrent_updates`). Updates over the flood limit go to `on_refused(updates, first)`
+    instead of the handlers, in their chat's turn like any other update (so /exit after a flood
+    finds their messages on record); the refused updates that arrive while one such turn
+    waits join it, so a flood holds one place in the queue. `first` is True once per flood, so
+    the person is told once (in their turn, after what they sent before)."""
 
-    def __init__(self, max_concurrent_updates: int, gate: FloodGate, on_refused: Refused) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int,
+        gate: FloodGate,
+        on_refused: Refused,
+        exempt: Callable[[Update], bool] = lambda update: False,
+    ) -> None:
+        """`exempt(update)`: an update the flood limit never refuses (/exit)."""
         super().__init__(max_concurrent_updates)
         self.gate = gate
         self.on_refused = on_refused
+        self.exempt = exempt
         self._turns: dict[int, _Turn] = {}
+        self._refused: dict[int, _Refused] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
@@ -91,13 +111,18 @@ class PersonByPerson(BaseUpdateProcessor):
             await coroutine
             return
         now = time.monotonic()
-        admitted = self.gate.admit(chat.id, now)
+        admitted = self.exempt(update) or self.gate.admit(chat.id, now)  # type: ignore[arg-type]
+        waiting: _Refused | None = None
         if not admitted:
             coroutine.close()  # type: ignore[attr-defined]  # never run: not awaited on purpose
-            coroutine = self.on_refused(update, admitted is False)  # type: ignore[arg-type]
-            if admitted is None:  # told already: nothing touches the session, no need to queue
-                await coroutine
+            assert isinstance(update, Update)
+            waiting = self._refused.get(chat.id)
+            if waiting is not None:  # a turn of refused updates waits already: join it
+                waiting.updates.append(update)
+                waiting.first |= admitted is False
                 return
+            waiting = self._refused[chat.id] = _Refused([update], admitted is False)
+            coroutine = self._refusal(chat.id, waiting)
         turn = self._turns.setdefault(chat.id, _Turn())
         turn.queued += 1
         try:
@@ -107,8 +132,16 @@ class PersonByPerson(BaseUpdateProcessor):
             turn.queued -= 1
             if not turn.queued:  # nobody queued behind: forget the chat
                 del self._turns[chat.id]
+            if waiting is not None and self._refused.get(chat.id) is waiting:  # cancelled unrun
+                del self._refused[chat.id]
         if len(self.gate) > 1000:
             self.gate.forget_idle(now)
+
+    async def _refusal(self, chat: int, waiting: _Refused) -> None:
+        """The turn of the refused updates: from now on, new ones wait for the next."""
+        if self._refused.get(chat) is waiting:
+            del self._refused[chat]
+        await self.on_refused(waiting.updates, waiting.first)
 
     async def initialize(self) -> None:
         """Nothing to set up: locks and buckets are made on demand."""

@@ -23,6 +23,7 @@ from telegram import (
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.channels.telegram.delivery import Delivered as Sent
 from bot.channels.telegram.delivery import MediaFiles, deliver
 from bot.dialogue import (
     Action,
@@ -35,7 +36,8 @@ from bot.dialogue import (
     Unreadable,
 )
 from bot.dialogue.check import MESSAGE_LIMIT
-from bot.dialogue.engine import command_name
+from bot.dialogue.engine import COMMANDS, GLOBAL_PREFIX, command_name
+from bot.dialogue.schema import GlobalAction
 from bot.service import (
     Capabilities,
     ChannelError,
@@ -92,6 +94,18 @@ def event_of(message: Message) -> Event:
     return TextTyped(text)
 
 
+def asks_to_erase(update: Update) -> bool:
+    """/exit in a private chat, typed or pressed. The flood limit never refuses it: the way out
+    works always, and once the chat is erased a repeated one costs next to nothing."""
+    chat = update.effective_chat
+    if chat is None or chat.type != Chat.PRIVATE:
+        return False
+    message, query = update.message, update.callback_query
+    if message is not None and message.text and message.text.startswith("/"):
+        return COMMANDS.get(command_name(message.text.split(maxsplit=1)[0])) is GlobalAction.EXIT
+    return query is not None and query.data == GLOBAL_PREFIX + GlobalAction.EXIT
+
+
 async def delete_messages(bot: Bot, chat_id: int, refs: Sequence[str], **about: str) -> None:
     """Delete messages in batches of Telegram's 100; a batch that fails is logged (with `about`,
     a case's code) and the rest go on."""
@@ -103,11 +117,11 @@ async def delete_messages(bot: Bot, chat_id: int, refs: Sequence[str], **about: 
             log.warning("could not delete messages", extra={**about, "error": type(error).__name__})
 
 
-def channel_error(error: TelegramError) -> ChannelError:
-    """A Bot API failure in the service's words: a blocked bot is an unreachable person."""
-    if isinstance(error, Forbidden):
-        return PersonUnreachable(error.message, type(error).__name__)
-    return ChannelError(error.message, type(error).__name__)
+def channel_error(error: TelegramError, sent: Sequence[int] = ()) -> ChannelError:
+    """A Bot API failure in the service's words: a blocked bot is an unreachable person. `sent`:
+    the ids of the messages that got there before it."""
+    kind = PersonUnreachable if isinstance(error, Forbidden) else ChannelError
+    return kind(error.message, type(error).__name__, sent=[str(id_) for id_ in sent])
 
 
 class TelegramPersonChannel:
@@ -125,16 +139,18 @@ class TelegramPersonChannel:
     async def deliver(
         self, address: str, actions: Sequence[Action], *, edit: str | None
     ) -> Delivered:
+        sent = Sent()
         try:
-            sent = await deliver(
+            await deliver(
                 self.bot,
                 int(address),
                 actions,
                 self.media,
                 edit=None if edit is None else int(edit),
+                delivered=sent,
             )
         except TelegramError as error:
-            raise channel_error(error) from error
+            raise channel_error(error, sent.message_ids) from error
         return Delivered(
             [str(message_id) for message_id in sent.message_ids],
             None if sent.screen is None else str(sent.screen),
@@ -221,14 +237,21 @@ class TelegramPersonUpdates:
             )
         )
 
-    async def on_refused(self, update: Update, first: bool) -> None:
-        """An update over the flood limit: the person is told once; a pressed button is still
-        answered, so that it does not keep spinning."""
-        if update.callback_query is not None:
-            await _answer(update.callback_query)
-        chat = update.effective_chat
-        if first and chat is not None and chat.type == Chat.PRIVATE:
-            await self.service.handle(Inbound(address_of(chat), TooFast()))
+    async def on_refused(self, updates: Sequence[Update], first: bool) -> None:
+        """Updates of one chat over the flood limit: the person is told once; a pressed button
+        is still answered, so that it does not keep spinning; the messages are kept on record
+        for /exit, as every message in a private chat is."""
+        for update in updates:
+            if update.callback_query is not None:
+                await _answer(update.callback_query)
+        chat = updates[0].effective_chat
+        if chat is None or chat.type != Chat.PRIVATE:
+            return
+        refs = tuple(str(u.message.message_id) for u in updates if u.message is not None)
+        if first:
+            await self.service.handle(Inbound(address_of(chat), TooFast(), keep=refs))
+        elif refs:
+            await self.service.remember(address_of(chat), refs)
 
     async def on_edit(self, update: Update, context: Context) -> None:
         """An edited text in a private chat: mirrored to the staff copy if it was relayed."""
