@@ -7,6 +7,7 @@ at the fake Bot API server on 127.0.0.1 and shorten the waits.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 import time
@@ -61,6 +62,10 @@ ALLOWED_UPDATES = [
     Update.CHANNEL_POST,
 ]
 CONCURRENT_UPDATES = 64
+# Stopping: how long the turns in flight may take to finish (deploy/ gives the process 10 s in
+# all), and how long closing the connections may take after that.
+STOP_WITHIN = 5.0
+SHUTDOWN_AT_LEAST = 1.0
 
 
 @dataclass(frozen=True)
@@ -159,13 +164,36 @@ class TelegramChannel:
             )
         await application.start()
 
-    async def stop(self) -> None:
+    async def stop(self, within: float = STOP_WITHIN) -> None:
+        """Stop fetching updates, let the turns in flight finish for what is left of `within`
+        seconds, then cut off the ones still running (a slow or failing Bot API can hold a turn
+        for a minute of retries, and a container runtime kills after 10 s)."""
         application = self.application
+        deadline = asyncio.get_running_loop().time() + within
+
+        def left() -> float:
+            return max(0.0, deadline - asyncio.get_running_loop().time())
+
         if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+            await _bounded(application.updater.stop(), left(), "stop fetching updates")
         if application.running:
-            await application.stop()
-        await application.shutdown()
+            stopping = asyncio.ensure_future(application.stop())
+            await asyncio.wait({stopping}, timeout=left())
+            cut = 0
+            while not stopping.done():
+                # also the updates python-telegram-bot takes from its queue meanwhile
+                for task in self._turns_in_flight():
+                    cut += task.cancel()
+                await asyncio.wait({stopping}, timeout=0.05)
+            if cut:
+                log.warning("stopping: turns cut off unfinished", extra={"turns": cut})
+            await stopping
+        await _bounded(application.shutdown(), max(left(), SHUTDOWN_AT_LEAST), "shut down")
+
+    def _turns_in_flight(self) -> list[asyncio.Task[object]]:
+        """python-telegram-bot's tasks of the updates it is handling (by their task name)."""
+        name = f"Application:{self.application.bot.id}:process_concurrent_update"
+        return [task for task in asyncio.all_tasks() if task.get_name() == name]
 
     async def reloaded(self, before: Engine, after: Engine, report: str, asked_here: bool) -> None:
         """A flow reload: the profile again if it changed; the staff group hears of a reload it
@@ -235,6 +263,14 @@ class TelegramChannel:
             ]
         )
         self.application.add_error_handler(people.on_error)
+
+
+async def _bounded(step: Awaitable[object], seconds: float, what: str) -> None:
+    """A step of stopping that may take `seconds` at most; then it is given up (logged)."""
+    try:
+        await asyncio.wait_for(step, seconds)
+    except TimeoutError:
+        log.warning("stopping: a step took too long and was given up", extra={"step": what})
 
 
 def _profiles(engine: Engine) -> list[BotProfile]:
