@@ -36,6 +36,7 @@ from bot.channels.telegram.cases import (
     TelegramStaffUpdates,
 )
 from bot.channels.telegram.delivery import MediaFiles
+from bot.channels.telegram.offsets import Confirming, HeldOffsetRequest, Unfinished
 from bot.channels.telegram.ordering import FloodGate, PersonByPerson
 from bot.channels.telegram.person import TelegramPersonChannel, TelegramPersonUpdates
 from bot.channels.telegram.profile import publish_profile
@@ -114,12 +115,19 @@ class TelegramChannel:
         self.staff: Staff | None = None
         deployment = setup.deployment
         gate = FloodGate(deployment.limits.burst, deployment.limits.per_minute)
+        self.unfinished = Unfinished()  # fetched, not yet handled: not confirmed to Telegram
         self.application: Application = (
             ApplicationBuilder()
             .token(setup.token)
             .base_url(setup.api_url)
             .rate_limiter(RetryingRateLimiter(delays=setup.retry_delays))
-            .concurrent_updates(PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=self._refused))
+            .concurrent_updates(
+                Confirming(
+                    PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=self._refused),
+                    self.unfinished,
+                )
+            )
+            .get_updates_request(HeldOffsetRequest(self.unfinished, connection_pool_size=1))
             .read_timeout(setup.read_timeout)
             .write_timeout(setup.read_timeout)
             .defaults(
@@ -188,6 +196,10 @@ class TelegramChannel:
             if cut:
                 log.warning("stopping: turns cut off unfinished", extra={"turns": cut})
             await stopping
+        if self.setup.webhook is None and self.unfinished.newest:
+            # what was handled while stopping is confirmed; what was cut off comes again
+            confirm = application.bot.get_updates(offset=self.unfinished.confirming(), timeout=0)
+            await _bounded(confirm, max(left(), SHUTDOWN_AT_LEAST), "confirm the handled updates")
         await _bounded(application.shutdown(), max(left(), SHUTDOWN_AT_LEAST), "shut down")
 
     def _turns_in_flight(self) -> list[asyncio.Task[object]]:
