@@ -278,11 +278,14 @@ class TelegramChannel:
 
 
 async def _bounded(step: Awaitable[object], seconds: float, what: str) -> None:
-    """A step of stopping that may take `seconds` at most; then it is given up (logged)."""
+    """A step of stopping that may take `seconds` at most; then it is given up (logged), as it
+    is when the Bot API fails it: the rest of the stop goes on."""
     try:
         await asyncio.wait_for(step, seconds)
     except TimeoutError:
         log.warning("stopping: a step took too long and was given up", extra={"step": what})
+    except TelegramError as error:
+        log.warning("stopping: a step failed", extra={"step": what, "error": type(error).__name__})
 
 
 def _profiles(engine: Engine) -> list[BotProfile]:

@@ -222,3 +222,21 @@ async def test_sigterm_with_turns_held_up_by_a_slow_bot_api_stops_within_8_secon
     finally:
         code, log = await stopped(process)
     assert code == 0, log
+
+
+async def test_sigterm_while_the_bot_api_fails_every_poll_stops_within_8_seconds(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    process = await run_bot(api, tmp_path, WEGWEISER_SECRET_KEY=TEST_SECRET)
+    try:
+        await api.wait_for("getUpdates", timeout=20)
+        api.send_text(ANA, "/start")
+        await api.wait_for("sendMessage", timeout=10)
+        api.fail("getUpdates", "server_error", times=1000)
+        await api.wait_for("getUpdates", lambda call: call.fault == "server_error", timeout=10)
+    finally:
+        started = asyncio.get_running_loop().time()
+        code, log = await stopped(process)
+        took = asyncio.get_running_loop().time() - started
+    assert code == 0, log
+    assert took < 8, f"stopping took {took:.1f} s"
