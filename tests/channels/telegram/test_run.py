@@ -192,7 +192,7 @@ async def test_sigterm_with_turns_held_up_by_a_slow_bot_api_stops_within_8_secon
         await api.wait_for("sendMessage", timeout=10)
         # from now on every answer hangs: each turn waits for its read timeout, then retries
         api.fail("sendMessage", "timeout", times=1000, delay=60)
-        people = [Person(user_id=5570000 + n, first_name=f"P{n}") for n in range(5)]
+        people = [Person(user_id=5570000 + n, first_name=f"Quirin{n}") for n in range(5)]
         for person in people:
             api.send_text(person, "/start")
         await api.wait_for("sendMessage", lambda call: call.fault == "timeout", timeout=10)
@@ -206,6 +206,9 @@ async def test_sigterm_with_turns_held_up_by_a_slow_bot_api_stops_within_8_secon
     _, said = logged(log)
     assert "stopped" in said
     assert "stopping: turns cut off unfinished" in said
+    for name, needle in identity_of_ana().items():
+        assert needle.decode(errors="ignore") not in log, f"the log holds Ana's {name}"
+    assert not [p for p in people if str(p.user_id) in log or p.first_name in log]
 
     # what was cut off was not confirmed: Telegram hands it out again, the restart answers it
     api._faults.clear()  # the Bot API is well again
