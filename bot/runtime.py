@@ -85,13 +85,16 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.jobs.clear()
-        await self.telegram.stop()
-        if self.operations is not None:
-            await self.operations.stop()
-            self.operations = None
-        if self.store is not None:
-            await self.store.close()
-            self.store = None
+        try:
+            await self.telegram.stop()
+        finally:
+            # an open store's thread would keep the process alive, whatever went wrong
+            if self.operations is not None:
+                await self.operations.stop()
+                self.operations = None
+            if self.store is not None:
+                await self.store.close()
+                self.store = None
 
     async def serve(self) -> None:
         """Run until SIGTERM or SIGINT."""

@@ -302,6 +302,8 @@ class FakeBotAPI:
         # faults
         self._faults: list[_Fault] = []
         self._chaos: _Chaos | None = None
+        # method -> seconds every call to it takes before it is answered (a slow Bot API)
+        self.latency: dict[str, float] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -635,6 +637,8 @@ class FakeBotAPI:
         try:
             if handler is None:
                 raise _ApiError(404, "Not Found")
+            if method in self.latency:
+                await asyncio.sleep(self.latency[method])
             fault = self._take_fault(method)
             if fault is not None:
                 call.fault = fault.kind

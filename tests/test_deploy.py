@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import yaml
 
+from bot.channels.telegram.app import SHUTDOWN_AT_LEAST, STOP_WITHIN
 from bot.config import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -41,3 +42,18 @@ def test_the_config_mount_and_the_port_uncommented_are_valid_compose() -> None:
     assert service["volumes"] == ["data:/data", "./config.yaml:/etc/wegweiser/config.yaml:ro"]
     assert service["ports"] == ["127.0.0.1:8080:8080"]
     assert service["logging"]["driver"] == "json-file"
+
+
+def test_every_way_to_run_it_gives_the_bot_more_time_to_stop_than_it_takes() -> None:
+    """The bot stops within 8 s of SIGTERM (tests/channels/telegram/test_run.py measures it);
+    compose, systemd and docker wait 10 s before they kill it."""
+    assert STOP_WITHIN + SHUTDOWN_AT_LEAST <= 8 - 1  # a second for the process to end
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    service = compose["services"]["wegweiser"]
+    assert service["stop_signal"] == "SIGTERM"
+    assert service["stop_grace_period"] == "10s"
+    unit = (DEPLOY / "wegweiser.service").read_text(encoding="utf-8").splitlines()
+    assert "TimeoutStopSec=10s" in unit
+    assert "KillSignal=SIGTERM" in unit
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    assert "STOPSIGNAL SIGTERM" in dockerfile

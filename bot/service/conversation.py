@@ -9,6 +9,7 @@ the refs of the new messages (for /exit), count. One person's turns run one at a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import datetime
@@ -54,6 +55,10 @@ from bot.store import (
 )
 
 log = logging.getLogger(__name__)
+
+# Disappearing mode: persons handled at once, and how many due sessions one store query reads.
+DUE_AT_ONCE = 32
+DUE_PAGE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,25 +365,56 @@ class ConversationService:
 
     async def delete_due(self) -> None:
         """Disappearing mode: each message whose time is up is deleted, the person's and the
-        bot's. It reads the sessions from the store, so it goes on after a restart."""
+        bot's. The store hands out only the sessions due now (by their indexed next_due), so it
+        goes on after a restart and costs nothing for the persons not due; up to DUE_AT_ONCE
+        persons are handled at a time, each under their lock."""
         now = self.clock.now()
-        for candidate in await self.store.disappearing():
-            if not candidate.due(now):
-                continue
-            async with self.locks.of(candidate.key):
-                stored = await self.store.load(candidate.key)  # as it is now, under the lock
-                due = stored.due(now) if stored is not None else ()
-                person = self._address(stored) if stored is not None else None
-                if stored is None or person is None or not due:
-                    continue
-                await self.channels[person.channel].delete(person.native, due)
-                screen = None if stored.screen in due else stored.screen
-                kept = dataclasses.replace(stored.without_messages(due), screen=screen)
-                await self.store.save(kept)
+        at_once = asyncio.Semaphore(DUE_AT_ONCE)
+        # persons left due (their address does not open, their channel failed): not asked again
+        skipped: set[bytes] = set()
+
+        async def one(key: bytes) -> None:
+            async with at_once:
+                if not await self._delete_due_of(key, now):
+                    skipped.add(key)
+
+        while True:
+            due = await self.store.due(now, DUE_PAGE + len(skipped))
+            keys = [candidate.key for candidate in due if candidate.key not in skipped]
+            if not keys:
+                return
+            async with asyncio.TaskGroup() as group:
+                for key in keys:
+                    group.create_task(one(key))
+
+    async def _delete_due_of(self, key: bytes, now: datetime.datetime) -> bool:
+        """One person's due messages; False if they stay due."""
+        async with self.locks.of(key):
+            stored = await self.store.load(key)  # as it is now, under the lock
+            if stored is None:
+                return True
+            due = stored.due(now)
+            person = self._address(stored)
+            if person is None:
+                return False
+            if due:
+                try:
+                    await self.channels[person.channel].delete(person.native, due)
+                except ChannelError as error:
+                    log.warning(
+                        "disappearing messages not deleted, tried again next time",
+                        extra={"person": log_tag(key), "error": error.kind},
+                    )
+                    return False
+            screen = None if stored.screen in due else stored.screen
+            # saved also when nothing was due: that moves a stale next_due on
+            await self.store.save(dataclasses.replace(stored.without_messages(due), screen=screen))
+            if due:
                 log.info(
                     "disappearing messages deleted",
                     extra={"person": log_tag(stored.address), "messages": len(due)},
                 )
+            return True
 
     async def unreachable(self, person: PersonAddress) -> None:
         """The person's channel says they cannot be reached any more (they blocked the bot)."""

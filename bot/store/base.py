@@ -69,6 +69,15 @@ class StoredSession:
         after = timedelta(seconds=self.dialogue.disappear)
         return tuple(m.message_id for m in self.messages if now - m.sent >= after)
 
+    @property
+    def next_due(self) -> datetime | None:
+        """In disappearing mode: when the oldest kept message's time is up (None: nothing will
+        be). The store keeps it indexed, so the disappearing job reads only what is due."""
+        if self.dialogue.disappear is None or not self.messages:
+            return None
+        oldest = min(message.sent for message in self.messages)
+        return oldest + timedelta(seconds=self.dialogue.disappear)
+
     def without_messages(self, message_ids: Iterable[str]) -> StoredSession:
         gone = set(message_ids)
         return replace(self, messages=tuple(m for m in self.messages if m.message_id not in gone))
@@ -101,8 +110,9 @@ class SessionStore(ABC):
         """Delete every session with `expires <= now`, beyond recovery; returns how many."""
 
     @abstractmethod
-    async def disappearing(self) -> list[StoredSession]:
-        """The sessions in disappearing mode (their messages are deleted after a while)."""
+    async def due(self, now: datetime, limit: int) -> list[StoredSession]:
+        """Up to `limit` sessions in disappearing mode with a message whose time is up at `now`
+        (`next_due <= now`), the longest due first."""
 
     @abstractmethod
     async def count(self) -> int:

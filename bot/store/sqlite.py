@@ -145,6 +145,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX handled_updates_by_hour ON handled_updates (hour)",
     ),
+    (
+        # Disappearing mode by due time: when the oldest kept message's time is up (unix
+        # seconds; NULL: nothing due), so the job reads only the sessions due now.
+        "ALTER TABLE sessions ADD COLUMN next_due INTEGER",
+        """UPDATE sessions SET next_due = disappear + (
+            SELECT MIN(json_extract(value, '$[1]')) FROM json_each(messages)
+        ) WHERE disappear IS NOT NULL""",
+        "DROP INDEX sessions_disappearing",
+        "CREATE INDEX sessions_by_next_due ON sessions (next_due) WHERE next_due IS NOT NULL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -200,7 +210,7 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog):
     async def save(self, session: StoredSession) -> None:
         dialogue = session.dialogue
         await self._execute(
-            f"REPLACE INTO sessions (key, {_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+            f"REPLACE INTO sessions (key, {_COLUMNS}, next_due) VALUES ({', '.join('?' * 13)})",
             (
                 session.key,
                 session.address,
@@ -214,6 +224,7 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog):
                 _unix(session.created),
                 _unix(session.last_active),
                 _unix(session.expires),
+                _unix_or_none(session.next_due),
             ),
         )
 
@@ -363,9 +374,10 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog):
         )
         return _case_from_row(rows[0]) if rows else None
 
-    async def disappearing(self) -> list[StoredSession]:
+    async def due(self, now: datetime, limit: int) -> list[StoredSession]:
         rows = await self._fetch(
-            f"SELECT key, {_COLUMNS} FROM sessions WHERE disappear IS NOT NULL"
+            f"SELECT key, {_COLUMNS} FROM sessions WHERE next_due <= ? ORDER BY next_due LIMIT ?",
+            (_unix(now), limit),
         )
         found = []
         for key, *row in rows:

@@ -695,3 +695,69 @@ async def test_a_handled_update_is_forgotten_a_day_after_telegram_would_deliver_
     assert await store.was_handled("telegram", 5)
     await store.purge(NOW + timedelta(hours=27))
     assert not await store.was_handled("telegram", 5)
+
+
+# --- disappearing mode by due time -------------------------------------------------------------
+
+# Made by the store at schema version 4 (before next_due): CHAT_ID in disappearing mode (60 s)
+# with messages sent 120 s and 10 s before NOW, CHAT_ID + 1 in the mode without messages, and
+# CHAT_ID + 2 not in the mode with a message 500 s old.
+SCHEMA_4 = Path(__file__).parent / "fixtures" / "schema4.sqlite3"
+
+
+async def test_a_version_4_file_gets_next_due_for_its_disappearing_sessions(database):
+    database.write_bytes(SCHEMA_4.read_bytes())
+    database.chmod(0o600)
+    store = await SQLiteStore.open(database)
+    try:
+        due = await store.due(NOW, 10)
+        assert [session.key for session in due] == [session_for(CHAT_ID).key]
+        assert due[0].next_due == NOW - timedelta(seconds=60)
+        assert await store.due(NOW - timedelta(seconds=61), 10) == []
+    finally:
+        await store.close()
+    connection = sqlite3.connect(database)
+    try:
+        stored = dict(connection.execute("SELECT key, next_due FROM sessions").fetchall())
+        assert stored == {
+            session_for(CHAT_ID).key: int((NOW - timedelta(seconds=60)).timestamp()),
+            session_for(CHAT_ID + 1).key: None,
+            session_for(CHAT_ID + 2).key: None,
+        }
+        plan = connection.execute(
+            "EXPLAIN QUERY PLAN SELECT key FROM sessions WHERE next_due <= 0 ORDER BY next_due"
+        ).fetchall()
+        assert "sessions_by_next_due" in str(plan)  # an index, not a scan of every session
+    finally:
+        connection.close()
+
+
+async def test_due_reads_only_sessions_due_now_the_longest_due_first_and_save_keeps_it(store):
+    def disappearing(chat_id: int, seconds: int, *sent_ago: int) -> StoredSession:
+        session = session_for(chat_id)
+        return replace(
+            session,
+            dialogue=replace(session.dialogue, disappear=seconds),
+            messages=tuple(
+                KeptMessage(str(n), NOW - timedelta(seconds=ago)) for n, ago in enumerate(sent_ago)
+            ),
+        )
+
+    later = disappearing(1, 60, 30)  # due in 30 s
+    first = disappearing(2, 60, 600, 10)  # due 540 s ago
+    second = disappearing(3, 300, 301)  # due 1 s ago
+    empty = disappearing(4, 60)
+    not_in_mode = replace(session_for(5), messages=(KeptMessage("9", NOW - timedelta(days=1)),))
+    for session in (later, first, second, empty, not_in_mode):
+        await store.save(session)
+
+    assert [s.key for s in await store.due(NOW, 10)] == [first.key, second.key]
+    assert [s.key for s in await store.due(NOW, 1)] == [first.key]
+    # the due message deleted and saved: due again when the next one is
+    await store.save(first.without_messages(["0"]))
+    assert [s.key for s in await store.due(NOW, 10)] == [second.key]
+    assert [s.key for s in await store.due(NOW + timedelta(seconds=50), 10)] == [
+        second.key,
+        later.key,
+        first.key,
+    ]

@@ -32,6 +32,7 @@ from telegram.ext import (
 
 from bot.channels.telegram.cases import TelegramStaffChannel, TelegramStaffUpdates
 from bot.channels.telegram.delivery import MediaFiles
+from bot.channels.telegram.offsets import Confirming, HeldOffsetRequest, Unfinished
 from bot.channels.telegram.ordering import FloodGate, PersonByPerson
 from bot.channels.telegram.person import (
     TelegramPersonChannel,
@@ -42,7 +43,7 @@ from bot.channels.telegram.profile import publish_profile
 from bot.channels.telegram.redelivery import HandledOnce, SkipHandled
 from bot.channels.telegram.retry import RetryingRateLimiter
 from bot.channels.telegram.staff import Staff, for_another_bot
-from bot.channels.telegram.unreadable import WEBHOOK_LOGGER, UpdatesRequest, WebhookRefusals
+from bot.channels.telegram.unreadable import WEBHOOK_LOGGER, WebhookRefusals
 from bot.channels.telegram.webhook import guard_webhook
 from bot.config import Deployment
 from bot.dialogue import BotProfile, Engine
@@ -67,6 +68,10 @@ ALLOWED_UPDATES = [
     Update.CHANNEL_POST,
 ]
 CONCURRENT_UPDATES = 64
+# Stopping: how long the turns in flight may take to finish (deploy/ gives the process 10 s in
+# all), and how long closing the connections may take after that.
+STOP_WITHIN = 5.0
+SHUTDOWN_AT_LEAST = 1.0
 
 
 @dataclass(frozen=True)
@@ -126,13 +131,16 @@ class TelegramChannel:
         self.updates = SkipHandled(
             PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=self._refused, exempt=asks_to_erase)
         )
+        self.unfinished = Unfinished()  # fetched, not yet handled: not confirmed to Telegram
         self.application: Application = (
             ApplicationBuilder()
             .token(setup.token)
             .base_url(setup.api_url)
-            .get_updates_request(UpdatesRequest(lambda: self._unreadable("polling")))
             .rate_limiter(RetryingRateLimiter(delays=setup.retry_delays))
-            .concurrent_updates(self.updates)
+            .concurrent_updates(Confirming(self.updates, self.unfinished))
+            .get_updates_request(
+                HeldOffsetRequest(self.unfinished, lambda: self._unreadable("polling"))
+            )
             .read_timeout(setup.read_timeout)
             .write_timeout(setup.read_timeout)
             .defaults(
@@ -184,15 +192,42 @@ class TelegramChannel:
             log.info("webhook listening", extra={"listen": listen, "port": port})
         await application.start()
 
-    async def stop(self) -> None:
+    async def stop(self, within: float = STOP_WITHIN) -> None:
+        """Stop fetching updates, let the turns in flight finish for what is left of `within`
+        seconds, then cut off the ones still running (a slow or failing Bot API can hold a turn
+        for a minute of retries, and a container runtime kills after 10 s)."""
         logging.getLogger(WEBHOOK_LOGGER).removeHandler(self._refusals)
         await self.health.stop()
         application = self.application
+        deadline = asyncio.get_running_loop().time() + within
+
+        def left() -> float:
+            return max(0.0, deadline - asyncio.get_running_loop().time())
+
         if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+            await _bounded(application.updater.stop(), left(), "stop fetching updates")
         if application.running:
-            await application.stop()
-        await application.shutdown()
+            stopping = asyncio.ensure_future(application.stop())
+            await asyncio.wait({stopping}, timeout=left())
+            cut = 0
+            while not stopping.done():
+                # also the updates python-telegram-bot takes from its queue meanwhile
+                for task in self._turns_in_flight():
+                    cut += task.cancel()
+                await asyncio.wait({stopping}, timeout=0.05)
+            if cut:
+                log.warning("stopping: turns cut off unfinished", extra={"turns": cut})
+            await stopping
+        if self.setup.webhook is None and self.unfinished.newest:
+            # what was handled while stopping is confirmed; what was cut off comes again
+            confirm = application.bot.get_updates(offset=self.unfinished.confirming(), timeout=0)
+            await _bounded(confirm, max(left(), SHUTDOWN_AT_LEAST), "confirm the handled updates")
+        await _bounded(application.shutdown(), max(left(), SHUTDOWN_AT_LEAST), "shut down")
+
+    def _turns_in_flight(self) -> list[asyncio.Task[object]]:
+        """python-telegram-bot's tasks of the updates it is handling (by their task name)."""
+        name = f"Application:{self.application.bot.id}:process_concurrent_update"
+        return [task for task in asyncio.all_tasks() if task.get_name() == name]
 
     async def reloaded(self, before: Engine, after: Engine, report: str, asked_here: bool) -> None:
         """A flow reload: the profile again if it changed; the staff group hears of a reload it
@@ -283,6 +318,17 @@ class TelegramChannel:
             ]
         )
         self.application.add_error_handler(people.on_error)
+
+
+async def _bounded(step: Awaitable[object], seconds: float, what: str) -> None:
+    """A step of stopping that may take `seconds` at most; then it is given up (logged), as it
+    is when the Bot API fails it: the rest of the stop goes on."""
+    try:
+        await asyncio.wait_for(step, seconds)
+    except TimeoutError:
+        log.warning("stopping: a step took too long and was given up", extra={"step": what})
+    except TelegramError as error:
+        log.warning("stopping: a step failed", extra={"step": what, "error": type(error).__name__})
 
 
 def _profiles(engine: Engine) -> list[BotProfile]:

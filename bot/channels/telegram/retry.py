@@ -35,6 +35,11 @@ class RetryingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
+        if endpoint == "deleteMessages" and _private_chat(data.get("chat_id")):
+            # Deleting is not sending: it stays outside the 30 messages a second, so that
+            # disappearing mode and /exit never wait behind the bot's sends (a 429 is still
+            # waited out). The base limit applies only to requests with a chat_id.
+            data = {key: value for key, value in data.items() if key != "chat_id"}
         retries = iter(self.delays)
         while True:
             try:
@@ -52,3 +57,10 @@ class RetryingRateLimiter(AIORateLimiter):
                     extra={"method": endpoint, "error": type(error).__name__, "retry_in": delay},
                 )
                 await asyncio.sleep(delay)
+
+
+def _private_chat(chat_id: object) -> bool:
+    try:
+        return int(chat_id) > 0  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False

@@ -182,3 +182,68 @@ async def test_sighup_reloads_a_changed_flow_in_the_running_process(
     _, said = logged(log)
     assert "flows reloaded" in said
     assert any(text.startswith("operations endpoints listening") for text in said)
+
+
+async def test_sigterm_with_turns_held_up_by_a_slow_bot_api_stops_within_8_seconds(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    """Issue 13: with relays in flight SIGTERM took 55 s (each turn waits out its retries); a
+    container runtime kills after 10 s, deploy/ gives 10 s, the bot must be gone after 8."""
+    process = await run_bot(api, tmp_path, WEGWEISER_SECRET_KEY=TEST_SECRET)
+    try:
+        await api.wait_for("getUpdates", timeout=20)
+        api.send_text(ANA, "/start")
+        await api.wait_for("sendMessage", timeout=10)
+        # from now on every answer hangs: each turn waits for its read timeout, then retries
+        api.fail("sendMessage", "timeout", times=1000, delay=60)
+        people = [Person(user_id=5570000 + n, first_name=f"Quirin{n}") for n in range(5)]
+        for person in people:
+            api.send_text(person, "/start")
+        await api.wait_for("sendMessage", lambda call: call.fault == "timeout", timeout=10)
+        await asyncio.sleep(0.5)  # the others' turns are under way too
+    finally:
+        started = asyncio.get_running_loop().time()
+        code, log = await stopped(process)
+        took = asyncio.get_running_loop().time() - started
+    assert code == 0, log
+    assert took < 8, f"stopping took {took:.1f} s"
+    _, said = logged(log)
+    assert "stopped" in said
+    assert "stopping: turns cut off unfinished" in said
+    for name, needle in identity_of_ana().items():
+        assert needle.decode(errors="ignore") not in log, f"the log holds Ana's {name}"
+    assert not [p for p in people if str(p.user_id) in log or p.first_name in log]
+
+    # what was cut off was not confirmed: Telegram hands it out again, the restart answers it
+    api._faults.clear()  # the Bot API is well again
+    process = await run_bot(api, tmp_path, WEGWEISER_SECRET_KEY=TEST_SECRET)
+    try:
+        for person in people:
+            await api.wait_for(
+                "sendMessage",
+                lambda call, chat=str(person.user_id): (
+                    str(call.params["chat_id"]) == chat and call.result is not None
+                ),
+                timeout=20,
+            )
+    finally:
+        code, log = await stopped(process)
+    assert code == 0, log
+
+
+async def test_sigterm_while_the_bot_api_fails_every_poll_stops_within_8_seconds(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    process = await run_bot(api, tmp_path, WEGWEISER_SECRET_KEY=TEST_SECRET)
+    try:
+        await api.wait_for("getUpdates", timeout=20)
+        api.send_text(ANA, "/start")
+        await api.wait_for("sendMessage", timeout=10)
+        api.fail("getUpdates", "server_error", times=1000)
+        await api.wait_for("getUpdates", lambda call: call.fault == "server_error", timeout=10)
+    finally:
+        started = asyncio.get_running_loop().time()
+        code, log = await stopped(process)
+        took = asyncio.get_running_loop().time() - started
+    assert code == 0, log
+    assert took < 8, f"stopping took {took:.1f} s"

@@ -4,6 +4,7 @@ erased with /exit."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import sqlite3
 from dataclasses import replace
@@ -214,3 +215,42 @@ async def test_a_counsellors_copy_is_protected_like_every_other_bot_message(
     finally:
         await desk.bot.stop()
     assert copy.params["protect_content"] is True
+
+
+async def test_disappearing_mode_handles_the_persons_due_at_once_not_one_by_one(
+    api: FakeBotAPI, setup: BotSetup, deployment: Deployment
+) -> None:
+    """Issue 13: one person per Bot API round trip let 1,000 persons due take 51 s. With each
+    deleteMessages taking 0.5 s, 20 persons due are done in about one round trip, not 20."""
+    quick = with_safety(deployment, disappearing_times=[2], disappearing_check_seconds=0.2)
+    setup = replace(setup, deployment=quick)
+    people = [
+        Person(user_id=5560000 + n, first_name=f"P{n}", language_code="de") for n in range(20)
+    ]
+    bot = await start_bot(engine_for(MINIMAL_FLOW, quick), setup, api)
+    try:
+        seconds = format_duration(2, "de")
+        for person in people:
+            api.send_text(person, "/start")
+            await press(api, person, "Deutsch")
+            api.send_text(person, "/menu")
+            await settled(api)
+            screen = await last_screen(api, person)
+            api.press(person, current_message_id(api, screen), "!disappearing")
+            await last_screen(api, person)
+            await press(api, person, f"⏱️ {seconds}")
+        api.latency["deleteMessages"] = 0.5
+        typed = {
+            person.user_id: api.send_text(person, "x")["message"]["message_id"] for person in people
+        }
+        await settled(api)
+        sent = asyncio.get_running_loop().time()
+
+        def gone() -> bool:
+            return all(typed[p.user_id] not in api.chat_messages(p.user_id) for p in people)
+
+        while not gone():
+            assert asyncio.get_running_loop().time() - sent < 2 + 0.2 + 2.5, "fell behind"
+            await asyncio.sleep(0.05)
+    finally:
+        await bot.stop()
