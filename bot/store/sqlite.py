@@ -135,6 +135,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE aliases (digest BLOB PRIMARY KEY, alias TEXT NOT NULL) WITHOUT ROWID",
     ),
     (
+        # Disappearing mode by due time: when the oldest kept message's time is up (unix
+        # seconds; NULL: nothing due), so the job reads only the sessions due now.
+        "ALTER TABLE sessions ADD COLUMN next_due INTEGER",
+        """UPDATE sessions SET next_due = disappear + (
+            SELECT MIN(json_extract(value, '$[1]')) FROM json_each(messages)
+        ) WHERE disappear IS NOT NULL""",
+        "DROP INDEX sessions_disappearing",
+        "CREATE INDEX sessions_by_next_due ON sessions (next_due) WHERE next_due IS NOT NULL",
+    ),
+    (
         # The updates a channel handled, by the channel's own update id, so that one delivered
         # again is skipped. The hour it was handled, for forgetting it; nothing about whose.
         """CREATE TABLE handled_updates (
@@ -144,16 +154,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (channel, update_id)
         ) WITHOUT ROWID""",
         "CREATE INDEX handled_updates_by_hour ON handled_updates (hour)",
-    ),
-    (
-        # Disappearing mode by due time: when the oldest kept message's time is up (unix
-        # seconds; NULL: nothing due), so the job reads only the sessions due now.
-        "ALTER TABLE sessions ADD COLUMN next_due INTEGER",
-        """UPDATE sessions SET next_due = disappear + (
-            SELECT MIN(json_extract(value, '$[1]')) FROM json_each(messages)
-        ) WHERE disappear IS NOT NULL""",
-        "DROP INDEX sessions_disappearing",
-        "CREATE INDEX sessions_by_next_due ON sessions (next_due) WHERE next_due IS NOT NULL",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
