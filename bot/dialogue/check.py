@@ -16,7 +16,14 @@ from pathlib import Path
 from bot.dialogue.engine import CONFIRM, OPTION_SEPARATOR, normalise
 from bot.dialogue.flow import FACTS_LINES, SYSTEM_LINES, Flow, Location, Problem, Severity
 from bot.dialogue.loader import LoadError, load_flow, shown_path
-from bot.dialogue.render import PLACEHOLDER, ContactEntry, Renderer, SourceTexts, Value
+from bot.dialogue.render import (
+    PLACEHOLDER,
+    ContactEntry,
+    Renderer,
+    SourceTexts,
+    Value,
+    system_texts,
+)
 from bot.dialogue.schema import ContactsNode, GlobalAction, HandoverNode, MediaPath
 
 # Telegram's limits (Bot API): a message text is at most 4096 characters, callback data at most
@@ -238,17 +245,7 @@ class _Linter:
                 self._error(where, f"{name}: {len(text)} characters (at most {limit})")
 
     def _system_text_items(self) -> Iterator[tuple[tuple[str, ...], str]]:
-        """Every text of system.yaml with its path, e.g. (("profile", "commands", "exit"), ...)."""
-        system = self.flow.system
-        for section in ("labels", "messages", "case", "disappearing"):
-            for key, text in getattr(system, section).model_dump().items():
-                if text is not None:
-                    yield (section, key), text
-        profile = system.profile
-        yield ("profile", "description"), profile.description
-        yield ("profile", "short_description"), profile.short_description
-        for key, text in profile.commands.model_dump().items():
-            yield ("profile", "commands", key), text
+        return system_texts(self.flow.system)
 
     def _placeholder_problems(self, text: str) -> Iterator[str]:
         if "{" in ANY_BRACES.sub("", text) or "}" in ANY_BRACES.sub("", text):

@@ -23,6 +23,7 @@ from bot.dialogue.render import (
     Translator,
     Value,
     keyword_context,
+    system_contexts,
 )
 from bot.dialogue.schema import GlobalAction, HandoverNode
 from bot.dialogue.search import SearchIndex, build_search
@@ -308,6 +309,7 @@ class Engine:
             placeholders=placeholders or {},
             contacts=contacts or {},
         )
+        self._system_contexts = system_contexts(flow.system)
         self.keywords = self._keyword_index()
         translator = self.renderer.translator
         self.crisis: CrisisNet = crisis_net(flow, translator, self.languages)
@@ -714,8 +716,12 @@ class Engine:
                 return candidate
         return None
 
+    def system_context(self, source: str) -> str:
+        """The translation context of a text of system.yaml."""
+        return self._system_contexts.get(source, SYSTEM_CONTEXT)
+
     def _system_text(self, language: str, source: str) -> str:
-        return self.renderer.text(language, SYSTEM_CONTEXT, source)
+        return self.renderer.text(language, self.system_context(source), source)
 
     def _keyword_index(self) -> dict[str, str]:
         """Every keyword in every offered language, so a person can type in their own language

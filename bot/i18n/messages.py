@@ -1,7 +1,8 @@
 """The translatable texts of a flow: what goes into the gettext template, one entry per text.
 
 Each text is keyed as the engine looks it up: the node id as context (``health.sti_test``), the
-German source text as msgid. System texts share the context ``system``, facts ``fact.NAME``, and
+German source text as msgid. Each system text has its own context
+(``system.messages.not_understood``), facts ``fact.NAME``, and
 a node's keywords are one comma-separated entry under ``NODE.keywords`` (its crisis words one per
 group under ``NODE.crisis.GROUP``), so that a translator can list as many words of their language
 as people might type.
@@ -19,7 +20,13 @@ from typing import Any
 from bot.dialogue.check import LABEL_LIMIT, MESSAGE_LIMIT, SYSTEM_TEXT_LIMITS
 from bot.dialogue.flow import FACTS_LINES, SYSTEM_LINES, Flow, Location
 from bot.dialogue.loader import LoadError, load_flow
-from bot.dialogue.render import SYSTEM_CONTEXT, crisis_context, fact_context, keyword_context
+from bot.dialogue.render import (
+    crisis_context,
+    fact_context,
+    keyword_context,
+    system_context,
+    system_texts,
+)
 from bot.dialogue.schema import HandoverNode
 
 # Comments shown to translators next to an entry (PO "#." lines).
@@ -97,41 +104,32 @@ def flow_messages(flow: Flow) -> Iterator[FlowMessage]:
                 CRISIS_WORDS.format(group=group),
                 Kind.KEYWORDS,
             )
-    system = flow.system
-    for key, text in system.labels.model_dump().items():
-        where = flow.where(SYSTEM_LINES, "labels", key)
-        yield FlowMessage(SYSTEM_CONTEXT, text, where, LABEL, Kind.LABEL, LABEL_LIMIT)
-    for key, text in system.messages.model_dump().items():
-        if text is None:
-            continue
-        where = flow.where(SYSTEM_LINES, "messages", key)
-        yield FlowMessage(SYSTEM_CONTEXT, text, where, MESSAGE, Kind.MESSAGE, MESSAGE_LIMIT)
-    # Sections of messages with one button label each: the label, then the comment for the rest.
-    for section, label, comment in (("disappearing", "off", DISAPPEARING), ("case", "end", CASE)):
-        for key, text in getattr(system, section).model_dump().items():
-            where = flow.where(SYSTEM_LINES, section, key)
-            if key == label:
-                yield FlowMessage(SYSTEM_CONTEXT, text, where, LABEL, Kind.LABEL, LABEL_LIMIT)
-            else:
-                yield FlowMessage(SYSTEM_CONTEXT, text, where, comment, Kind.MESSAGE, MESSAGE_LIMIT)
-    profile = system.profile
-    texts = [(key, getattr(profile, key)) for key in ("description", "short_description")]
-    for key, text in [*texts, *profile.commands.model_dump().items()]:
-        path = ("profile", key) if key in PROFILE_COMMENTS else ("profile", "commands", key)
-        limit_key = key if key in PROFILE_COMMENTS else "commands"
-        yield FlowMessage(
-            SYSTEM_CONTEXT,
-            text,
-            flow.where(SYSTEM_LINES, *path),
-            PROFILE_COMMENTS.get(key, PROFILE_COMMENTS["commands"]),
-            Kind.PROFILE,
-            SYSTEM_TEXT_LIMITS[limit_key],
-        )
+    for path, text in system_texts(flow.system):
+        context, where = system_context(path), flow.where(SYSTEM_LINES, *path)
+        yield _system_message(path, text, context, where)
     for name, fact in flow.facts.items():
         if any(char.isalpha() for char in fact.text):  # a bare phone number needs no translation
             where = flow.where(FACTS_LINES, "facts", name, "text")
             comment = FACT.format(source=fact.source)
             yield FlowMessage(fact_context(name), fact.text, where, comment, Kind.FACT)
+
+
+# Sections of system messages with one button label each, and the comment for their other texts.
+SECTION_COMMENTS = {"disappearing": ("off", DISAPPEARING), "case": ("end", CASE)}
+
+
+def _system_message(path: tuple[str, ...], text: str, context: str, where: Location) -> FlowMessage:
+    section, key = path[0], path[-1]
+    if section == "profile":
+        limit_key = key if key in PROFILE_COMMENTS else "commands"
+        comment = PROFILE_COMMENTS[limit_key]
+        return FlowMessage(
+            context, text, where, comment, Kind.PROFILE, SYSTEM_TEXT_LIMITS[limit_key]
+        )
+    label, comment = SECTION_COMMENTS.get(section, (None, MESSAGE))
+    if section == "labels" or key == label:
+        return FlowMessage(context, text, where, LABEL, Kind.LABEL, LABEL_LIMIT)
+    return FlowMessage(context, text, where, comment, Kind.MESSAGE, MESSAGE_LIMIT)
 
 
 def relative_location(location: Location, root: Path) -> tuple[str, int]:

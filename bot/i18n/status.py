@@ -203,7 +203,9 @@ def _entry_problems(catalog: Catalog, messages: list[FlowMessage], file: str) ->
         if entry is None or not entry.string or entry.fuzzy:
             continue
         where = Location(file, entry.lineno or 0)
-        on_a_node = message.kind in (Kind.SCREEN, Kind.LABEL) and message.context != SYSTEM_CONTEXT
+        on_a_node = message.kind in (Kind.SCREEN, Kind.LABEL) and not message.context.startswith(
+            f"{SYSTEM_CONTEXT}."
+        )
         node_id = message.context if on_a_node else None
         for text, severity in translation_problems(message, _text(entry)):
             yield Problem(where, text, node_id, severity)

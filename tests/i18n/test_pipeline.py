@@ -29,8 +29,10 @@ def test_every_text_is_keyed_by_its_node_id_and_located_by_file_and_line() -> No
     assert (Path(label.location.file).name, label.location.line) == ("topic.yaml", 6)
     # keywords are one entry, so a translator can give as many words as people type
     assert ("topic.emergency.keywords", "Notfall, help, ajutor") in messages
-    assert ("system", "Bitte wähl deine Sprache.") in messages
-    assert ("system", "Neu anfangen") in messages  # the command menu
+    # each system text has its own context: where it is shown
+    assert ("system.messages.choose_language", "Bitte wähl deine Sprache.") in messages
+    assert ("system.profile.commands.start", "Neu anfangen") in messages  # the command menu
+    assert not any(context == "system" for context, _ in messages)
     # a fact that is only a number needs no translation
     assert not any(context.startswith("fact.") for context, _ in messages)
 
@@ -53,9 +55,8 @@ def test_extract_writes_the_template_with_locations_and_does_not_churn(tmp_path:
 
     assert (path, changed) == (template_path(tmp_path), True)
     text = path.read_text("utf-8")
-    # a text written twice in one context (a label and a command description) is one entry
     keys = {(message.context, message.text) for message in flow_messages(flow)}
-    assert count == len(keys) == text.count("msgctxt") == 50
+    assert count == len(keys) == text.count("msgctxt") == 55
     assert '#: minimal/main.yaml:4\n#, python-brace-format\nmsgctxt "main.welcome"' in (text)
     assert extract(flow, tmp_path)[2] is False  # nothing changed but the date: not rewritten
 
@@ -71,7 +72,7 @@ def test_update_creates_a_draft_catalog_for_an_offered_language(tmp_path: Path) 
     assert "# Review: draft, awaiting review by a native speaker" in romanian.read_text("utf-8")
     assert not catalog_path(tmp_path, "de").exists()  # German is the flow itself
     row = next(line for line in run.stdout.splitlines() if line.startswith("ro "))
-    assert row.split()[2:6] == ["50", "0", "0", "50"]  # texts, translated, fuzzy, missing
+    assert row.split()[2:6] == ["55", "0", "0", "55"]  # texts, translated, fuzzy, missing
 
 
 def test_a_changed_source_text_makes_its_translation_fuzzy_and_the_status_says_so(
@@ -92,7 +93,7 @@ def test_a_changed_source_text_makes_its_translation_fuzzy_and_the_status_says_s
     assert entry(locales, "ro", "topic.test", old) is None  # now obsolete
     status = i18n("status", "--flows", flows, "--config", MINIMAL_DEPLOYMENT, "--locales", locales)
     row = next(line for line in status.stdout.splitlines() if line.startswith("ro "))
-    assert row.split()[2:6] == ["50", "49", "1", "0"]
+    assert row.split()[2:6] == ["55", "54", "1", "0"]
     assert "ro: 0 text(s) untranslated and 1 fuzzy, shown in English or Deutsch" in status.stdout
     # the bot does not show the fuzzy translation: the new German text instead
     assert Catalogs.load(locales, ["ro"]).translate("ro", "topic.test", new) == new
