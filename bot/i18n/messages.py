@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -76,18 +76,60 @@ class FlowMessage:
     comment: str
     kind: Kind
     limit: int | None = None
+    # What the author wrote for translators and maintainers: the YAML comments directly above.
+    note: str = ""
+
+    @property
+    def comments(self) -> list[str]:
+        """The PO `#.` lines: what kind of text it is, then the author's note."""
+        return [self.comment, self.note] if self.note else [self.comment]
+
+
+class AuthorNotes:
+    """The YAML comment lines directly above a line of a flow file, joined: an author's note
+    on a node, an option or a system text, which PyYAML does not keep. Each file is read once."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, list[str]] = {}
+
+    def above(self, *locations: Location) -> str:
+        notes = []
+        for location in locations:
+            lines = self._lines(location.file)
+            found: list[str] = []
+            index = location.line - 2  # the line above, counted from 0
+            while 0 <= index < len(lines) and lines[index].lstrip().startswith("#"):
+                found.insert(0, lines[index].lstrip().lstrip("#").strip())
+                index -= 1
+            if note := " ".join(line for line in found if line):
+                notes.append(note)
+        return " ".join(dict.fromkeys(notes))
+
+    def _lines(self, file: str) -> list[str]:
+        if file not in self._files:
+            try:
+                self._files[file] = Path(file).read_text("utf-8").splitlines()
+            except OSError:
+                self._files[file] = []
+        return self._files[file]
 
 
 def flow_messages(flow: Flow) -> Iterator[FlowMessage]:
-    """Every translatable text of the flow, in the order of the files."""
+    """Every translatable text of the flow, in the order of the files, with the author's notes
+    (comments above a node go with its screen text, above an option with its label)."""
+    notes = AuthorNotes()
     for node_id, node in flow.nodes.items():
-        yield FlowMessage(node_id, node.text, flow.where(node_id, "text"), SCREEN, Kind.SCREEN)
+        where = flow.where(node_id, "text")
+        note = notes.above(flow.where(node_id), where)
+        yield FlowMessage(node_id, node.text, where, SCREEN, Kind.SCREEN, note=note)
         if isinstance(node, HandoverNode):
             where = flow.where(node_id, "confirm")
-            yield FlowMessage(node_id, node.confirm, where, LABEL, Kind.LABEL, LABEL_LIMIT)
+            note = notes.above(where)
+            yield FlowMessage(node_id, node.confirm, where, LABEL, Kind.LABEL, LABEL_LIMIT, note)
         for index, option in enumerate(node.options):
             where = flow.where(node_id, "options", index, "label")
-            yield FlowMessage(node_id, option.label, where, LABEL, Kind.LABEL, LABEL_LIMIT)
+            note = notes.above(flow.where(node_id, "options", index))
+            yield FlowMessage(node_id, option.label, where, LABEL, Kind.LABEL, LABEL_LIMIT, note)
         if node.keywords:
             yield FlowMessage(
                 keyword_context(node_id),
@@ -106,12 +148,13 @@ def flow_messages(flow: Flow) -> Iterator[FlowMessage]:
             )
     for path, text in system_texts(flow.system):
         context, where = system_context(path), flow.where(SYSTEM_LINES, *path)
-        yield _system_message(path, text, context, where)
+        yield replace(_system_message(path, text, context, where), note=notes.above(where))
     for name, fact in flow.facts.items():
         if any(char.isalpha() for char in fact.text):  # a bare phone number needs no translation
             where = flow.where(FACTS_LINES, "facts", name, "text")
             comment = FACT.format(source=fact.source)
-            yield FlowMessage(fact_context(name), fact.text, where, comment, Kind.FACT)
+            note = notes.above(flow.where(FACTS_LINES, "facts", name))
+            yield FlowMessage(fact_context(name), fact.text, where, comment, Kind.FACT, note=note)
 
 
 # Sections of system messages with one button label each, and the comment for their other texts.
@@ -167,5 +210,5 @@ def extract_flow_file(
                 message.location.line,
                 "pgettext",
                 (message.context, message.text),
-                [message.comment],
+                message.comments,
             )

@@ -60,7 +60,7 @@ def template(flow: Flow) -> Catalog:
         catalog.add(
             message.text,
             locations=[relative_location(message.location, root)],
-            auto_comments=[message.comment],
+            auto_comments=message.comments,
             context=message.context,
         )
     return catalog

@@ -125,3 +125,42 @@ def test_a_broken_catalog_is_reported_with_file_and_line(locales: Path) -> None:
     assert "Traceback" not in compiled.stderr + status.stderr
     assert status.returncode == 1
     assert f"wegweiser.po:{broken + 1}: error:" in status.stdout
+
+
+def test_the_authors_notes_above_a_node_and_an_option_reach_the_translators(
+    tmp_path: Path,
+) -> None:
+    flows = Path(shutil.copytree(MINIMAL_FLOW, tmp_path / "flows"))
+    topic = flows / "topic.yaml"
+    topic.write_text(
+        topic.read_text("utf-8")
+        .replace("  start:\n", "  # The first screen of the topic:\n  # keep it short.\n  start:\n")
+        .replace("      - label: Test\n", "      # a test for HIV and STIs\n      - label: Test\n")
+        .replace("  test:\n", "  # not a note: a blank line follows\n\n  test:\n"),
+        "utf-8",
+    )
+    system = flows / "system.yaml"
+    system.write_text(
+        system.read_text("utf-8").replace(
+            "  not_understood:", "  # shown when a person types\n  not_understood:"
+        ),
+        "utf-8",
+    )
+
+    run = i18n("extract", "--flows", flows, "--config", MINIMAL_DEPLOYMENT, "--locales", tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    text = template_path(tmp_path).read_text("utf-8")
+    node_note = "#. The first screen of the topic: keep it short.\n#: flows/topic.yaml"
+    assert node_note in text
+    assert '#. a test for HIV and STIs\n#: flows/topic.yaml:9\nmsgctxt "topic.start"' in text
+    assert "#. shown when a person types\n#: flows/system.yaml" in text
+    assert "not a note" not in text
+    # the same notes through babel's own extractor (pybabel extract -F babel.cfg)
+    comments = {
+        message: tuple(found)
+        for _file, _line, message, found, _context in extract_from_dir(
+            str(flows), method_map=[("*.yaml", "wegweiser_flow")]
+        )
+    }
+    assert "a test for HIV and STIs" in comments["Test"]
