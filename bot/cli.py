@@ -147,7 +147,11 @@ def _parser() -> argparse.ArgumentParser:
         ("extract", _i18n_extract, "write the template locales/wegweiser.pot from the flows"),
         ("update", _i18n_update, "merge the template into every catalog (changed texts: fuzzy)"),
         ("compile", _i18n_compile, "compile every catalog to .mo (fuzzy entries left out)"),
-        ("status", _i18n_status, "per language: translated, fuzzy, missing, draft or reviewed"),
+        (
+            "status",
+            _i18n_status,
+            "per language: translated, fuzzy, missing, reviewed entries, draft",
+        ),
     ):
         command = i18n_commands.add_parser(name, parents=[common], help=text)
         command.set_defaults(handler=handler)
@@ -322,29 +326,29 @@ def _i18n_status(args: argparse.Namespace, settings: Settings, deployment: Deplo
     if flow is None:
         return EXIT_FLOW_ERRORS
     report = translation_report(flow, deployment, settings.locales)
-    rows = [("language", "", "texts", "translated", "fuzzy", "missing", "review")]
+    header = ("language", "", "texts", "translated", "fuzzy", "missing", "reviewed", "review")
+    rows: list[tuple[str, ...]] = [header]
     for status in report.languages:
         offered = "" if status.offered else " (not offered)"
         if status.is_source:
             review = "source language: the texts in flows/"
-            counts = (str(status.total), "–", "–", "–")
+            counts: tuple[str, ...] = (str(status.total), "–", "–", "–", "–")
         elif status.path is None:
             review = "no catalog"
-            counts = (str(status.total), "0", "0", str(status.total))
+            counts = (str(status.total), "0", "0", str(status.total), "0")
         else:
             review = status.review_note
-            total, translated, fuzzy, missing = (
-                str(n) for n in (status.total, status.translated, status.fuzzy, status.missing)
-            )
-            counts = (total, translated, fuzzy, missing)
+            numbers = (status.total, status.translated, status.fuzzy, status.missing)
+            counts = tuple(map(str, (*numbers, status.reviewed)))
         rows.append((status.language, status.name + offered, *counts, review))
-    widths = [max(len(row[column]) for row in rows) for column in range(6)]
+    columns = len(header) - 1  # the review note is not padded
+    widths = [max(len(row[column]) for row in rows) for column in range(columns)]
     for row in rows:
         cells = [
             cell.ljust(width) if column < 2 else cell.rjust(width)
-            for column, (cell, width) in enumerate(zip(row[:6], widths, strict=True))
+            for column, (cell, width) in enumerate(zip(row[:columns], widths, strict=True))
         ]
-        print("  ".join([*cells, row[6]]))
+        print("  ".join([*cells, row[columns]]))
     for problem in report.problems:
         print(problem)
     print(f"{len(report.errors)} error(s) in the translations")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
 
@@ -69,6 +69,28 @@ def review_of(header_comment: str) -> tuple[Review, str]:
     if said.casefold().startswith(Review.REVIEWED):
         return Review.REVIEWED, said
     return Review.DRAFT, said or "no 'Review:' line in the header"
+
+
+# A reviewer's mark on one entry: the flag `#, reviewed` (written in a text editor) or a
+# translator comment that starts with "reviewed" (Poedit's comment field: "reviewed, Ana").
+REVIEWED = "reviewed"
+
+
+def is_reviewed(message: Message) -> bool:
+    """Whether a native speaker checked this translation; a fuzzy or empty one never counts."""
+    if message.fuzzy or not message.string:
+        return False
+    return REVIEWED in message.flags or any(_says_reviewed(c) for c in message.user_comments)
+
+
+def unreviewed(message: Message) -> None:
+    """Takes the reviewer's mark off an entry whose German changed since the review."""
+    message.flags.discard(REVIEWED)
+    message.user_comments = [c for c in message.user_comments if not _says_reviewed(c)]
+
+
+def _says_reviewed(comment: str) -> bool:
+    return comment.strip().casefold().startswith(REVIEWED)
 
 
 class CatalogError(Exception):

@@ -164,3 +164,34 @@ def test_the_authors_notes_above_a_node_and_an_option_reach_the_translators(
         )
     }
     assert "a test for HIV and STIs" in comments["Test"]
+
+
+def test_a_reviewers_mark_on_an_entry_survives_an_update_unless_its_german_changed(
+    tmp_path: Path, locales: Path
+) -> None:
+    po = catalog_path(locales, "ro")
+    text = po.read_text("utf-8")
+    # a text editor writes the flag; Poedit's comment field writes a translator comment
+    for context, mark in (("topic.test", "#, reviewed\n"), ("topic.start", "# Reviewed, Ana\n")):
+        at = text.index(f'msgctxt "{context}"\n')
+        text = text[:at] + mark + text[at:]
+    po.write_text(text, "utf-8")
+    flows = Path(shutil.copytree(MINIMAL_FLOW, tmp_path / "flows"))
+    topic = flows / "topic.yaml"
+    status = i18n("status", "--flows", flows, "--config", MINIMAL_DEPLOYMENT, "--locales", locales)
+    row = next(line for line in status.stdout.splitlines() if line.startswith("ro "))
+    assert "reviewed" in status.stdout.splitlines()[0]
+    assert row.split()[2:7] == ["55", "55", "0", "0", "2"]  # ... missing, reviewed
+
+    old = "Beim Gesundheitsamt kannst du dich testen lassen."
+    new = "Beim Gesundheitsamt kannst du dich kostenlos testen lassen."
+    topic.write_text(topic.read_text("utf-8").replace(old, new), "utf-8")
+    run = i18n("update", "--flows", flows, "--config", MINIMAL_DEPLOYMENT, "--locales", locales)
+
+    assert run.returncode == 0, run.stderr
+    changed = entry(locales, "ro", "topic.test", new)
+    assert changed is not None and changed.flags == {"fuzzy"}  # no longer reviewed
+    kept = entry(locales, "ro", "topic.start", "Gesundheit.")
+    assert kept is not None and kept.user_comments == ["Reviewed, Ana"]
+    row = next(line for line in run.stdout.splitlines() if line.startswith("ro "))
+    assert row.split()[2:7] == ["55", "54", "1", "0", "1"]
