@@ -279,7 +279,7 @@ def _flows_search(args: argparse.Namespace, settings: Settings, deployment: Depl
     flow = _checked_flow(settings, deployment)
     if flow is None:
         return EXIT_FLOW_ERRORS
-    engine = build_engine(flow, deployment, locales=settings.locales)
+    engine = build_engine(flow, deployment, locales=settings.locales, drafts=True)
     question = args.question
     crisis = engine.crisis.match(question)
     if crisis is not None:
@@ -481,7 +481,8 @@ def _chat(args: argparse.Namespace, settings: Settings, deployment: Deployment) 
     flow = _checked_flow(settings, deployment)
     if flow is None:
         return EXIT_FLOW_ERRORS
-    engine = build_engine(flow, deployment, locales=settings.locales)
+    # a translator tries out their draft here, whether or not the service offers it yet
+    engine = build_engine(flow, deployment, locales=settings.locales, drafts=True)
     from bot.runtime import chat_in_terminal
 
     return asyncio.run(chat_in_terminal(engine, sys.stdin, sys.stdout, args.lang))

@@ -35,7 +35,7 @@ from bot.dialogue.keyword_check import keyword_problems
 from bot.dialogue.loader import load_model
 from bot.dialogue.render import ContactEntry, Value
 from bot.handover.teams import Team
-from bot.i18n.catalogs import Catalogs
+from bot.i18n.catalogs import SOURCE_LANGUAGE, Catalogs, Review, catalog_review
 from bot.i18n.formatting import OpeningHours, OpeningTime, format_duration, parse_days
 from bot.i18n.status import TranslationReport, check_translations
 
@@ -245,6 +245,14 @@ class Limits(_Section):
     per_minute: int = Field(default=30, ge=1)
 
 
+class Translations(_Section):
+    """Which catalogs the bot serves."""
+
+    # A catalog whose header says it is a draft (not yet reviewed by a native speaker) is offered
+    # only if this is on: a person should not be misled by a machine draft.
+    serve_drafts: bool = False
+
+
 class Reload(_Section):
     """Live reload of the flows and catalogs (besides SIGHUP and /reload in the staff group)."""
 
@@ -320,6 +328,7 @@ class Deployment(_Section):
     # The service's time zone: opening hours are in it, and the bot names it next to them.
     timezone: str = "Europe/Berlin"
     languages: list[str] = Field(default=["de"], min_length=1)
+    translations: Translations = Translations()
     contacts: dict[str, Contact] = {}
     sessions: Sessions = Sessions()
     limits: Limits = Limits()
@@ -449,13 +458,31 @@ def load_deployment(path: Path) -> Deployment:
     return load_model(Deployment, path)
 
 
+def held_drafts(deployment: Deployment, locales: Path) -> list[str]:
+    """The offered languages the bot does not serve: those whose catalog is a draft, unless
+    `translations.serve_drafts` is on."""
+    if deployment.translations.serve_drafts:
+        return []
+    return [code for code in deployment.languages if catalog_review(locales, code) is Review.DRAFT]
+
+
 def build_engine(
-    flow: Flow, deployment: Deployment, *, locales: Path | None = None, **options: Any
+    flow: Flow,
+    deployment: Deployment,
+    *,
+    locales: Path | None = None,
+    drafts: bool = False,
+    **options: Any,
 ) -> Engine:
     """The engine for one deployment: its languages, {service.*} values and contacts, and the
-    catalogs in `locales` (without them, every language shows the source texts). `options` go
+    catalogs in `locales` (without them, every language shows the source texts). The languages
+    whose catalog is a draft are left out unless the deployment serves drafts or `drafts` asks
+    for them (a translator trying theirs out); German, the source, always remains. `options` go
     to Engine (handover_available, history_limit)."""
     if locales is not None:
+        held = [] if drafts else held_drafts(deployment, locales)
+        served = [code for code in deployment.languages if code not in held] or [SOURCE_LANGUAGE]
+        deployment = deployment.model_copy(update={"languages": served})
         options["translator"] = Catalogs.load(locales, deployment.languages)
     return Engine(
         flow,

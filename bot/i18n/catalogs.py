@@ -109,6 +109,18 @@ def read_catalog(path: Path) -> Catalog:
         raise CatalogError(f"{shown_path(path)}:0: cannot read the catalog: {error}") from error
 
 
+def catalog_review(locales: Path, language: str) -> Review | None:
+    """Whether the catalog of `language` is reviewed or a draft (one that cannot be read counts
+    as a draft); None for the source language and for a language without a catalog."""
+    path = catalog_path(locales, language)
+    if language == SOURCE_LANGUAGE or not path.is_file():
+        return None
+    try:
+        return review_of(read_catalog(path).header_comment)[0]
+    except CatalogError:
+        return Review.DRAFT
+
+
 def base_language(language: str) -> str:
     """de@easy -> de, pt_BR -> pt."""
     return re.split(r"[@_-]", language, maxsplit=1)[0]
