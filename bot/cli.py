@@ -215,8 +215,8 @@ def _flows_check(args: argparse.Namespace, settings: Settings, deployment: Deplo
     started = time.perf_counter()
     result = check_flows_for(settings.flows, deployment, locales=settings.locales)
     elapsed = time.perf_counter() - started
-    for problem in result.problems:
-        print(problem)
+    for line in [*map(str, result.problems), *result.notes]:
+        print(line)
     nodes = len(result.flow.nodes) if result.flow else 0
     print(
         f"{len(result.errors)} error(s), {len(result.warnings)} warning(s) "

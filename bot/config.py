@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.dialogue.check import CheckResult, check_flows
+from bot.dialogue.check import CheckResult, audio_summary, check_flows
 from bot.dialogue.engine import Engine
 from bot.dialogue.flow import Flow
 from bot.dialogue.keyword_check import keyword_problems
@@ -510,13 +510,16 @@ def check_flows_for(
         contacts=deployment.contact_entries(),
         today=today or datetime.datetime.now(datetime.UTC).date(),
     )
-    if locales is None or result.flow is None:
+    if result.flow is None:
         return result
+    notes, audio = audio_summary(result.flow, deployment.languages)
+    if locales is None:
+        return CheckResult(result.flow, [*result.problems, *audio], notes)
     report = translation_report(result.flow, deployment, locales)
     typed = keyword_problems(
         result.flow, Catalogs.load(locales, deployment.languages), deployment.languages
     )
-    return CheckResult(result.flow, [*result.problems, *report.problems, *typed])
+    return CheckResult(result.flow, [*result.problems, *audio, *report.problems, *typed], notes)
 
 
 def translation_report(flow: Flow, deployment: Deployment, locales: Path) -> TranslationReport:

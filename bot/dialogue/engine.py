@@ -666,10 +666,13 @@ class Engine:
             rows.append((Button(label, data),))
         rows.extend(self._navigation_rows(session, node_id, exit_only=not node.navigation))
         show = Show(node_id, text, tuple(rows))
-        if node.media is None:
-            return (show,)
-        media = SendMedia(self.flow.directory / "media" / node.media.path, node.media.kind)
-        return (media, show)
+        media_root = self.flow.directory / "media"
+        media: list[Action] = []
+        if node.media is not None:
+            media.append(SendMedia(media_root / node.media.path, node.media.kind))
+        if audio := node.audio.get(language):  # in the person's language or none at all
+            media.append(SendMedia(media_root / audio, "audio"))
+        return (*media, show)
 
     def _navigation_rows(
         self, session: Session, node_id: str | None, *, exit_only: bool = False
