@@ -147,7 +147,11 @@ def _parser() -> argparse.ArgumentParser:
         ("extract", _i18n_extract, "write the template locales/wegweiser.pot from the flows"),
         ("update", _i18n_update, "merge the template into every catalog (changed texts: fuzzy)"),
         ("compile", _i18n_compile, "compile every catalog to .mo (fuzzy entries left out)"),
-        ("status", _i18n_status, "per language: translated, fuzzy, missing, draft or reviewed"),
+        (
+            "status",
+            _i18n_status,
+            "per language: translated, fuzzy, missing, reviewed entries, draft",
+        ),
     ):
         command = i18n_commands.add_parser(name, parents=[common], help=text)
         command.set_defaults(handler=handler)
@@ -211,8 +215,8 @@ def _flows_check(args: argparse.Namespace, settings: Settings, deployment: Deplo
     started = time.perf_counter()
     result = check_flows_for(settings.flows, deployment, locales=settings.locales)
     elapsed = time.perf_counter() - started
-    for problem in result.problems:
-        print(problem)
+    for line in [*map(str, result.problems), *result.notes]:
+        print(line)
     nodes = len(result.flow.nodes) if result.flow else 0
     print(
         f"{len(result.errors)} error(s), {len(result.warnings)} warning(s) "
@@ -275,7 +279,7 @@ def _flows_search(args: argparse.Namespace, settings: Settings, deployment: Depl
     flow = _checked_flow(settings, deployment)
     if flow is None:
         return EXIT_FLOW_ERRORS
-    engine = build_engine(flow, deployment, locales=settings.locales)
+    engine = build_engine(flow, deployment, locales=settings.locales, drafts=True)
     question = args.question
     crisis = engine.crisis.match(question)
     if crisis is not None:
@@ -322,29 +326,29 @@ def _i18n_status(args: argparse.Namespace, settings: Settings, deployment: Deplo
     if flow is None:
         return EXIT_FLOW_ERRORS
     report = translation_report(flow, deployment, settings.locales)
-    rows = [("language", "", "texts", "translated", "fuzzy", "missing", "review")]
+    header = ("language", "", "texts", "translated", "fuzzy", "missing", "reviewed", "review")
+    rows: list[tuple[str, ...]] = [header]
     for status in report.languages:
         offered = "" if status.offered else " (not offered)"
         if status.is_source:
             review = "source language: the texts in flows/"
-            counts = (str(status.total), "–", "–", "–")
+            counts: tuple[str, ...] = (str(status.total), "–", "–", "–", "–")
         elif status.path is None:
             review = "no catalog"
-            counts = (str(status.total), "0", "0", str(status.total))
+            counts = (str(status.total), "0", "0", str(status.total), "0")
         else:
             review = status.review_note
-            total, translated, fuzzy, missing = (
-                str(n) for n in (status.total, status.translated, status.fuzzy, status.missing)
-            )
-            counts = (total, translated, fuzzy, missing)
+            numbers = (status.total, status.translated, status.fuzzy, status.missing)
+            counts = tuple(map(str, (*numbers, status.reviewed)))
         rows.append((status.language, status.name + offered, *counts, review))
-    widths = [max(len(row[column]) for row in rows) for column in range(6)]
+    columns = len(header) - 1  # the review note is not padded
+    widths = [max(len(row[column]) for row in rows) for column in range(columns)]
     for row in rows:
         cells = [
             cell.ljust(width) if column < 2 else cell.rjust(width)
-            for column, (cell, width) in enumerate(zip(row[:6], widths, strict=True))
+            for column, (cell, width) in enumerate(zip(row[:columns], widths, strict=True))
         ]
-        print("  ".join([*cells, row[6]]))
+        print("  ".join([*cells, row[columns]]))
     for problem in report.problems:
         print(problem)
     print(f"{len(report.errors)} error(s) in the translations")
@@ -477,7 +481,8 @@ def _chat(args: argparse.Namespace, settings: Settings, deployment: Deployment) 
     flow = _checked_flow(settings, deployment)
     if flow is None:
         return EXIT_FLOW_ERRORS
-    engine = build_engine(flow, deployment, locales=settings.locales)
+    # a translator tries out their draft here, whether or not the service offers it yet
+    engine = build_engine(flow, deployment, locales=settings.locales, drafts=True)
     from bot.runtime import chat_in_terminal
 
     return asyncio.run(chat_in_terminal(engine, sys.stdin, sys.stdout, args.lang))

@@ -28,14 +28,14 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.dialogue.check import CheckResult, check_flows
+from bot.dialogue.check import CheckResult, audio_summary, check_flows
 from bot.dialogue.engine import Engine
 from bot.dialogue.flow import Flow
 from bot.dialogue.keyword_check import keyword_problems
 from bot.dialogue.loader import load_model
 from bot.dialogue.render import ContactEntry, Value
 from bot.handover.teams import Team
-from bot.i18n.catalogs import Catalogs
+from bot.i18n.catalogs import SOURCE_LANGUAGE, Catalogs, Review, catalog_review
 from bot.i18n.formatting import OpeningHours, OpeningTime, format_duration, parse_days
 from bot.i18n.status import TranslationReport, check_translations
 
@@ -254,6 +254,14 @@ class Limits(_Section):
     per_minute: int = Field(default=30, ge=1)
 
 
+class Translations(_Section):
+    """Which catalogs the bot serves."""
+
+    # A catalog whose header says it is a draft (not yet reviewed by a native speaker) is offered
+    # only if this is on: a person should not be misled by a machine draft.
+    serve_drafts: bool = False
+
+
 class Reload(_Section):
     """Live reload of the flows and catalogs (besides SIGHUP and /reload in the staff group)."""
 
@@ -329,6 +337,7 @@ class Deployment(_Section):
     # The service's time zone: opening hours are in it, and the bot names it next to them.
     timezone: str = "Europe/Berlin"
     languages: list[str] = Field(default=["de"], min_length=1)
+    translations: Translations = Translations()
     contacts: dict[str, Contact] = {}
     sessions: Sessions = Sessions()
     limits: Limits = Limits()
@@ -458,13 +467,31 @@ def load_deployment(path: Path) -> Deployment:
     return load_model(Deployment, path)
 
 
+def held_drafts(deployment: Deployment, locales: Path) -> list[str]:
+    """The offered languages the bot does not serve: those whose catalog is a draft, unless
+    `translations.serve_drafts` is on."""
+    if deployment.translations.serve_drafts:
+        return []
+    return [code for code in deployment.languages if catalog_review(locales, code) is Review.DRAFT]
+
+
 def build_engine(
-    flow: Flow, deployment: Deployment, *, locales: Path | None = None, **options: Any
+    flow: Flow,
+    deployment: Deployment,
+    *,
+    locales: Path | None = None,
+    drafts: bool = False,
+    **options: Any,
 ) -> Engine:
     """The engine for one deployment: its languages, {service.*} values and contacts, and the
-    catalogs in `locales` (without them, every language shows the source texts). `options` go
+    catalogs in `locales` (without them, every language shows the source texts). The languages
+    whose catalog is a draft are left out unless the deployment serves drafts or `drafts` asks
+    for them (a translator trying theirs out); German, the source, always remains. `options` go
     to Engine (handover_available, history_limit)."""
     if locales is not None:
+        held = [] if drafts else held_drafts(deployment, locales)
+        served = [code for code in deployment.languages if code not in held] or [SOURCE_LANGUAGE]
+        deployment = deployment.model_copy(update={"languages": served})
         options["translator"] = Catalogs.load(locales, deployment.languages)
     return Engine(
         flow,
@@ -492,13 +519,16 @@ def check_flows_for(
         contacts=deployment.contact_entries(),
         today=today or datetime.datetime.now(datetime.UTC).date(),
     )
-    if locales is None or result.flow is None:
+    if result.flow is None:
         return result
+    notes, audio = audio_summary(result.flow, deployment.languages)
+    if locales is None:
+        return CheckResult(result.flow, [*result.problems, *audio], notes)
     report = translation_report(result.flow, deployment, locales)
     typed = keyword_problems(
         result.flow, Catalogs.load(locales, deployment.languages), deployment.languages
     )
-    return CheckResult(result.flow, [*result.problems, *report.problems, *typed])
+    return CheckResult(result.flow, [*result.problems, *audio, *report.problems, *typed], notes)
 
 
 def translation_report(flow: Flow, deployment: Deployment, locales: Path) -> TranslationReport:

@@ -101,3 +101,19 @@ def walk(engine: Engine, language: str | None = None) -> dict[str, Session]:
             for button in (button for row in screen.buttons for button in row):
                 queue.append(engine.step(session, ButtonPressed(button.data)))
     return reached
+
+
+def add_audio(directory: Path, **files: str) -> None:
+    """The screen topic.test of a flow copy read aloud: language -> a file under media/ (a tiny
+    stand-in for an MP3), e.g. `add_audio(flows, de="de/test.mp3")`."""
+    lines = "".join(f"      {language}: {name}\n" for language, name in files.items())
+    edit_flow(
+        directory,
+        "topic.yaml",
+        "    media: test.png\n",
+        f"    media: test.png\n    audio:\n{lines}",
+    )
+    for name in files.values():
+        path = directory / "media" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(64))

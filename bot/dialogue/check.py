@@ -9,15 +9,22 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.dialogue.engine import CONFIRM, OPTION_SEPARATOR, normalise
 from bot.dialogue.flow import FACTS_LINES, SYSTEM_LINES, Flow, Location, Problem, Severity
 from bot.dialogue.loader import LoadError, load_flow, shown_path
-from bot.dialogue.render import PLACEHOLDER, ContactEntry, Renderer, SourceTexts, Value
-from bot.dialogue.schema import ContactsNode, GlobalAction, HandoverNode, MediaPath
+from bot.dialogue.render import (
+    PLACEHOLDER,
+    ContactEntry,
+    Renderer,
+    SourceTexts,
+    Value,
+    system_texts,
+)
+from bot.dialogue.schema import ContactsNode, GlobalAction, HandoverNode
 
 # Telegram's limits (Bot API): a message text is at most 4096 characters, callback data at most
 # 64 bytes. Labels are not limited by the API, but phones cut long ones.
@@ -54,6 +61,8 @@ ANY_BRACES = re.compile(r"\{[^{}]*\}")
 class CheckResult:
     flow: Flow | None
     problems: list[Problem]
+    # Summary lines that are no problem, such as how many screens have audio in each language.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -66,6 +75,38 @@ class CheckResult:
     @property
     def ok(self) -> bool:
         return self.flow is not None and not self.errors
+
+
+# A summary line names this many screens without audio at most.
+AUDIO_NAMED = 8
+
+
+def audio_summary(flow: Flow, languages: Sequence[str]) -> tuple[list[str], list[Problem]]:
+    """One line per offered language: how many screens have audio in it, and which lack it.
+    Audio is optional screen by screen, so a missing one is no warning; audio in a language the
+    deployment does not offer is, since nobody would hear it."""
+    notes = []
+    for language in languages:
+        without = [node_id for node_id, node in flow.nodes.items() if language not in node.audio]
+        having = len(flow.nodes) - len(without)
+        line = f"audio {language}: {having} of {len(flow.nodes)} screens"
+        if without and having:
+            named = ", ".join(without[:AUDIO_NAMED])
+            more = len(without) - AUDIO_NAMED
+            line += f"; without: {named}" + (f" and {more} more" if more > 0 else "")
+        notes.append(line)
+    problems = [
+        Problem(
+            flow.where(node_id, "audio", language),
+            f"audio for '{language}', which the deployment does not offer",
+            node_id,
+            Severity.WARNING,
+        )
+        for node_id, node in flow.nodes.items()
+        for language in node.audio
+        if language not in languages
+    ]
+    return notes, problems
 
 
 def check_flows(
@@ -238,17 +279,7 @@ class _Linter:
                 self._error(where, f"{name}: {len(text)} characters (at most {limit})")
 
     def _system_text_items(self) -> Iterator[tuple[tuple[str, ...], str]]:
-        """Every text of system.yaml with its path, e.g. (("profile", "commands", "exit"), ...)."""
-        system = self.flow.system
-        for section in ("labels", "messages", "case", "disappearing"):
-            for key, text in getattr(system, section).model_dump().items():
-                if text is not None:
-                    yield (section, key), text
-        profile = system.profile
-        yield ("profile", "description"), profile.description
-        yield ("profile", "short_description"), profile.short_description
-        for key, text in profile.commands.model_dump().items():
-            yield ("profile", "commands", key), text
+        return system_texts(self.flow.system)
 
     def _placeholder_problems(self, text: str) -> Iterator[str]:
         if "{" in ANY_BRACES.sub("", text) or "}" in ANY_BRACES.sub("", text):
@@ -319,22 +350,26 @@ class _Linter:
             )
 
     def _media(self, node_id: str) -> None:
-        media: MediaPath | None = self.flow.nodes[node_id].media
-        if media is None:
-            return
-        where = self.flow.where(node_id, "media")
-        path = self.flow.directory / "media" / media.path
+        node = self.flow.nodes[node_id]
+        if node.media is not None:
+            self._media_file(node_id, ("media",), node.media.path, node.media.kind)
+        for language, audio in node.audio.items():
+            self._media_file(node_id, ("audio", language), audio, "audio")
+
+    def _media_file(self, node_id: str, field: tuple[str, ...], name: str, kind: str) -> None:
+        where = self.flow.where(node_id, *field)
+        path = self.flow.directory / "media" / name
         media_root = (self.flow.directory / "media").resolve()
         if not path.resolve().is_relative_to(media_root):
-            self._error(where, f"media '{media.path}' must stay inside flows/media/", node_id)
+            self._error(where, f"media '{name}' must stay inside flows/media/", node_id)
         elif not path.is_file():
             self._error(where, f"media file not found: {shown_path(path)}", node_id)
         else:
-            limit = AUDIO_BYTES if media.kind == "audio" else IMAGE_BYTES
+            limit = AUDIO_BYTES if kind == "audio" else IMAGE_BYTES
             if path.stat().st_size > limit:
                 self._error(
                     where,
-                    f"media file is larger than Telegram's {limit // 2**20} MB for {media.kind}",
+                    f"media file is larger than Telegram's {limit // 2**20} MB for {kind}",
                     node_id,
                 )
 

@@ -23,6 +23,7 @@ from bot.dialogue.render import (
     Translator,
     Value,
     keyword_context,
+    system_contexts,
 )
 from bot.dialogue.schema import GlobalAction, HandoverNode
 from bot.dialogue.search import SearchIndex, build_search
@@ -309,6 +310,7 @@ class Engine:
             placeholders=placeholders or {},
             contacts=contacts or {},
         )
+        self._system_contexts = system_contexts(flow.system)
         self.keywords = self._keyword_index()
         translator = self.renderer.translator
         self.crisis: CrisisNet = crisis_net(flow, translator, self.languages)
@@ -679,10 +681,13 @@ class Engine:
             rows.append((Button(label, data),))
         rows.extend(self._navigation_rows(session, node_id, exit_only=not node.navigation))
         show = Show(node_id, text, tuple(rows))
-        if node.media is None:
-            return (show,)
-        media = SendMedia(self.flow.directory / "media" / node.media.path, node.media.kind)
-        return (media, show)
+        media_root = self.flow.directory / "media"
+        media: list[Action] = []
+        if node.media is not None:
+            media.append(SendMedia(media_root / node.media.path, node.media.kind))
+        if audio := node.audio.get(language):  # in the person's language or none at all
+            media.append(SendMedia(media_root / audio, "audio"))
+        return (*media, show)
 
     def _navigation_rows(
         self, session: Session, node_id: str | None, *, exit_only: bool = False
@@ -729,8 +734,12 @@ class Engine:
                 return candidate
         return None
 
+    def system_context(self, source: str) -> str:
+        """The translation context of a text of system.yaml."""
+        return self._system_contexts.get(source, SYSTEM_CONTEXT)
+
     def _system_text(self, language: str, source: str) -> str:
-        return self.renderer.text(language, SYSTEM_CONTEXT, source)
+        return self.renderer.text(language, self.system_context(source), source)
 
     def _keyword_index(self) -> dict[str, str]:
         """Every keyword in every offered language, so a person can type in their own language

@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.dialogue.schema import ContactsNode, Fact, Node
+from bot.dialogue.schema import ContactsNode, Fact, Node, SystemFile
 
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\}")
 SYSTEM_CONTEXT = "system"
+
+
+def system_texts(system: SystemFile) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Every text of system.yaml with its path, e.g. (("profile", "commands", "exit"), ...)."""
+    for section in ("labels", "messages", "case", "disappearing"):
+        for key, text in getattr(system, section).model_dump().items():
+            if text is not None:
+                yield (section, key), text
+    profile = system.profile
+    yield ("profile", "description"), profile.description
+    yield ("profile", "short_description"), profile.short_description
+    for key, text in profile.commands.model_dump().items():
+        yield ("profile", "commands", key), text
+
+
+def system_context(path: tuple[str, ...]) -> str:
+    """The translation context of a system text: its own, so a translator sees where it is
+    shown ("system.messages.not_understood") and two equal German texts can differ."""
+    return ".".join((SYSTEM_CONTEXT, *path))
+
+
+def system_contexts(system: SystemFile) -> dict[str, str]:
+    """The context of each system text by its German text, as the engine looks texts up. Should
+    two keys share a German text, the first one's translation serves both."""
+    contexts: dict[str, str] = {}
+    for path, text in system_texts(system):
+        contexts.setdefault(text, system_context(path))
+    return contexts
 
 
 def fact_context(name: str) -> str:

@@ -85,6 +85,9 @@ class _NodeBase(Strict):
     # this node before anything else, also during a conversation with a counsellor.
     crisis_words: dict[LocalId, tuple[Text, ...]] = {}
     media: Annotated[MediaPath | None, BeforeValidator(_media_from_string)] = None
+    # The screen read aloud, per language (for people who cannot read well): language code ->
+    # a file under flows/media/. A language without one gets no audio, never another's.
+    audio: dict[str, str] = {}
     navigation: bool = True
 
     @model_validator(mode="after")
@@ -94,6 +97,10 @@ class _NodeBase(Strict):
             if suffix not in IMAGE_SUFFIXES | AUDIO_SUFFIXES:
                 known = ", ".join(sorted(IMAGE_SUFFIXES | AUDIO_SUFFIXES))
                 raise ValueError(f"media file must end in one of {known}")
+        for language, path in self.audio.items():
+            if PurePosixPath(path).suffix.lower() not in AUDIO_SUFFIXES:
+                known = ", ".join(sorted(AUDIO_SUFFIXES))
+                raise ValueError(f"audio for {language}: the file must end in one of {known}")
         return self
 
     @model_validator(mode="after")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
 
@@ -71,6 +71,28 @@ def review_of(header_comment: str) -> tuple[Review, str]:
     return Review.DRAFT, said or "no 'Review:' line in the header"
 
 
+# A reviewer's mark on one entry: the flag `#, reviewed` (written in a text editor) or a
+# translator comment that starts with "reviewed" (Poedit's comment field: "reviewed, Ana").
+REVIEWED = "reviewed"
+
+
+def is_reviewed(message: Message) -> bool:
+    """Whether a native speaker checked this translation; a fuzzy or empty one never counts."""
+    if message.fuzzy or not message.string:
+        return False
+    return REVIEWED in message.flags or any(_says_reviewed(c) for c in message.user_comments)
+
+
+def unreviewed(message: Message) -> None:
+    """Takes the reviewer's mark off an entry whose German changed since the review."""
+    message.flags.discard(REVIEWED)
+    message.user_comments = [c for c in message.user_comments if not _says_reviewed(c)]
+
+
+def _says_reviewed(comment: str) -> bool:
+    return comment.strip().casefold().startswith(REVIEWED)
+
+
 class CatalogError(Exception):
     """A catalog file cannot be read; the message names file:line."""
 
@@ -85,6 +107,18 @@ def read_catalog(path: Path) -> Catalog:
         raise CatalogError(f"{shown_path(path)}:{error.lineno + 1}: {said}") from error
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise CatalogError(f"{shown_path(path)}:0: cannot read the catalog: {error}") from error
+
+
+def catalog_review(locales: Path, language: str) -> Review | None:
+    """Whether the catalog of `language` is reviewed or a draft (one that cannot be read counts
+    as a draft); None for the source language and for a language without a catalog."""
+    path = catalog_path(locales, language)
+    if language == SOURCE_LANGUAGE or not path.is_file():
+        return None
+    try:
+        return review_of(read_catalog(path).header_comment)[0]
+    except CatalogError:
+        return Review.DRAFT
 
 
 def base_language(language: str) -> str:

@@ -1,7 +1,8 @@
 """The translatable texts of a flow: what goes into the gettext template, one entry per text.
 
 Each text is keyed as the engine looks it up: the node id as context (``health.sti_test``), the
-German source text as msgid. System texts share the context ``system``, facts ``fact.NAME``, and
+German source text as msgid. Each system text has its own context
+(``system.messages.not_understood``), facts ``fact.NAME``, and
 a node's keywords are one comma-separated entry under ``NODE.keywords`` (its crisis words one per
 group under ``NODE.crisis.GROUP``), so that a translator can list as many words of their language
 as people might type.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,13 @@ from typing import Any
 from bot.dialogue.check import LABEL_LIMIT, MESSAGE_LIMIT, SYSTEM_TEXT_LIMITS
 from bot.dialogue.flow import FACTS_LINES, SYSTEM_LINES, Flow, Location
 from bot.dialogue.loader import LoadError, load_flow
-from bot.dialogue.render import SYSTEM_CONTEXT, crisis_context, fact_context, keyword_context
+from bot.dialogue.render import (
+    crisis_context,
+    fact_context,
+    keyword_context,
+    system_context,
+    system_texts,
+)
 from bot.dialogue.schema import HandoverNode
 
 # Comments shown to translators next to an entry (PO "#." lines).
@@ -69,18 +76,60 @@ class FlowMessage:
     comment: str
     kind: Kind
     limit: int | None = None
+    # What the author wrote for translators and maintainers: the YAML comments directly above.
+    note: str = ""
+
+    @property
+    def comments(self) -> list[str]:
+        """The PO `#.` lines: what kind of text it is, then the author's note."""
+        return [self.comment, self.note] if self.note else [self.comment]
+
+
+class AuthorNotes:
+    """The YAML comment lines directly above a line of a flow file, joined: an author's note
+    on a node, an option or a system text, which PyYAML does not keep. Each file is read once."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, list[str]] = {}
+
+    def above(self, *locations: Location) -> str:
+        notes = []
+        for location in locations:
+            lines = self._lines(location.file)
+            found: list[str] = []
+            index = location.line - 2  # the line above, counted from 0
+            while 0 <= index < len(lines) and lines[index].lstrip().startswith("#"):
+                found.insert(0, lines[index].lstrip().lstrip("#").strip())
+                index -= 1
+            if note := " ".join(line for line in found if line):
+                notes.append(note)
+        return " ".join(dict.fromkeys(notes))
+
+    def _lines(self, file: str) -> list[str]:
+        if file not in self._files:
+            try:
+                self._files[file] = Path(file).read_text("utf-8").splitlines()
+            except OSError:
+                self._files[file] = []
+        return self._files[file]
 
 
 def flow_messages(flow: Flow) -> Iterator[FlowMessage]:
-    """Every translatable text of the flow, in the order of the files."""
+    """Every translatable text of the flow, in the order of the files, with the author's notes
+    (comments above a node go with its screen text, above an option with its label)."""
+    notes = AuthorNotes()
     for node_id, node in flow.nodes.items():
-        yield FlowMessage(node_id, node.text, flow.where(node_id, "text"), SCREEN, Kind.SCREEN)
+        where = flow.where(node_id, "text")
+        note = notes.above(flow.where(node_id), where)
+        yield FlowMessage(node_id, node.text, where, SCREEN, Kind.SCREEN, note=note)
         if isinstance(node, HandoverNode):
             where = flow.where(node_id, "confirm")
-            yield FlowMessage(node_id, node.confirm, where, LABEL, Kind.LABEL, LABEL_LIMIT)
+            note = notes.above(where)
+            yield FlowMessage(node_id, node.confirm, where, LABEL, Kind.LABEL, LABEL_LIMIT, note)
         for index, option in enumerate(node.options):
             where = flow.where(node_id, "options", index, "label")
-            yield FlowMessage(node_id, option.label, where, LABEL, Kind.LABEL, LABEL_LIMIT)
+            note = notes.above(flow.where(node_id, "options", index))
+            yield FlowMessage(node_id, option.label, where, LABEL, Kind.LABEL, LABEL_LIMIT, note)
         if node.keywords:
             yield FlowMessage(
                 keyword_context(node_id),
@@ -97,41 +146,33 @@ def flow_messages(flow: Flow) -> Iterator[FlowMessage]:
                 CRISIS_WORDS.format(group=group),
                 Kind.KEYWORDS,
             )
-    system = flow.system
-    for key, text in system.labels.model_dump().items():
-        where = flow.where(SYSTEM_LINES, "labels", key)
-        yield FlowMessage(SYSTEM_CONTEXT, text, where, LABEL, Kind.LABEL, LABEL_LIMIT)
-    for key, text in system.messages.model_dump().items():
-        if text is None:
-            continue
-        where = flow.where(SYSTEM_LINES, "messages", key)
-        yield FlowMessage(SYSTEM_CONTEXT, text, where, MESSAGE, Kind.MESSAGE, MESSAGE_LIMIT)
-    # Sections of messages with one button label each: the label, then the comment for the rest.
-    for section, label, comment in (("disappearing", "off", DISAPPEARING), ("case", "end", CASE)):
-        for key, text in getattr(system, section).model_dump().items():
-            where = flow.where(SYSTEM_LINES, section, key)
-            if key == label:
-                yield FlowMessage(SYSTEM_CONTEXT, text, where, LABEL, Kind.LABEL, LABEL_LIMIT)
-            else:
-                yield FlowMessage(SYSTEM_CONTEXT, text, where, comment, Kind.MESSAGE, MESSAGE_LIMIT)
-    profile = system.profile
-    texts = [(key, getattr(profile, key)) for key in ("description", "short_description")]
-    for key, text in [*texts, *profile.commands.model_dump().items()]:
-        path = ("profile", key) if key in PROFILE_COMMENTS else ("profile", "commands", key)
-        limit_key = key if key in PROFILE_COMMENTS else "commands"
-        yield FlowMessage(
-            SYSTEM_CONTEXT,
-            text,
-            flow.where(SYSTEM_LINES, *path),
-            PROFILE_COMMENTS.get(key, PROFILE_COMMENTS["commands"]),
-            Kind.PROFILE,
-            SYSTEM_TEXT_LIMITS[limit_key],
-        )
+    for path, text in system_texts(flow.system):
+        context, where = system_context(path), flow.where(SYSTEM_LINES, *path)
+        yield replace(_system_message(path, text, context, where), note=notes.above(where))
     for name, fact in flow.facts.items():
         if any(char.isalpha() for char in fact.text):  # a bare phone number needs no translation
             where = flow.where(FACTS_LINES, "facts", name, "text")
             comment = FACT.format(source=fact.source)
-            yield FlowMessage(fact_context(name), fact.text, where, comment, Kind.FACT)
+            note = notes.above(flow.where(FACTS_LINES, "facts", name))
+            yield FlowMessage(fact_context(name), fact.text, where, comment, Kind.FACT, note=note)
+
+
+# Sections of system messages with one button label each, and the comment for their other texts.
+SECTION_COMMENTS = {"disappearing": ("off", DISAPPEARING), "case": ("end", CASE)}
+
+
+def _system_message(path: tuple[str, ...], text: str, context: str, where: Location) -> FlowMessage:
+    section, key = path[0], path[-1]
+    if section == "profile":
+        limit_key = key if key in PROFILE_COMMENTS else "commands"
+        comment = PROFILE_COMMENTS[limit_key]
+        return FlowMessage(
+            context, text, where, comment, Kind.PROFILE, SYSTEM_TEXT_LIMITS[limit_key]
+        )
+    label, comment = SECTION_COMMENTS.get(section, (None, MESSAGE))
+    if section == "labels" or key == label:
+        return FlowMessage(context, text, where, LABEL, Kind.LABEL, LABEL_LIMIT)
+    return FlowMessage(context, text, where, comment, Kind.MESSAGE, MESSAGE_LIMIT)
 
 
 def relative_location(location: Location, root: Path) -> tuple[str, int]:
@@ -169,5 +210,5 @@ def extract_flow_file(
                 message.location.line,
                 "pgettext",
                 (message.context, message.text),
-                [message.comment],
+                message.comments,
             )

@@ -3,7 +3,8 @@
 extract  flows/ -> locales/wegweiser.pot, every text with its node id as context and file:line
 update   the template into every catalog (and a new draft catalog for an offered language that
          has none). As with gettext's msgmerge, a changed German text keeps its old translation
-         marked fuzzy, which the bot does not use until a translator has checked it.
+         marked fuzzy, which the bot does not use until a translator has checked it; it loses
+         its reviewer's mark (`#, reviewed`), every other entry keeps its mark.
 compile  every catalog to its .mo, without fuzzy entries
 """
 
@@ -28,6 +29,7 @@ from bot.i18n.catalogs import (
     catalog_path,
     read_catalog,
     template_path,
+    unreviewed,
 )
 from bot.i18n.messages import flow_messages, relative_location
 
@@ -60,7 +62,7 @@ def template(flow: Flow) -> Catalog:
         catalog.add(
             message.text,
             locations=[relative_location(message.location, root)],
-            auto_comments=[message.comment],
+            auto_comments=message.comments,
             context=message.context,
         )
     return catalog
@@ -128,6 +130,9 @@ def update(flow: Flow, locales: Path, offered: Iterable[str]) -> list[Updated]:
         created = not path.is_file()
         catalog = new_catalog(language) if created else read_catalog(path)
         catalog.update(source, update_header_comment=False)
+        for message in catalog:
+            if message.fuzzy:  # babel keeps every flag of a changed text: not its review
+                unreviewed(message)
         changed = write_if_changed(path, po_text(catalog))
         results.append(Updated(language, path, created, changed))
     return results

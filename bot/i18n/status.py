@@ -42,6 +42,7 @@ from bot.i18n.catalogs import (
     catalog_path,
     compiled,
     fallback_chain,
+    is_reviewed,
     read_catalog,
     review_of,
 )
@@ -74,6 +75,7 @@ class LanguageStatus:
     translated: int = 0
     fuzzy: int = 0
     missing: int = 0
+    reviewed: int = 0  # translated entries a reviewer marked as checked
     review: Review | None = None
     review_note: str = ""
 
@@ -173,7 +175,7 @@ def _status(
     catalog: Catalog,
     messages: list[FlowMessage],
 ) -> LanguageStatus:
-    translated = fuzzy = 0
+    translated = fuzzy = reviewed = 0
     for message in messages:
         entry = catalog.get(message.text, message.context)
         if entry is None or not entry.string:
@@ -182,6 +184,7 @@ def _status(
             fuzzy += 1
         else:
             translated += 1
+            reviewed += is_reviewed(entry)
     review, note = review_of(catalog.header_comment)
     return LanguageStatus(
         language,
@@ -192,6 +195,7 @@ def _status(
         translated=translated,
         fuzzy=fuzzy,
         missing=len(messages) - translated - fuzzy,
+        reviewed=reviewed,
         review=review,
         review_note=note,
     )
@@ -203,7 +207,9 @@ def _entry_problems(catalog: Catalog, messages: list[FlowMessage], file: str) ->
         if entry is None or not entry.string or entry.fuzzy:
             continue
         where = Location(file, entry.lineno or 0)
-        on_a_node = message.kind in (Kind.SCREEN, Kind.LABEL) and message.context != SYSTEM_CONTEXT
+        on_a_node = message.kind in (Kind.SCREEN, Kind.LABEL) and not message.context.startswith(
+            f"{SYSTEM_CONTEXT}."
+        )
         node_id = message.context if on_a_node else None
         for text, severity in translation_problems(message, _text(entry)):
             yield Problem(where, text, node_id, severity)

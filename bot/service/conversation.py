@@ -31,7 +31,6 @@ from bot.dialogue import (
     RequestHandover,
     Session,
 )
-from bot.dialogue.render import SYSTEM_CONTEXT
 from bot.service.casedesk import CaseDesk
 from bot.service.engines import EngineHolder
 from bot.service.locks import PersonLocks
@@ -342,7 +341,8 @@ class ConversationService:
         after_exit = engine.flow.system.messages.after_exit
         if self.policy.message_after_exit and after_exit:
             language = stored.dialogue.language or engine.default_language
-            text = engine.renderer.text(language, SYSTEM_CONTEXT, after_exit)
+            context = engine.system_context(after_exit)
+            text = engine.renderer.text(language, context, after_exit)
             # the person is gone: a failure here leaves nothing of theirs to protect
             with contextlib.suppress(ChannelError):
                 await channel.deliver(person.native, (Notice(text),), edit=None)

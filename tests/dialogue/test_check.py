@@ -28,6 +28,7 @@ from tests.conftest import (
     MINIMAL_FLOW,
     MINIMAL_LOCALES,
     SHIPPED_FLOWS,
+    add_audio,
     check,
     wegweiser,
 )
@@ -794,6 +795,43 @@ def flows_check(
 ) -> subprocess.CompletedProcess[str]:
     """`wegweiser flows check` as a maintainer runs it, in a process of its own."""
     return wegweiser("flows", "check", "--flows", flows, "--config", config, "--locales", locales)
+
+
+def test_flows_check_sums_up_per_language_which_screens_have_audio(flow_dir: Path) -> None:
+    add_audio(flow_dir, de="de/test.mp3")
+
+    run = flows_check(flow_dir, MINIMAL_DEPLOYMENT)
+
+    assert run.returncode == 0, run.stdout
+    said = run.stdout.splitlines()
+    summary = [line for line in said if line.startswith("audio ")]
+    assert summary[0].startswith("audio de: 1 of 8 screens; without: main.welcome, ")
+    assert summary[1:] == ["audio ro: 0 of 8 screens"]  # one line per language, not per screen
+    assert not any("audio" in line for line in said if line not in summary)
+
+
+def test_a_missing_audio_file_is_an_error_and_audio_nobody_is_offered_a_warning(
+    flow_dir: Path, minimal_deployment: Deployment
+) -> None:
+    add_audio(flow_dir, de="de/test.mp3", pl="pl/test.mp3")
+    (flow_dir / "media" / "de" / "test.mp3").unlink()
+
+    result = check(flow_dir, minimal_deployment)
+
+    missing = find(result.errors, "media file not found")
+    assert located(missing) == ("topic.yaml", 13, "topic.test", ERROR)
+    assert missing.message.endswith("media/de/test.mp3")
+    unheard = find(result.warnings, "'pl'")
+    assert unheard.message == "audio for 'pl', which the deployment does not offer"
+    assert located(unheard) == ("topic.yaml", 14, "topic.test", WARNING)
+
+
+def test_audio_must_be_an_audio_file(flow_dir: Path, minimal_deployment: Deployment) -> None:
+    add_audio(flow_dir, de="de/test.png")
+
+    problem = only_error(check(flow_dir, minimal_deployment))
+
+    assert "audio for de: the file must end in one of .m4a, .mp3, .ogg" in problem.message
 
 
 def test_the_cli_check_exits_0_on_a_valid_flow() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ from bot.dialogue import (
     Unreadable,
 )
 from bot.dialogue.engine import END_CASE, normalise
-from tests.conftest import MINIMAL_FLOW, SHIPPED_FLOWS, engine_for, walk
+from tests.conftest import MINIMAL_FLOW, SHIPPED_FLOWS, add_audio, engine_for, walk
 
 
 @pytest.fixture(scope="module")
@@ -319,6 +320,25 @@ def test_media_is_sent_before_the_text(engine: Engine) -> None:
     assert actions[0].path == MINIMAL_FLOW / "media" / "test.png"
     assert actions[0].kind == "image"
     assert isinstance(actions[1], Show)
+
+
+def test_a_screens_audio_is_sent_in_the_persons_language_and_never_in_another(
+    flow_dir: Path, minimal_deployment: Deployment
+) -> None:
+    add_audio(flow_dir, ro="ro/test.mp3")
+    engine = engine_for(flow_dir, minimal_deployment)
+    press = ButtonPressed("topic.start|0")
+
+    _, actions = engine.step(replace(at("topic.start"), language="ro"), press)
+    assert [type(action) for action in actions] == [SendMedia, SendMedia, Show]
+    picture, audio = actions[0], actions[1]
+    assert isinstance(picture, SendMedia) and picture.kind == "image"  # the picture stays
+    assert isinstance(audio, SendMedia)
+    assert (audio.path, audio.kind) == (flow_dir / "media" / "ro" / "test.mp3", "audio")
+    # German has no recording of this screen: no audio, not the Romanian one
+    _, actions = engine.step(at("topic.start"), press)
+    assert [type(action) for action in actions] == [SendMedia, Show]
+    assert isinstance(actions[0], SendMedia) and actions[0].kind == "image"
 
 
 def test_handover_confirm_requests_a_counsellor_with_topic_language_and_path(

@@ -60,7 +60,7 @@ def test_the_reviewed_fixture_has_no_problem(locales: Path, minimal_deployment: 
             "translation changes or drops the number '110': keep it as written",
         ),
         (
-            "system",
+            "system.messages.not_understood",
             "Ich verstehe nur die Knöpfe.",
             "Înțeleg doar <b>butoanele</b>.",
             "translation has markup '<b>': messages are plain text",
@@ -72,7 +72,7 @@ def test_the_reviewed_fixture_has_no_problem(locales: Path, minimal_deployment: 
             "translation is 79 characters (at most 64)",
         ),
         (
-            "system",
+            "system.profile.short_description",
             "Anonyme Beratung.",
             "Consiliere anonimă " + "și gratuită " * 10,
             "translation is 139 characters (at most 120)",
@@ -197,8 +197,16 @@ def test_a_draft_is_shown_as_a_draft(locales: Path, minimal_deployment: Deployme
 def test_flows_check_fails_on_a_dropped_placeholder_and_names_the_catalog_line(
     locales: Path,
 ) -> None:
-    translate(locales, "ro", "system", "Ruf uns an: {service.phone}", "Sună-ne.")
-    written = entry(locales, "ro", "system", "Ruf uns an: {service.phone}")
+    translate(
+        locales,
+        "ro",
+        "system.messages.handover_unavailable",
+        "Ruf uns an: {service.phone}",
+        "Sună-ne.",
+    )
+    written = entry(
+        locales, "ro", "system.messages.handover_unavailable", "Ruf uns an: {service.phone}"
+    )
     assert written is not None
 
     run = flows_check(MINIMAL_FLOW, MINIMAL_DEPLOYMENT, locales)

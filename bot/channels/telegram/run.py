@@ -17,6 +17,7 @@ from bot.config import (
     Deployment,
     Settings,
     build_engine,
+    held_drafts,
     secret_key,
     translation_report,
 )
@@ -121,6 +122,13 @@ def _announce(settings: Settings, deployment: Deployment, flow: Flow) -> None:
         for status in translation_report(flow, deployment, settings.locales).languages
         if status.offered and not status.is_source
     ]
+    if held := held_drafts(deployment, settings.locales):
+        log.warning(
+            "draft translations not offered (translations.serve_drafts is off): they await "
+            "review by a native speaker",
+            extra={"languages": ",".join(held)},
+        )
+    offered = [status for status in offered if status.language not in held]
     if drafts := [status.language for status in offered if status.review is Review.DRAFT]:
         log.info(
             "some translations are drafts awaiting review by a native speaker",

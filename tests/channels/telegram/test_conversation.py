@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.channels.telegram import BotSetup
+from bot.config import Deployment
 from bot.dialogue import Engine
 from tests.channels.telegram.conftest import (
     ANA,
@@ -19,6 +22,7 @@ from tests.channels.telegram.conftest import (
     start_bot,
     unticked,
 )
+from tests.conftest import MINIMAL_LOCALES, add_audio, engine_for
 from tests.fake_bot_api import FakeBotAPI, Person
 
 BOB = Person(user_id=5550001, first_name="Bob", language_code="de")
@@ -83,6 +87,32 @@ async def test_a_media_node_uploads_the_file_once_and_reuses_its_file_id(
     first, second = api.calls_to("sendPhoto")
     assert first.files and not second.files
     assert second.params["photo"] == first.result["photo"][-1]["file_id"]
+
+
+async def test_a_screen_read_aloud_sends_the_audio_of_the_persons_language_only(
+    flow_dir: Path, deployment: Deployment, setup: BotSetup, api: FakeBotAPI
+) -> None:
+    add_audio(flow_dir, ro="ro/test.mp3")
+    engine = engine_for(flow_dir, deployment, locales=MINIMAL_LOCALES)
+    running = await start_bot(engine, setup, api)
+    try:
+        for person, language in ((ANA, "Română"), (BOB, "Deutsch")):
+            api.send_text(person, "/start")
+            await press(api, person, language)
+            await press(api, person, "La meniu" if person is ANA else "Zum Menü")
+            await press(api, person, "Sănătate" if person is ANA else "Gesundheit")
+            await press(api, person, "Test")
+    finally:
+        await running.stop()
+
+    # Ana (Romanian) gets the picture, then the Romanian recording, then the screen
+    ana = [call.method for call in api.calls if call.params.get("chat_id") == ANA.user_id]
+    assert ana[-3:] == ["sendPhoto", "sendAudio", "sendMessage"]
+    (audio,) = api.calls_to("sendAudio")
+    assert audio.files and audio.params["chat_id"] == ANA.user_id
+    # Bob (German) gets no audio: there is no German recording, and no other language's
+    bob = [call.method for call in api.calls if call.params.get("chat_id") == BOB.user_id]
+    assert bob[-2:] == ["sendPhoto", "sendMessage"]
 
 
 async def test_a_restarted_bot_resumes_at_the_same_node(

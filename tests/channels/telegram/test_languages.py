@@ -64,7 +64,7 @@ async def test_romanian_phone_preselects_romanian_and_bulgarian_can_be_chosen_wi
     choice = await last_screen(api, ANA)
     # asked in Romanian, with Română ticked
     choose = FLOW.system.messages.choose_language
-    assert choice.params["text"] == said(catalogs, "ro", "system", choose)
+    assert choice.params["text"] == said(catalogs, "ro", "system.messages.choose_language", choose)
     assert f"{CURRENT} Română" in labels(choice)
     assert "Български" in labels(choice) and "Leichte Sprache" in labels(choice)
 
@@ -74,7 +74,7 @@ async def test_romanian_phone_preselects_romanian_and_bulgarian_can_be_chosen_wi
 
     api.send_text(ANA, "/language")
     again = await last_screen(api, ANA)
-    assert again.params["text"] == said(catalogs, "ro", "system", choose)
+    assert again.params["text"] == said(catalogs, "ro", "system.messages.choose_language", choose)
     switched = await press(api, ANA, "Български")
     # the same screen, now in Bulgarian
     assert switched.params["text"] == said(catalogs, "bg", "main.welcome", german_welcome)
@@ -99,6 +99,6 @@ async def test_the_command_menu_and_description_are_published_in_each_language(
     assert set(commands) == {None, "en", "ro", "bg", "hu", "es", "tr"}
     exit_text = FLOW.system.profile.commands.exit
     romanian = {command["command"]: command["description"] for command in commands["ro"]}
-    assert romanian["exit"] == said(catalogs, "ro", "system", exit_text)
+    assert romanian["exit"] == said(catalogs, "ro", "system.profile.commands.exit", exit_text)
     descriptions = {call.params.get("language_code") for call in api.calls_to("setMyDescription")}
     assert descriptions == set(commands)

@@ -12,7 +12,13 @@ import stat
 import sys
 from pathlib import Path
 
-from bot.config import EXAMPLE_DEPLOYMENT, PROJECT_ROOT, build_engine, load_deployment
+from bot.config import (
+    EXAMPLE_DEPLOYMENT,
+    PROJECT_ROOT,
+    Translations,
+    build_engine,
+    load_deployment,
+)
 from bot.dialogue import Session, Show, Start, load_flow
 from tests.channels.telegram.conftest import ANA, TEST_SECRET
 from tests.channels.telegram.test_privacy import identity_of_ana
@@ -20,11 +26,11 @@ from tests.conftest import SHIPPED_FLOWS
 from tests.fake_bot_api import FakeBotAPI, Person
 
 
-def shipped_first_screen(language_hint: str | None) -> str:
+def shipped_first_screen(language_hint: str | None, config: Path = EXAMPLE_DEPLOYMENT) -> str:
     """What the shipped bot first says to a person whose phone is set to `language_hint`."""
     engine = build_engine(
         load_flow(SHIPPED_FLOWS),
-        load_deployment(EXAMPLE_DEPLOYMENT),
+        load_deployment(config),
         locales=PROJECT_ROOT / "locales",
     )
     _, actions = engine.step(Session(), Start(language_hint))
@@ -96,6 +102,53 @@ async def test_run_with_token_and_secret_answers_and_says_what_is_switched_off(
     for name, needle in identity_of_ana().items():
         assert needle.decode(errors="ignore") not in log, f"the log holds Ana's {name}"
     assert api.token not in log
+
+
+async def test_a_deployment_that_does_not_serve_drafts_offers_only_reviewed_languages(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    example = EXAMPLE_DEPLOYMENT.read_text("utf-8")
+    assert "  serve_drafts: true\n" in example  # the example serves its drafts on purpose
+    config.write_text(example.replace("  serve_drafts: true\n", "  serve_drafts: false\n"))
+    process = await run_bot(
+        api, tmp_path, WEGWEISER_SECRET_KEY=TEST_SECRET, WEGWEISER_CONFIG=str(config)
+    )
+    try:
+        await api.wait_for("getUpdates", timeout=20)
+        api.send_text(ANA, "/start")
+        answer = await api.wait_for("sendMessage", timeout=10)
+        # every shipped catalog is a draft: only German, the source, is left, and no language
+        # question is asked
+        assert answer.params["text"] == shipped_first_screen("ro", config)
+        assert answer.params["text"] != shipped_first_screen("ro")
+        buttons = json.dumps(answer.params.get("reply_markup"), ensure_ascii=False)
+        assert "Română" not in buttons
+    finally:
+        code, log = await stopped(process)
+
+    assert code == 0, log
+    events, said = logged(log)
+    held = [e for e in events if str(e["event"]).startswith("draft translations not offered")]
+    assert len(held) == 1 and held[0]["languages"] == "de@easy,ro,bg,en,es,hu,tr"
+    assert not any(text.startswith("some translations are drafts") for text in said)
+
+
+def test_a_reviewed_catalog_is_offered_when_drafts_are_not_served(tmp_path: Path) -> None:
+    locales = Path(shutil.copytree(PROJECT_ROOT / "locales", tmp_path / "locales"))
+    romanian = locales / "ro" / "LC_MESSAGES" / "wegweiser.po"
+    text = romanian.read_text("utf-8").replace(
+        "# Review: draft, awaiting review by a native speaker", "# Review: reviewed 2027-01-15"
+    )
+    romanian.write_text(text, "utf-8")
+    example = load_deployment(EXAMPLE_DEPLOYMENT)
+    strict = example.model_copy(update={"translations": Translations(serve_drafts=False)})
+    flow = load_flow(SHIPPED_FLOWS)
+
+    assert list(build_engine(flow, strict, locales=locales).languages) == ["de", "ro"]
+    assert len(build_engine(flow, example, locales=locales).languages) == 8
+    # a translator tries out their draft in `wegweiser chat` all the same
+    assert len(build_engine(flow, strict, locales=locales, drafts=True).languages) == 8
 
 
 async def test_run_dev_creates_a_private_secret_key_file_and_reuses_it(
