@@ -117,3 +117,25 @@ def add_audio(directory: Path, **files: str) -> None:
         path = directory / "media" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(64))
+
+
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A failing test can leave a thread behind that is not a daemon (a store's or a bot's); it
+    would keep the process alive after the report (seen once here, after a failed run), and CI
+    would wait for it. Once everything is reported, such a process exits with pytest's status."""
+    import threading
+
+    lingering = [
+        t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
+    ]
+    if lingering and _exit_status:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[-1])
