@@ -46,6 +46,11 @@ class Metrics:
             ["mode"],
             registry=self.registry,
         )
+        self.webhook_refused = Counter(
+            "wegweiser_webhook_refused",
+            "Requests to the webhook refused on their headers (no secret token, not JSON)",
+            registry=self.registry,
+        )
 
     def count(self, counted: Iterable[Counted]) -> None:
         for item in counted:

@@ -122,6 +122,7 @@ class TelegramChannel:
         self.metrics = metrics or Metrics()
         self._refusals = WebhookRefusals(lambda: self._unreadable("webhook"))
         self.reload = reload
+        self.webhook_refused = 0
         self.staff_chats = setup.staff_chats
         self.people: TelegramPersonUpdates | None = None
         self.staff: Staff | None = None
@@ -187,7 +188,7 @@ class TelegramChannel:
             await updater.start_webhook(
                 **webhook_options(url, listen, port, self.setup.keys)  # type: ignore[arg-type]
             )
-            guard_webhook(updater)
+            guard_webhook(updater, self._refused_by_webhook)
             # not the URL: an operator may have put a secret into its path
             log.info("webhook listening", extra={"listen": listen, "port": port})
         await application.start()
@@ -198,6 +199,8 @@ class TelegramChannel:
         for a minute of retries, and a container runtime kills after 10 s)."""
         logging.getLogger(WEBHOOK_LOGGER).removeHandler(self._refusals)
         await self.health.stop()
+        if self.setup.webhook is not None:
+            log.info("webhook requests refused", extra={"requests": self.webhook_refused})
         application = self.application
         deadline = asyncio.get_running_loop().time() + within
 
@@ -241,6 +244,11 @@ class TelegramChannel:
             await self.application.bot.send_message(report_to, report)
         except TelegramError as error:
             log.warning("could not tell the staff group", extra={"error": type(error).__name__})
+
+    def _refused_by_webhook(self) -> None:
+        """A request without the secret token (or not JSON): counted, told once at stop."""
+        self.webhook_refused += 1
+        self.metrics.webhook_refused.inc()
 
     def _unreadable(self, mode: str) -> None:
         """An update python-telegram-bot could not read was skipped: counted, never logged."""

@@ -9,7 +9,11 @@ python-telegram-bot's and tornado's objects after start_webhook built them (no h
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 import tornado.web
+from telegram import Bot
 from telegram.ext import Updater
 from telegram.ext._utils.webhookhandler import TelegramHandler, WebhookServer
 
@@ -21,10 +25,24 @@ MAX_UPDATE_BYTES = 1024 * 1024
 @tornado.web.stream_request_body
 class HeadersFirst(TelegramHandler):
     """TelegramHandler, with the content type and secret token checked on the headers; the body
-    is only read after they passed."""
+    is only read after they passed. `refused()` is called for each request refused so."""
+
+    def initialize(  # type: ignore[override]  # tornado passes the rule's target_kwargs
+        self,
+        bot: Bot,
+        update_queue: asyncio.Queue[object],
+        secret_token: str,
+        refused: Callable[[], None],
+    ) -> None:
+        super().initialize(bot, update_queue, secret_token)
+        self.refused = refused
 
     def prepare(self) -> None:
-        self._validate_post()  # raises HTTPError(403): refused, the connection closed unread
+        try:
+            self._validate_post()  # HTTPError(403): refused, the connection closed unread
+        except tornado.web.HTTPError:
+            self.refused()
+            raise
         self._chunks: list[bytes] = []
 
     def data_received(self, chunk: bytes) -> None:
@@ -35,8 +53,9 @@ class HeadersFirst(TelegramHandler):
         await super().post()
 
 
-def guard_webhook(updater: Updater) -> None:
-    """After start_webhook: the headers-first handler and the body size limit."""
+def guard_webhook(updater: Updater, refused: Callable[[], None]) -> None:
+    """After start_webhook: the headers-first handler (counting what it refuses) and the body
+    size limit."""
     server = getattr(updater, "_httpd", None)
     if not isinstance(server, WebhookServer):
         raise RuntimeError("python-telegram-bot's webhook server is not running")
@@ -47,3 +66,4 @@ def guard_webhook(updater: Updater) -> None:
     for rule in application.wildcard_router.rules:
         if rule.target is TelegramHandler:
             rule.target = HeadersFirst
+            rule.target_kwargs = {**rule.target_kwargs, "refused": refused}

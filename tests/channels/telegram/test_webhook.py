@@ -90,3 +90,19 @@ async def test_an_update_with_the_secret_token_is_answered(
     assert status == 200
     answer = await api.wait_for("sendMessage")
     assert answer.params["chat_id"] == ANA.user_id
+
+
+async def test_the_log_says_how_many_webhook_requests_were_refused(
+    engine: Engine, setup: BotSetup, api: FakeBotAPI, logs
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/h"
+    runtime = Runtime(engine, replace(setup, webhook=(url, "127.0.0.1", port)))
+    await runtime.start()
+    for secret in (None, "wrong-secret", "also-wrong"):
+        assert await api.deliver_webhook(start_update(3), secret=secret) == 403
+    exposition = runtime.metrics.exposition().decode()
+    await runtime.stop()
+    refused = [e for e in log_events(logs) if e["event"] == "webhook requests refused"]
+    assert [e["requests"] for e in refused] == [3]
+    assert "wegweiser_webhook_refused_total 3.0" in exposition
