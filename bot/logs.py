@@ -24,7 +24,7 @@ from typing import Literal
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 
 # Libraries that log request URLs (which hold the bot token) or whole updates at INFO or below.
-_QUIET = ("httpx", "httpcore", "apscheduler", "telegram", "tornado", "aiosqlite")
+_QUIET = ("httpx", "httpcore", "telegram", "tornado", "aiosqlite")
 
 REDACTED = "<token>"
 # A bot token (digits, a colon, 35 characters), and the path of a Bot API URL, which holds the

@@ -276,8 +276,11 @@ class CaseDesk:
     async def set_alias(self, counsellor: Counsellor, alias: str) -> None:
         await self.store.set_alias(self.keys.counsellor_digest(counsellor.id), alias)
 
-    async def staff_copy(self, code: str, person_ref: str) -> str | None:
-        return await self.store.staff_copy(code, person_ref)
+    async def mirror_edit(self, case: Case, person_ref: str, text: str) -> None:
+        """The person edited a message: its copy in the case's place shows the new text."""
+        copy = await self.store.staff_copy(case.code, person_ref)
+        if copy is not None:
+            await self.staff.edit(case, copy, text)
 
     async def person_copy(self, code: str, staff_ref: str) -> str | None:
         return await self.store.person_copy(code, staff_ref)

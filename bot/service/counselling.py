@@ -87,9 +87,7 @@ class Counselling:
         case = await self.desk.case_of_person(self.conversations.key_of(person))
         if case is None or case.state is CaseState.CLOSED:
             return
-        copy = await self.desk.staff_copy(case.code, ref)
-        if copy is not None:
-            await self.desk.staff.edit(case, copy, text)
+        await self.desk.mirror_edit(case, ref, text)
 
     async def check_unclaimed(self) -> None:
         """The job: a person whose case nobody claimed in time is told, with the 24/7 numbers."""
