@@ -54,15 +54,17 @@ class Case:
     code: str
     person: bytes | None  # the pseudonym of the person's session; None once they erased it
     team: str
-    chat_id: int  # the team's staff group
-    thread_id: int  # the forum topic
+    # Where the case lives, as the staff channel names it: the team's staff group, and the
+    # case's place there (a forum topic; "" until the channel made one).
+    group: str
+    place: str
     language: str
     area: str
     path: tuple[str, ...]  # the nodes the person came through
     opened: datetime
     expires: datetime
     state: CaseState = CaseState.WAITING
-    card_id: int | None = None  # the case card, the topic's first post
+    card: str | None = None  # the case card, the place's first post
     alias: str | None = None  # the name the claiming counsellor chose
     claimed: datetime | None = None
     replied: datetime | None = None  # the counsellors' first reply

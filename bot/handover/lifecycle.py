@@ -248,7 +248,7 @@ class Opening:
     person: bytes
     code: str
     team: str
-    chat_id: int
+    group: str
     language: str
     area: str
     path: tuple[str, ...]
@@ -263,7 +263,7 @@ class Opening:
         person: bytes,
         code: str,
         team: str,
-        chat_id: int,
+        group: str,
         on_duty: bool = True,
         back: str | None = None,
     ) -> Opening:
@@ -271,7 +271,7 @@ class Opening:
             person=person,
             code=code,
             team=team,
-            chat_id=chat_id,
+            group=group,
             language=request.language,
             area=request.area,
             path=request.path,
@@ -296,8 +296,8 @@ def open_case(
             code=opening.code,
             person=opening.person,
             team=opening.team,
-            chat_id=opening.chat_id,
-            thread_id=0,
+            group=opening.group,
+            place="",
             language=opening.language,
             area=opening.area,
             path=opening.path,

@@ -148,7 +148,7 @@ class CaseDesk:
             person=key,
             code=new_case_code(await self.store.case_codes()),
             team=team.name,
-            chat_id=team.chat_id,
+            group=str(team.chat_id),
             on_duty=team.on_duty(now),
             back=format_back(back, request.language) if back is not None else None,
         )
@@ -226,8 +226,8 @@ class CaseDesk:
 
     # -- the staff side --------------------------------------------------------------------------
 
-    async def case_in_place(self, chat_id: int, thread_id: int) -> Case | None:
-        return await self.store.case_in_topic(chat_id, thread_id)
+    async def case_in_place(self, group: str, place: str) -> Case | None:
+        return await self.store.case_in_place(group, place)
 
     async def case(self, code: str) -> Case | None:
         return await self.store.case(code)

@@ -155,6 +155,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX handled_updates_by_hour ON handled_updates (hour)",
     ),
+    (
+        # A case's place as the staff channel names it, as text (a Telegram group and topic
+        # were numbers; the columns keep their numeric affinity, so old rows read the same).
+        "ALTER TABLE cases RENAME COLUMN chat_id TO staff_group",
+        "ALTER TABLE cases RENAME COLUMN thread_id TO place",
+        "ALTER TABLE cases RENAME COLUMN card_id TO card",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -272,13 +279,13 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog):
                 case.code,
                 case.person,
                 case.team,
-                case.chat_id,
-                case.thread_id,
+                case.group,
+                case.place,
                 case.language,
                 case.area,
                 _compact(list(case.path)),
                 case.state.value,
-                case.card_id,
+                case.card,
                 case.alias,
                 _unix(case.opened),
                 *(
@@ -293,8 +300,8 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog):
     async def case(self, code: str) -> Case | None:
         return await self._one_case("code = ?", (code,))
 
-    async def case_in_topic(self, chat_id: int, thread_id: int) -> Case | None:
-        return await self._one_case("chat_id = ? AND thread_id = ?", (chat_id, thread_id))
+    async def case_in_place(self, group: str, place: str) -> Case | None:
+        return await self._one_case("staff_group = ? AND place = ?", (group, place))
 
     async def case_of_person(self, person: bytes) -> Case | None:
         return await self._one_case("person = ? ORDER BY opened DESC", (person,))
@@ -595,27 +602,27 @@ def _session_from_row(key: bytes, row: sqlite3.Row) -> StoredSession:
 
 
 _CASE_COLUMNS = (
-    "code, person, team, chat_id, thread_id, language, area, path, state, card_id, alias, "
+    "code, person, team, staff_group, place, language, area, path, state, card, alias, "
     "opened, claimed, replied, closed, told_nobody, expires"
 )
 
 
 def _case_from_row(row: sqlite3.Row) -> Case:
-    (code, person, team, chat_id, thread_id, language, area, path, state, card_id, alias) = row[:11]
+    (code, person, team, group, place, language, area, path, state, card, alias) = row[:11]
     opened, claimed, replied, closed, told_nobody, expires = row[11:]
     return Case(
         code=code,
         person=person,
         team=team,
-        chat_id=chat_id,
-        thread_id=thread_id,
+        group=str(group),
+        place=str(place),
         language=language,
         area=area,
         path=tuple(json.loads(path)),
         opened=_time(opened),
         expires=_time(expires),
         state=CaseState(state),
-        card_id=card_id,
+        card=None if card is None else str(card),
         alias=alias,
         claimed=None if claimed is None else _time(claimed),
         replied=None if replied is None else _time(replied),

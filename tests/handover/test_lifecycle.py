@@ -68,14 +68,14 @@ def a_case(**changes: object) -> Case:
         code="K7Q2",
         person=PERSON,
         team="Beratung",
-        chat_id=-100,
-        thread_id=7,
+        group="-100",
+        place="7",
         language="ro",
         area="health",
         path=("start", "health.menu", "health.counsellor"),
         opened=OPENED,
         expires=OPENED + days(14),
-        card_id=8,
+        card="8",
     )
     return dataclasses.replace(case, **changes)  # type: ignore[arg-type]
 
@@ -108,7 +108,7 @@ def an_opening(**changes: object) -> Opening:
         person=PERSON,
         code="N3W5",
         team="Gesundheitsamt",
-        chat_id=-200,
+        group="-200",
         language="bg",
         area="law",
         path=("start", "law.menu", "law.counsellor"),
@@ -125,8 +125,8 @@ def test_a_first_request_opens_a_waiting_case_in_a_new_topic() -> None:
         code="N3W5",
         person=PERSON,
         team="Gesundheitsamt",
-        chat_id=-200,
-        thread_id=0,
+        group="-200",
+        place="",
         language="bg",
         area="law",
         path=("start", "law.menu", "law.counsellor"),
@@ -207,20 +207,20 @@ def test_an_expired_case_is_not_reopened_a_new_one_opens(left: datetime.timedelt
     kept = closed_case(expires=NOW - left)
     case, effects = open_case(an_opening(), kept, NOW, POLICY)
     assert case.code == "N3W5"
-    assert case.chat_id == -200
+    assert case.group == "-200"
     assert effects == (OpenTopic(), TellPerson(News.OPENED, case="N3W5"))
 
 
 def test_an_opening_takes_language_area_and_path_from_the_request() -> None:
     request = RequestHandover(topic=None, language="ro", path=("start", "health.pap", "ask"))
     opening = Opening.of(
-        request, person=PERSON, code="AB23", team="T", chat_id=-5, on_duty=False, back="soon"
+        request, person=PERSON, code="AB23", team="T", group="-5", on_duty=False, back="soon"
     )
     assert opening == Opening(
         person=PERSON,
         code="AB23",
         team="T",
-        chat_id=-5,
+        group="-5",
         language="ro",
         area="health",
         path=("start", "health.pap", "ask"),

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 import bot.store.sqlite as sqlite_store
-from bot.handover.case import CaseState
 from bot.store.sqlite import SQLiteStore
 from tests.fake_bot_api import Person
-from tests.store.test_sqlite import KEYS, a_case, file_bytes
+from tests.store.test_sqlite import KEYS, file_bytes
 
 # A counsellor with an id and a first name that are easy to find in the file's bytes.
 DOROTHEA = Person(user_id=987654321987, first_name="Dorothea", language_code="de")
@@ -54,11 +53,17 @@ async def test_a_file_of_the_schema_before_keeps_chosen_aliases_and_loses_ids_an
     migrations, version = sqlite_store.MIGRATIONS, aliases_migration()
     monkeypatch.setattr(sqlite_store, "MIGRATIONS", migrations[:version])
     monkeypatch.setattr(sqlite_store, "SCHEMA_VERSION", version)
-    store = await SQLiteStore.open(database)  # the store as it was, with its two kinds of alias
-    await store.save_case(a_case("AAAA", state=CaseState.CLAIMED, alias="Mara"))
-    await store.save_case(a_case("BBBB", state=CaseState.CLAIMED, alias=DOROTHEA.first_name))
+    store = await SQLiteStore.open(database)  # the schema as it was
     await store.close()
     with closing(sqlite3.connect(database)) as connection, connection:
+        # its cases, with their two kinds of alias, as rows of that schema
+        for code, alias in (("AAAA", "Mara"), ("BBBB", DOROTHEA.first_name)):
+            connection.execute(
+                "INSERT INTO cases (code, person, team, chat_id, thread_id, language, area, "
+                "path, state, alias, opened, told_nobody, expires) "
+                "VALUES (?, NULL, 'team', -100, 2, 'ro', '', '[]', 'claimed', ?, 0, 0, 4000000000)",
+                (code, alias),
+            )
         connection.execute("INSERT INTO aliases VALUES (?, ?)", (DOROTHEA.user_id + 1, "Mara"))
         connection.execute("INSERT INTO aliases VALUES (?, ?)", (DOROTHEA.user_id, "Dori"))
     assert all(needle in file_bytes(database) for needle in (b"Dorothea", ID_BYTES[2]))

@@ -581,8 +581,8 @@ def a_case(code: str = "K7Q2", **changes: object) -> Case:
         code=code,
         person=KEYS.pseudonym("telegram", str(CHAT_ID)),
         team="Beratung",
-        chat_id=-1009876543210,
-        thread_id=2,
+        group="-1009876543210",
+        place="2",
         language="ro",
         area="health",
         path=("main.menu", "health.start"),
@@ -593,11 +593,11 @@ def a_case(code: str = "K7Q2", **changes: object) -> Case:
 
 
 async def test_a_case_round_trips_and_is_found_by_topic_and_person(store):
-    case = a_case(state=CaseState.CLAIMED, alias="Mara", claimed=NOW, card_id=3)
+    case = a_case(state=CaseState.CLAIMED, alias="Mara", claimed=NOW, card="3")
     await store.save_case(case)
 
     assert await store.case("K7Q2") == case
-    assert await store.case_in_topic(case.chat_id, 2) == case
+    assert await store.case_in_place(case.group, "2") == case
     assert await store.case_of_person(KEYS.pseudonym("telegram", str(CHAT_ID))) == case
     assert await store.case_codes() == {"K7Q2"}
 
@@ -761,3 +761,28 @@ async def test_due_reads_only_sessions_due_now_the_longest_due_first_and_save_ke
         later.key,
         first.key,
     ]
+
+
+async def test_a_case_of_a_version_4_file_keeps_its_place_as_text(database, monkeypatch):
+    """Before channels had names, a case's staff group, topic and card were Telegram numbers."""
+    with monkeypatch.context() as previous:
+        previous.setattr(sqlite_store, "MIGRATIONS", sqlite_store.MIGRATIONS[:4])
+        previous.setattr(sqlite_store, "SCHEMA_VERSION", 4)
+        await (await SQLiteStore.open(database)).close()
+    connection = sqlite3.connect(database)
+    with connection:
+        connection.execute(
+            "INSERT INTO cases (code, person, team, chat_id, thread_id, language, area, path, "
+            "state, card_id, opened, told_nobody, expires) VALUES ('K7Q2', NULL, 'team', "
+            "-1009876543210, 42, 'ro', '', '[]', 'waiting', 43, 0, 0, 4000000000)"
+        )
+    connection.close()
+
+    store = await SQLiteStore.open(database)
+    try:
+        case = await store.case("K7Q2")
+        assert case is not None
+        assert (case.group, case.place, case.card) == ("-1009876543210", "42", "43")
+        assert await store.case_in_place("-1009876543210", "42") == case
+    finally:
+        await store.close()

@@ -92,6 +92,16 @@ def _reply(reply_to: str | None) -> ReplyParameters | None:
     return ReplyParameters(int(reply_to), allow_sending_without_reply=True)
 
 
+def _group(case: Case) -> int:
+    """The chat id of the case's staff group (the staff channel names it as text)."""
+    return int(case.group)
+
+
+def _topic(case: Case) -> int:
+    """The forum topic of the case: its message_thread_id."""
+    return int(case.place)
+
+
 def counsellor_of(user: User) -> Counsellor:
     return Counsellor(id=str(user.id))
 
@@ -104,36 +114,36 @@ class TelegramStaffChannel:
 
     async def open(self, case: Case, name: str, card: str) -> Case:
         try:
-            topic = await self.bot.create_forum_topic(case.chat_id, name)
+            topic = await self.bot.create_forum_topic(_group(case), name)
             posted = await self.bot.send_message(
-                case.chat_id,
+                _group(case),
                 card,
                 message_thread_id=topic.message_thread_id,
                 reply_markup=card_buttons(case),
             )
         except TelegramError as error:
             raise _staff_error(error) from error
-        return replace(case, thread_id=topic.message_thread_id, card_id=posted.message_id)
+        return replace(case, place=str(topic.message_thread_id), card=str(posted.message_id))
 
     async def reopen(self, case: Case) -> None:
         try:
-            await self.bot.reopen_forum_topic(case.chat_id, case.thread_id)
+            await self.bot.reopen_forum_topic(_group(case), _topic(case))
         except TelegramError as error:
             raise _staff_error(error) from error
 
     async def show(self, case: Case, name: str, card: str) -> None:
         failed: TelegramError | None = None
         try:
-            await self.bot.edit_forum_topic(case.chat_id, case.thread_id, name=name)
+            await self.bot.edit_forum_topic(_group(case), _topic(case), name=name)
         except TelegramError as error:
             if not _not_modified(error):
                 failed = error
-        if case.card_id is not None:
+        if case.card is not None:
             try:
                 await self.bot.edit_message_text(
                     card,
-                    chat_id=case.chat_id,
-                    message_id=case.card_id,
+                    chat_id=_group(case),
+                    message_id=int(case.card),
                     reply_markup=card_buttons(case),
                 )
             except TelegramError as error:
@@ -143,13 +153,13 @@ class TelegramStaffChannel:
 
     async def note(self, case: Case, text: str) -> None:
         try:
-            await self.bot.send_message(case.chat_id, f"ℹ️ {text}", message_thread_id=case.thread_id)
+            await self.bot.send_message(_group(case), f"ℹ️ {text}", message_thread_id=_topic(case))
         except TelegramError as error:
             raise _staff_error(error) from error
 
     async def close(self, case: Case) -> None:
         try:
-            await self.bot.close_forum_topic(case.chat_id, case.thread_id)
+            await self.bot.close_forum_topic(_group(case), _topic(case))
         except TelegramError as error:
             raise _staff_error(error) from error
 
@@ -159,17 +169,17 @@ class TelegramStaffChannel:
         try:
             if content.source is not None and content.source.channel == CHANNEL:
                 copied: MessageId | Message = await self.bot.copy_message(
-                    case.chat_id,
+                    _group(case),
                     int(content.source.native),
                     int(content.ref),
-                    message_thread_id=case.thread_id,
+                    message_thread_id=_topic(case),
                     reply_parameters=_reply(reply_to),
                 )
             else:
                 copied = await self.bot.send_message(
-                    case.chat_id,
+                    _group(case),
                     content.text or "",
-                    message_thread_id=case.thread_id,
+                    message_thread_id=_topic(case),
                     reply_parameters=_reply(reply_to),
                 )
         except TelegramError as error:
@@ -178,12 +188,12 @@ class TelegramStaffChannel:
 
     async def edit(self, case: Case, ref: str, text: str) -> None:
         try:
-            await self.bot.edit_message_text(text, chat_id=case.chat_id, message_id=int(ref))
+            await self.bot.edit_message_text(text, chat_id=_group(case), message_id=int(ref))
         except TelegramError as error:
             raise channel_error(error) from error
 
     async def delete(self, case: Case, refs: Sequence[str]) -> None:
-        await delete_messages(self.bot, case.chat_id, refs, case=case.code)
+        await delete_messages(self.bot, _group(case), refs, case=case.code)
 
 
 class TelegramStaffUpdates:
@@ -233,11 +243,11 @@ class TelegramStaffUpdates:
         prefix, _, rest = query.data.partition("|")
         what, _, code = rest.partition("|")
         case = await self.desk.case(code) if prefix == CASE_PREFIX else None
-        if case is None or case.chat_id != query.message.chat.id:
+        if case is None or _group(case) != query.message.chat.id:
             log.info("refused a case button from outside its staff group")
             await _answer(query, "This case is not known here.")
             return
-        refused = await self._refusal(context.bot, case.chat_id, query.from_user)
+        refused = await self._refusal(context.bot, _group(case), query.from_user)
         if refused is not None:
             await _answer(query, refused)
             return
@@ -313,7 +323,7 @@ class TelegramStaffUpdates:
     async def _case_of(self, message: Message) -> Case | None:
         if message.message_thread_id is None or message.chat_id not in self.staff_chats:
             return None
-        return await self.desk.case_in_place(message.chat_id, message.message_thread_id)
+        return await self.desk.case_in_place(str(message.chat_id), str(message.message_thread_id))
 
 
 async def _reply_to(message: Message, text: str) -> None:
