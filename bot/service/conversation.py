@@ -265,7 +265,7 @@ class ConversationService:
         except StoreError as error:
             log.warning(
                 "could not keep message refs for /exit",
-                extra={"person": log_tag(stored.key), "error": str(error)},
+                extra={"person": log_tag(stored.address), "error": str(error)},
             )
 
     @staticmethod
@@ -403,7 +403,7 @@ class ConversationService:
                 except ChannelError as error:
                     log.warning(
                         "disappearing messages not deleted, tried again next time",
-                        extra={"person": log_tag(key), "error": error.kind},
+                        extra={"person": log_tag(stored.address), "error": error.kind},
                     )
                     return False
             screen = None if stored.screen in due else stored.screen
