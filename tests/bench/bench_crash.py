@@ -55,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.config import EXAMPLE_DEPLOYMENT
 from bot.dialogue.engine import CONFIRM, END_CASE, GLOBAL_PREFIX, LANGUAGE_PREFIX, OPTION_SEPARATOR
+from tests.bench.bench_bot import Screen, screen_of
 from tests.bench.report import table
 from tests.fake_bot_api import Call, FakeBotAPI, Person
 
@@ -226,27 +227,6 @@ def raised_limits(config: str) -> str:
 
 
 # ----------------------------------------------------------------------------------- the people
-
-
-@dataclass(frozen=True)
-class Screen:
-    message_id: int
-    buttons: tuple[str, ...]
-
-
-def screen_of(call: Call) -> Screen:
-    if call.method == "editMessageText":
-        message_id = int(call.params["message_id"])
-    else:
-        message_id = int(call.result["message_id"])
-    markup = call.params.get("reply_markup") or {}
-    buttons = tuple(
-        str(button["callback_data"])
-        for row in markup.get("inline_keyboard", [])
-        for button in row
-        if "callback_data" in button
-    )
-    return Screen(message_id, buttons)
 
 
 def is_screen_to(person: Person, call: Call) -> bool:
