@@ -79,9 +79,10 @@ class Runtime:
 
     async def stop(self) -> None:
         _on_hangup(None)
-        for task in self.jobs.values():
+        running = list(self.jobs.values())  # a finished one-off job takes itself out of jobs
+        for task in running:
             task.cancel()
-        for task in self.jobs.values():
+        for task in running:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.jobs.clear()
@@ -191,7 +192,10 @@ class Runtime:
             except Exception:
                 log.exception("job failed", extra={"job": name})
 
-        self.jobs[f"{name} {len(self.jobs)}"] = asyncio.create_task(once(), name=name)
+        task = asyncio.create_task(once(), name=name)
+        key = f"{name} {id(task)}"
+        self.jobs[key] = task  # until it is done: stop() cancels what still runs
+        task.add_done_callback(lambda _: self.jobs.pop(key, None))
 
     # -- flow reloads and health -----------------------------------------------------------------
 
