@@ -738,6 +738,13 @@ class Engine:
         """The translation context of a text of system.yaml."""
         return self._system_contexts.get(source, SYSTEM_CONTEXT)
 
+    def web_texts(self, language: str) -> dict[str, str]:
+        """The web chat page's own texts (system.yaml `web`) in `language`, by key."""
+        return {
+            key: self._system_text(language, text)
+            for key, text in self.flow.system.web.model_dump().items()
+        }
+
     def _system_text(self, language: str, source: str) -> str:
         return self.renderer.text(language, self.system_context(source), source)
 

@@ -15,7 +15,7 @@ SYSTEM_CONTEXT = "system"
 
 def system_texts(system: SystemFile) -> Iterator[tuple[tuple[str, ...], str]]:
     """Every text of system.yaml with its path, e.g. (("profile", "commands", "exit"), ...)."""
-    for section in ("labels", "messages", "case", "disappearing"):
+    for section in ("labels", "messages", "case", "disappearing", "web"):
         for key, text in getattr(system, section).model_dump().items():
             if text is not None:
                 yield (section, key), text

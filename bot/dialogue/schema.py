@@ -241,6 +241,22 @@ class Profile(Strict):
     commands: Commands
 
 
+class WebTexts(Strict):
+    """The web chat's own page around the dialogue (system.yaml `web`). The title is what a
+    browser's tab and history show: it must not tell what the page is about."""
+
+    title: Text
+    # The label of the text box, read out by screen readers.
+    message_label: Text
+    send: Text
+    # The button on every screen that erases the chat and leaves for a neutral page.
+    quick_exit: Text
+    # Under the quick exit button: the key that does the same.
+    quick_exit_key: Text
+    # Without JavaScript, the page does not update itself: this link loads new messages.
+    new_messages: Text
+
+
 class SystemFile(Strict):
     """flows/system.yaml: where the dialogue starts and what every node shares."""
 
@@ -254,6 +270,7 @@ class SystemFile(Strict):
     case: CaseTexts
     disappearing: DisappearingTexts
     profile: Profile
+    web: WebTexts
     # How the language list names a language where babel's name in itself does not fit, such as
     # a variant: `de@easy: Leichte Sprache`. The names are not translated.
     language_names: dict[str, Text] = {}
