@@ -22,6 +22,7 @@ from bot.dialogue.render import (
     SourceTexts,
     Translator,
     Value,
+    channel_system_sources,
     keyword_context,
     system_contexts,
 )
@@ -88,6 +89,9 @@ class Session:
     # Disappearing mode: every message of the chat is deleted this many seconds after it was
     # sent. None: off.
     disappear: int | None = None
+    # The channel the person writes through ("telegram", "web", "console"): texts worded for it
+    # (`channels:` in the flows) replace the default ones. None: the default texts.
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +315,8 @@ class Engine:
             contacts=contacts or {},
         )
         self._system_contexts = system_contexts(flow.system)
+        # (channel, default source) -> (context, source) of the text worded for that channel
+        self._channel_texts = channel_system_sources(flow.system)
         self.keywords = self._keyword_index()
         translator = self.renderer.translator
         self.crisis: CrisisNet = crisis_net(flow, translator, self.languages)
@@ -348,7 +354,7 @@ class Engine:
                 return self._unreadable(session, personal)
             case TooFast():
                 message = self.flow.system.messages.slow_down
-                return session, (Notice(self._system_text(self._language(session), message)),)
+                return session, (Notice(self._say(session, message)),)
         return self._show_current(session)
 
     # -- a conversation with a counsellor ------------------------------------------------------
@@ -364,7 +370,7 @@ class Engine:
             case Command(name=name) if command_name(name) not in (*COMMANDS, "start"):
                 return session, (Relay(case),)
             case ButtonPressed(data=data) if data == END_CASE:
-                text = self._system_text(self._language(session), self.flow.system.case.ended)
+                text = self._say(session, self.flow.system.case.ended)
                 menu, shown = self._back_to_menu(session)
                 return menu, (EndCase(case), Notice(text.strip()), *shown)
             case Start() | Command(name="counsellor") | Command(name="start"):
@@ -397,22 +403,16 @@ class Engine:
             case News.NOBODY_CLAIMED:
                 text = texts.nobody
             case News.UNAVAILABLE:
-                language = self._language(session)
-                unavailable = self._system_text(
-                    language, self.flow.system.messages.handover_unavailable
-                )
+                unavailable = self._say(session, self.flow.system.messages.handover_unavailable)
                 return session, (Show(None, unavailable, self._navigation_rows(session, None)),)
             case News.NOT_DELIVERED:
-                notice = self._system_text(self._language(session), texts.not_delivered)
+                notice = self._say(session, texts.not_delivered)
                 return session, (Notice(notice),)
             case News.CLOSED:
-                language = self._language(session)
-                parts = [self._system_text(language, texts.closed).strip()]
+                parts = [self._say(session, texts.closed).strip()]
                 if news.detail:
                     code = f"{DETAIL_SYMBOLS[News.CLOSED]} {news.detail}"
-                    parts.append(
-                        f"{self._system_text(language, texts.return_code).strip()}\n{code}"
-                    )
+                    parts.append(f"{self._say(session, texts.return_code).strip()}\n{code}")
                 menu, shown = self._back_to_menu(session)
                 return menu, (Notice("\n\n".join(parts)), *shown)
         if session.case is None:  # news of a case the person has left meanwhile
@@ -428,11 +428,10 @@ class Engine:
 
     def _case_screen(self, session: Session, source: str, detail: str | None = None) -> Show:
         """A screen of the running case: its text, a detail, and the button that ends it."""
-        language = self._language(session)
-        text = self._system_text(language, source).strip()
+        text = self._say(session, source).strip()
         if detail:
             text = f"{text}\n{detail}"
-        end = Button(self._system_text(language, self.flow.system.case.end), END_CASE)
+        end = Button(self._say(session, self.flow.system.case.end), END_CASE)
         return Show(None, text, ((end,), *self._navigation_rows(session, None)))
 
     def profile(self, language: str) -> BotProfile:
@@ -506,9 +505,7 @@ class Engine:
 
     def _unreadable(self, session: Session, personal: bool) -> Step:
         messages = self.flow.system.messages
-        text = self._system_text(
-            self._language(session), messages.personal_data if personal else messages.not_readable
-        )
+        text = self._say(session, messages.personal_data if personal else messages.not_readable)
         shown_session, shown = self._show_current(session)
         return shown_session, (Notice(text), *shown)
 
@@ -536,9 +533,9 @@ class Engine:
             for hit in hits
         )
         counsellor = GlobalAction.COUNSELLOR
-        label = self._system_text(language, self.flow.system.labels.of(counsellor))
+        label = self._say(session, self.flow.system.labels.of(counsellor))
         rows += ((Button(label, GLOBAL_PREFIX + counsellor),),)
-        text = self._system_text(language, suggestion)
+        text = self._say(session, suggestion)
         return session, (Show(None, text, (*rows, *self._navigation_rows(session, None))),)
 
     # -- global actions ----------------------------------------------------------------------
@@ -569,7 +566,7 @@ class Engine:
         path = (*session.history, str(session.node))
         if self.handover_available:
             return session, (RequestHandover(node.topic, language, path),)
-        text = self._system_text(language, self.flow.system.messages.handover_unavailable)
+        text = self._say(session, self.flow.system.messages.handover_unavailable)
         return session, (
             RequestHandover(node.topic, language, path, available=False),
             Show(None, text, self._navigation_rows(session, None)),
@@ -599,19 +596,17 @@ class Engine:
         return replace(session, node=node_id), self._render(session, node_id)
 
     def _refuse_stale(self, session: Session) -> Step:
-        language = self._language(session)
-        notice = Notice(self._system_text(language, self.flow.system.messages.stale_button))
+        notice = Notice(self._say(session, self.flow.system.messages.stale_button))
         shown_session, shown = self._show_current(session)
         return shown_session, (notice, *shown)
 
     def _not_understood(self, session: Session) -> Step:
-        language = self._language(session)
         labels = self.flow.system.labels
         rows = tuple(
-            (Button(self._system_text(language, labels.of(action)), GLOBAL_PREFIX + action),)
+            (Button(self._say(session, labels.of(action)), GLOBAL_PREFIX + action),)
             for action in (GlobalAction.MENU, GlobalAction.COUNSELLOR)
         )
-        text = self._system_text(language, self.flow.system.messages.not_understood)
+        text = self._say(session, self.flow.system.messages.not_understood)
         return session, (Show(None, text, rows),)
 
     def _disappearing_choice(self, session: Session) -> Show:
@@ -629,10 +624,10 @@ class Engine:
             for seconds in self.disappearing_times
         ]
         if session.disappear is not None:
-            rows.append((Button(self._system_text(language, texts.off), f"{DISAPPEAR_PREFIX}0"),))
+            rows.append((Button(self._say(session, texts.off), f"{DISAPPEAR_PREFIX}0"),))
         return Show(
             None,
-            self._system_text(language, texts.text),
+            self._say(session, texts.text),
             (*rows, *self._navigation_rows(session, None)),
         )
 
@@ -640,9 +635,9 @@ class Engine:
         language = self._language(session)
         texts = self.flow.system.disappearing
         if seconds is None:
-            notice = self._system_text(language, texts.stopped).strip()
+            notice = self._say(session, texts.stopped).strip()
         else:
-            on = self._system_text(language, texts.on).strip()
+            on = self._say(session, texts.on).strip()
             notice = f"{on}\n{DISAPPEAR_SYMBOL} {self.durations(seconds, language)}"
         changed, shown = self._show_current(replace(session, disappear=seconds))
         return changed, (SetDisappearing(seconds), Notice(notice), *shown)
@@ -655,14 +650,12 @@ class Engine:
             (Button(f"{CURRENT} {name}" if code == language else name, LANGUAGE_PREFIX + code),)
             for code, name in self.languages.items()
         )
-        return Show(
-            None, self._system_text(language, self.flow.system.messages.choose_language), rows
-        )
+        return Show(None, self._say(session, self.flow.system.messages.choose_language), rows)
 
     def _render(self, session: Session, node_id: str) -> tuple[Action, ...]:
         node = self.flow.nodes[node_id]
         language = self._language(session)
-        text = self.renderer.node_text(language, node_id, node)
+        text = self.renderer.node_text(language, node_id, node, session.channel)
         rows: list[tuple[Button, ...]] = []
         if isinstance(node, HandoverNode) and self.handover_available:
             confirm = self.renderer.text(language, node_id, node.confirm)
@@ -670,7 +663,7 @@ class Engine:
         elif isinstance(node, HandoverNode):
             # No counsellor can answer in the chat: no offer to connect but the centre's contacts
             # and the 24/7 numbers; the node's other options stay.
-            text = self._system_text(language, self.flow.system.messages.handover_unavailable)
+            text = self._say(session, self.flow.system.messages.handover_unavailable)
         for index, option in enumerate(node.options):
             label = self.renderer.text(language, node_id, option.label)
             data = (
@@ -695,10 +688,9 @@ class Engine:
         """The buttons every screen gets (system.yaml `navigation`), minus pointless ones:
         no "back" with nowhere to go back to, no "main menu" on the main menu. A node with
         `navigation: false` keeps only the exit: erasing the chat works from every screen."""
-        language = self._language(session)
         labels = self.flow.system.labels
         buttons = tuple(
-            Button(self._system_text(language, labels.of(action)), GLOBAL_PREFIX + action)
+            Button(self._say(session, labels.of(action)), GLOBAL_PREFIX + action)
             for action in self.flow.system.navigation
             if not (action is GlobalAction.BACK and not session.history)
             and not (action is GlobalAction.MENU and node_id == self.flow.system.menu)
@@ -745,7 +737,15 @@ class Engine:
             for key, text in self.flow.system.web.model_dump().items()
         }
 
-    def _system_text(self, language: str, source: str) -> str:
+    def _say(self, session: Session, source: str) -> str:
+        """A text of system.yaml in the session's language, worded for its channel."""
+        return self._system_text(self._language(session), source, session.channel)
+
+    def _system_text(self, language: str, source: str, channel: str | None = None) -> str:
+        """A text of system.yaml in `language`: its wording for `channel` where it has one."""
+        worded = self._channel_texts.get((channel, source)) if channel else None
+        if worded is not None:
+            return self.renderer.text(language, *worded)
         return self.renderer.text(language, self.system_context(source), source)
 
     def _keyword_index(self) -> dict[str, str]:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.dialogue.schema import ContactsNode, Fact, Node, SystemFile
+from bot.dialogue.schema import ContactsNode, Fact, Node, SystemFile, variant
 
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\}")
 SYSTEM_CONTEXT = "system"
@@ -26,6 +26,31 @@ def system_texts(system: SystemFile) -> Iterator[tuple[tuple[str, ...], str]]:
         yield ("profile", "commands", key), text
 
 
+def channel_system_texts(system: SystemFile) -> Iterator[tuple[str, tuple[str, ...], str]]:
+    """Every system text worded for one channel: (channel, path of its default, text), e.g.
+    ("web", ("messages", "not_understood"), ...)."""
+    for channel, texts in system.channels.items():
+        for section in ("labels", "messages", "case", "disappearing"):
+            for key, text in getattr(texts, section).items():
+                yield str(channel), (section, key), text
+
+
+def channel_context(context: str, channel: str) -> str:
+    """The translation context of a text worded for one channel: its default's context and the
+    channel ("main.safety@web", "system.messages.not_understood@web"), so that a translator sees
+    which wording it is."""
+    return f"{context}@{channel}"
+
+
+def node_source(node_id: str, node: Node, channel: str | None = None) -> tuple[str, str]:
+    """The context and the source text of a node's screen on `channel`: its own wording there,
+    else the default."""
+    worded = variant(node.channels, channel)
+    if worded is None:
+        return node_id, node.text
+    return channel_context(node_id, str(channel)), worded.text
+
+
 def system_context(path: tuple[str, ...]) -> str:
     """The translation context of a system text: its own, so a translator sees where it is
     shown ("system.messages.not_understood") and two equal German texts can differ."""
@@ -39,6 +64,19 @@ def system_contexts(system: SystemFile) -> dict[str, str]:
     for path, text in system_texts(system):
         contexts.setdefault(text, system_context(path))
     return contexts
+
+
+def channel_system_sources(system: SystemFile) -> dict[tuple[str, str], tuple[str, str]]:
+    """(channel, default text) -> (context, text) of each system text worded for a channel, as
+    the engine looks texts up (by their German text, like system_contexts)."""
+    defaults = dict(system_texts(system))
+    sources: dict[tuple[str, str], tuple[str, str]] = {}
+    for channel, path, text in channel_system_texts(system):
+        default = defaults.get(path)
+        if default is not None:
+            context = channel_context(system_context(path), channel)
+            sources.setdefault((channel, default), (context, text))
+    return sources
 
 
 def fact_context(name: str) -> str:
@@ -143,9 +181,10 @@ class Renderer:
 
         return PLACEHOLDER.sub(fill, translated)
 
-    def node_text(self, language: str, node_id: str, node: Node) -> str:
-        """The message a node shows: its text, and for a contacts node the contact entries."""
-        text = self.text(language, node_id, node.text)
+    def node_text(self, language: str, node_id: str, node: Node, channel: str | None = None) -> str:
+        """The message a node shows on `channel` (None: the default text): its text, and for a
+        contacts node the contact entries."""
+        text = self.text(language, *node_source(node_id, node, channel))
         if isinstance(node, ContactsNode):
             entries = [self.contacts[name] for name in node.contacts if name in self.contacts]
             text = "\n\n".join([text, *("\n".join(entry.lines(language)) for entry in entries)])

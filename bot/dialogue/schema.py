@@ -7,6 +7,7 @@ the whole flow (targets, reachability, placeholders) live in check.py.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
@@ -17,6 +18,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -42,6 +45,15 @@ class GlobalAction(StrEnum):
     EXIT = "exit"
     PRIVACY = "privacy"
     DISAPPEARING = "disappearing"
+
+
+class Channel(StrEnum):
+    """The channels a person writes through. A text worded for one of them (`channels:` in a
+    node or in system.yaml) replaces the default text there; the others show the default."""
+
+    TELEGRAM = "telegram"
+    WEB = "web"
+    CONSOLE = "console"
 
 
 class Strict(BaseModel):
@@ -72,6 +84,19 @@ class MediaPath(Strict):
         return "audio" if PurePosixPath(self.path).suffix.lower() in AUDIO_SUFFIXES else "image"
 
 
+class ChannelText(Strict):
+    """A node's wording for one channel (`channels: {web: {text: ...}}`): its `text` replaces
+    the node's text on that channel, for sentences that hold there only (a Telegram menu, a
+    typed /exit)."""
+
+    text: Text
+
+
+def variant(channels: Mapping[Channel, ChannelText], channel: str | None) -> ChannelText | None:
+    """The wording for `channel`, if the node has one (None: the default text)."""
+    return next((text for name, text in channels.items() if name == channel), None)
+
+
 def _media_from_string(value: object) -> object:
     """Lets maintainers write `media: emergency/numbers.png` instead of a mapping."""
     return {"path": value} if isinstance(value, str) else value
@@ -89,6 +114,8 @@ class _NodeBase(Strict):
     # a file under flows/media/. A language without one gets no audio, never another's.
     audio: dict[str, str] = {}
     navigation: bool = True
+    # The text worded for one channel, where the default names things of another channel.
+    channels: dict[Channel, ChannelText] = {}
 
     @model_validator(mode="after")
     def _media_suffix_is_known(self) -> _NodeBase:
@@ -257,6 +284,39 @@ class WebTexts(Strict):
     new_messages: Text
 
 
+class ChannelSystemTexts(Strict):
+    """system.yaml `channels: web:`: system texts worded for one channel, by section and key as
+    written above (`messages: {not_understood: ...}`); each replaces the default there."""
+
+    labels: dict[str, Text] = {}
+    messages: dict[str, Text] = {}
+    case: dict[str, Text] = {}
+    disappearing: dict[str, Text] = {}
+
+    @field_validator("labels", "messages", "case", "disappearing")
+    @classmethod
+    def _keys_are_texts_of_the_section(
+        cls, texts: dict[str, Text], info: ValidationInfo
+    ) -> dict[str, Text]:
+        section = str(info.field_name)
+        known = CHANNEL_SECTIONS[section].model_fields
+        unknown = sorted(set(texts) - set(known))
+        if unknown:
+            raise ValueError(
+                f"{section} has no text {', '.join(map(repr, unknown))}; "
+                f"its texts are {', '.join(known)}"
+            )
+        return texts
+
+
+CHANNEL_SECTIONS: dict[str, type[Strict]] = {
+    "labels": Labels,
+    "messages": Messages,
+    "case": CaseTexts,
+    "disappearing": DisappearingTexts,
+}
+
+
 class SystemFile(Strict):
     """flows/system.yaml: where the dialogue starts and what every node shares."""
 
@@ -274,6 +334,8 @@ class SystemFile(Strict):
     # How the language list names a language where babel's name in itself does not fit, such as
     # a variant: `de@easy: Leichte Sprache`. The names are not translated.
     language_names: dict[str, Text] = {}
+    # System texts worded for one channel (see ChannelSystemTexts).
+    channels: dict[Channel, ChannelSystemTexts] = {}
 
 
 class Fact(Strict):

@@ -21,6 +21,8 @@ from bot.dialogue.check import LABEL_LIMIT, MESSAGE_LIMIT, SYSTEM_TEXT_LIMITS
 from bot.dialogue.flow import FACTS_LINES, SYSTEM_LINES, Flow, Location
 from bot.dialogue.loader import LoadError, load_flow
 from bot.dialogue.render import (
+    channel_context,
+    channel_system_texts,
     crisis_context,
     fact_context,
     keyword_context,
@@ -43,6 +45,15 @@ CRISIS_WORDS = (
     "matches longer words (umbring* matches umbringen)"
 )
 FACT = "checked fact from flows/facts.yaml, re-checked there; source: {source}"
+CHANNEL_WORDING = {
+    "web": (
+        "the web chat's wording of the text with the same context without '@web' (that one is "
+        "for Telegram): a web page with a 'Schnell weg' (quick exit) button, no app, no /commands "
+        "to type"
+    ),
+    "telegram": "the Telegram wording of the text with the same context without '@telegram'",
+    "console": "the terminal's wording of the text with the same context without '@console'",
+}
 MESSAGE = "the bot's own message in a special situation: keep {placeholders} and /commands"
 CASE = (
     "around a conversation with a counsellor: keep {placeholders}; a detail (a time, a name, "
@@ -122,6 +133,18 @@ def flow_messages(flow: Flow) -> Iterator[FlowMessage]:
         where = flow.where(node_id, "text")
         note = notes.above(flow.where(node_id), where)
         yield FlowMessage(node_id, node.text, where, SCREEN, Kind.SCREEN, note=note)
+        for channel, worded in node.channels.items():
+            where = flow.where(node_id, "channels", channel, "text")
+            yield FlowMessage(
+                channel_context(node_id, str(channel)),
+                worded.text,
+                where,
+                SCREEN,
+                Kind.SCREEN,
+                note=_joined(
+                    CHANNEL_WORDING[channel], notes.above(flow.where(node_id, "channels", channel))
+                ),
+            )
         if isinstance(node, HandoverNode):
             where = flow.where(node_id, "confirm")
             note = notes.above(where)
@@ -149,12 +172,21 @@ def flow_messages(flow: Flow) -> Iterator[FlowMessage]:
     for path, text in system_texts(flow.system):
         context, where = system_context(path), flow.where(SYSTEM_LINES, *path)
         yield replace(_system_message(path, text, context, where), note=notes.above(where))
+    for name, path, text in channel_system_texts(flow.system):
+        context = channel_context(system_context(path), name)
+        where = flow.where(SYSTEM_LINES, "channels", name, *path)
+        note = _joined(CHANNEL_WORDING[name], notes.above(where))
+        yield replace(_system_message(path, text, context, where), note=note)
     for name, fact in flow.facts.items():
         if any(char.isalpha() for char in fact.text):  # a bare phone number needs no translation
             where = flow.where(FACTS_LINES, "facts", name, "text")
             comment = FACT.format(source=fact.source)
             note = notes.above(flow.where(FACTS_LINES, "facts", name))
             yield FlowMessage(fact_context(name), fact.text, where, comment, Kind.FACT, note=note)
+
+
+def _joined(*notes: str) -> str:
+    return " ".join(note for note in notes if note)
 
 
 # Sections of system messages with one button label each, and the comment for their other texts.

@@ -32,6 +32,7 @@ from bot.dialogue.render import (
     Renderer,
     Value,
     keyword_context,
+    node_source,
 )
 from bot.i18n.catalogs import (
     SOURCE_LANGUAGE,
@@ -275,12 +276,18 @@ def _screen_lengths(
 ) -> Iterator[Problem]:
     """A screen as the person gets it (placeholders filled, contacts listed) must fit one
     Telegram message; a long one is worth a look."""
-    for node_id, node in flow.nodes.items():
-        entry = catalog.get(node.text, node_id)
+    screens = [
+        (node_id, node, channel)
+        for node_id, node in flow.nodes.items()
+        for channel in (None, *map(str, node.channels))
+    ]
+    for node_id, node, channel in screens:
+        source, context = node_source(node_id, node, channel)[::-1]
+        entry = catalog.get(source, context)
         if entry is None or not entry.string or entry.fuzzy:
             continue
         where = Location(file, entry.lineno or 0)
-        length = len(renderer.node_text(language, node_id, node))
+        length = len(renderer.node_text(language, node_id, node, channel))
         if length > MESSAGE_LIMIT:
             yield Problem(
                 where,
