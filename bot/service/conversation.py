@@ -287,7 +287,7 @@ class ConversationService:
         return StoredSession(
             key=key,
             address=self.keys.seal_address(person.channel, person.native, key),
-            dialogue=Session(),
+            dialogue=Session(channel=person.channel),
             created=now,
             last_active=now,
             expires=now + self.policy.idle,

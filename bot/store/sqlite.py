@@ -162,12 +162,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE cases RENAME COLUMN thread_id TO place",
         "ALTER TABLE cases RENAME COLUMN card_id TO card",
     ),
+    (
+        # The channel a session's person writes through ("telegram", "web"), for the texts
+        # worded for it. Sessions saved before have none and get the default texts.
+        "ALTER TABLE sessions ADD COLUMN channel TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = (
-    "address, node, history, language, handover, disappear, screen, messages, created, "
-    "last_active, expires"
+    "address, node, history, language, handover, disappear, screen, messages, channel, "
+    "created, last_active, expires"
 )
 
 
@@ -217,7 +222,7 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog):
     async def save(self, session: StoredSession) -> None:
         dialogue = session.dialogue
         await self._execute(
-            f"REPLACE INTO sessions (key, {_COLUMNS}, next_due) VALUES ({', '.join('?' * 13)})",
+            f"REPLACE INTO sessions (key, {_COLUMNS}, next_due) VALUES ({', '.join('?' * 14)})",
             (
                 session.key,
                 session.address,
@@ -228,6 +233,7 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog):
                 dialogue.disappear,
                 session.screen,
                 _compact([[m.message_id, _unix(m.sent)] for m in session.messages]),
+                dialogue.channel,
                 _unix(session.created),
                 _unix(session.last_active),
                 _unix(session.expires),
@@ -568,7 +574,8 @@ def _refuse_newer(path: Path, version: int) -> None:
 def _session_from_row(key: bytes, row: sqlite3.Row) -> StoredSession:
     """A row as a session; ValueError or TypeError if any field is not what save() writes."""
     address, node, history_json, language, handover, disappear, screen, messages_json = row[:8]
-    times = row[8:]
+    channel = row[8]
+    times = row[9:]
     history = json.loads(history_json)
     messages = json.loads(messages_json)
     created, last_active, expires = (_time(seconds) for seconds in times)
@@ -578,7 +585,7 @@ def _session_from_row(key: bytes, row: sqlite3.Row) -> StoredSession:
         and all(isinstance(node_id, str) for node_id in history)
         and isinstance(messages, list)
         and all(_is_kept_message(entry) for entry in messages)
-        and all(_is_optional(value, str) for value in (node, language, handover))
+        and all(_is_optional(value, str) for value in (node, language, handover, channel))
         and (screen is None or _is_ref(screen))
         and _is_optional(disappear, int)
     ):
@@ -592,6 +599,7 @@ def _session_from_row(key: bytes, row: sqlite3.Row) -> StoredSession:
             language=language,
             case=handover,
             disappear=disappear,
+            channel=channel,
         ),
         created=created,
         last_active=last_active,

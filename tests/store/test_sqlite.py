@@ -3,10 +3,12 @@ contain, schema versions, and the kept messages /exit deletes."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import stat
 from collections.abc import AsyncIterator
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -81,6 +83,7 @@ async def test_saved_session_loads_with_every_field(store):
             history=("start", "topics", "leaving", "leaving_money"),
             language="bg",
             case="K7Q2",
+            channel="web",
         ),
         screen="4711",
         messages=(KeptMessage("17", NOW - timedelta(hours=3)), KeptMessage("18", NOW)),
@@ -351,6 +354,60 @@ async def test_older_file_is_migrated_in_order_keeping_its_sessions(database, mo
         )
     finally:
         connection.close()
+
+
+def save_as_before_channels(database: Path, saved: StoredSession) -> None:
+    """A session row as the code before sessions knew their channel wrote it (no `channel`), in
+    a file of a schema that has the columns below."""
+    dialogue = saved.dialogue
+    with closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute(
+            "INSERT INTO sessions (key, address, node, history, language, handover, disappear, "
+            "screen, messages, created, last_active, expires) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?)",
+            (
+                saved.key,
+                saved.address,
+                dialogue.node,
+                json.dumps(list(dialogue.history)),
+                dialogue.language,
+                dialogue.case,
+                dialogue.disappear,
+                saved.screen,
+                *(int(t.timestamp()) for t in (saved.created, saved.last_active, saved.expires)),
+            ),
+        )
+
+
+async def test_a_session_saved_before_sessions_knew_their_channel_loads_without_one(
+    database, monkeypatch
+):
+    """The texts worded for a channel came with a column for it: a session of the schema before
+    loads as it was, with no channel, and so gets the default texts."""
+    (at,) = [
+        index
+        for index, migration in enumerate(sqlite_store.MIGRATIONS)
+        if "ALTER TABLE sessions ADD COLUMN channel TEXT" in migration
+    ]
+    migrations = sqlite_store.MIGRATIONS
+    monkeypatch.setattr(sqlite_store, "MIGRATIONS", migrations[:at])
+    monkeypatch.setattr(sqlite_store, "SCHEMA_VERSION", at)
+    await (await SQLiteStore.open(database)).close()  # the schema as it was
+    saved = session_for(CHAT_ID)
+    save_as_before_channels(database, saved)
+    monkeypatch.setattr(sqlite_store, "MIGRATIONS", migrations)
+    monkeypatch.setattr(sqlite_store, "SCHEMA_VERSION", len(migrations))
+
+    store = await SQLiteStore.open(database)
+    try:
+        loaded = await store.load(saved.key)
+        assert loaded == saved
+        assert loaded is not None and loaded.dialogue.channel is None
+        await store.save(replace(saved, dialogue=replace(saved.dialogue, channel="telegram")))
+        reloaded = await store.load(saved.key)
+        assert reloaded is not None and reloaded.dialogue.channel == "telegram"
+    finally:
+        await store.close()
 
 
 async def test_failing_migration_leaves_no_half_schema(database, monkeypatch):
@@ -663,9 +720,8 @@ async def test_a_file_of_the_previous_schema_gets_the_handled_updates_and_keeps_
         older = before_handled_updates()
         previous.setattr(sqlite_store, "MIGRATIONS", older)
         previous.setattr(sqlite_store, "SCHEMA_VERSION", len(older))
-        store = await SQLiteStore.open(database)
-        await store.save(session)
-        await store.close()
+        await (await SQLiteStore.open(database)).close()
+        save_as_before_channels(database, session)
 
     store = await SQLiteStore.open(database)
     try:
