@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.dialogue.engine import CONFIRM, OPTION_SEPARATOR, normalise
+from bot.dialogue.engine import COMMANDS, CONFIRM, OPTION_SEPARATOR, normalise
 from bot.dialogue.flow import FACTS_LINES, SYSTEM_LINES, Flow, Location, Problem, Severity
 from bot.dialogue.loader import LoadError, load_flow, shown_path
 from bot.dialogue.render import (
@@ -22,9 +22,10 @@ from bot.dialogue.render import (
     Renderer,
     SourceTexts,
     Value,
+    channel_system_texts,
     system_texts,
 )
-from bot.dialogue.schema import ContactsNode, GlobalAction, HandoverNode
+from bot.dialogue.schema import Channel, ContactsNode, GlobalAction, HandoverNode
 
 # Telegram's limits (Bot API): a message text is at most 4096 characters, callback data at most
 # 64 bytes. Labels are not limited by the API, but phones cut long ones.
@@ -41,6 +42,17 @@ SYSTEM_TEXT_LIMITS = {
     "short_description": 120,
     "commands": 256,
 }
+# The web chat shows a screen as one message too; it takes Telegram's limit, so that a text
+# fits wherever it is shown. The terminal has none.
+WEB_MESSAGE_LIMIT = 4096
+CHANNEL_MESSAGE_LIMITS = {Channel.TELEGRAM: MESSAGE_LIMIT, Channel.WEB: WEB_MESSAGE_LIMIT}
+# What only Telegram has: its name, and commands typed in its chat (/exit). A default text that
+# names them is shown on the web as well, unless it has a web wording.
+TELEGRAM_ONLY = re.compile(
+    r"telegram|(?<![\w/])/(?:" + "|".join(sorted({*COMMANDS, "start"})) + r")\b", re.IGNORECASE
+)
+# System texts that no web page shows: Telegram's profile of the bot, and the web page's own.
+NOT_ON_THE_WEB = ("profile", "web")
 # What reads well on a phone: one screen of text, labels that fit a button.
 SCREEN_LENGTH = 700
 LABEL_LENGTH = 40
@@ -151,9 +163,11 @@ class _Linter:
             self._targets(node_id)
             self._texts(node_id)
             self._telegram_limits(node_id)
+            self._channel_wordings(node_id)
             self._media(node_id)
             self._contacts(node_id)
         self._system_texts()
+        self._channel_system_texts()
         self._facts()
         self._keywords()
         self._reachability()
@@ -349,6 +363,81 @@ class _Linter:
                 node_id,
             )
 
+    # -- texts worded for one channel -----------------------------------------------------------
+
+    def _channel_wordings(self, node_id: str) -> None:
+        """A node's text worded for a channel fits that channel and names the same placeholders
+        as its default; a default text that names Telegram things needs a web wording."""
+        node = self.flow.nodes[node_id]
+        if Channel.WEB not in node.channels and (found := TELEGRAM_ONLY.search(node.text)):
+            self._warn(
+                self.flow.where(node_id, "text"),
+                f"text names '{found.group(0)}', a Telegram thing, and is shown in the "
+                "web chat too: give it a web wording (channels: web: text:, see flows/README.md)",
+                node_id,
+            )
+        for channel, worded in node.channels.items():
+            where = self.flow.where(node_id, "channels", channel, "text")
+            for message in self._placeholder_problems(worded.text):
+                self._error(where, message, node_id)
+            self._same_placeholders(where, f"the {channel} text", worded.text, node.text, node_id)
+            length = len(self.renderer.node_text(SOURCE_LANGUAGE, node_id, node, channel))
+            limit = CHANNEL_MESSAGE_LIMITS.get(channel)
+            if limit is not None and length > limit:
+                self._error(
+                    where, f"{channel} text is {length} characters; at most {limit}", node_id
+                )
+            elif channel is not Channel.CONSOLE and length > SCREEN_LENGTH:
+                self._warn(
+                    where,
+                    f"{channel} text is {length} characters, more than a phone screen "
+                    f"(about {SCREEN_LENGTH}); consider splitting it",
+                    node_id,
+                )
+
+    def _channel_system_texts(self) -> None:
+        defaults = dict(self._system_text_items())
+        worded = {(channel, path) for channel, path, _ in channel_system_texts(self.flow.system)}
+        for path, text in defaults.items():
+            found = TELEGRAM_ONLY.search(text)
+            if found and path[0] not in NOT_ON_THE_WEB and (Channel.WEB, path) not in worded:
+                self._warn(
+                    self.flow.where(SYSTEM_LINES, *path),
+                    f"{'.'.join(path)} names '{found.group(0)}', a Telegram thing, and is shown "
+                    "in the web chat too: give it a web wording (channels: web: "
+                    f"{path[0]}: {path[1]}:, see flows/README.md)",
+                )
+        for channel, path, text in channel_system_texts(self.flow.system):
+            where = self.flow.where(SYSTEM_LINES, "channels", channel, *path)
+            name = f"channels.{channel}.{'.'.join(path)}"
+            for message in self._placeholder_problems(text):
+                self._error(where, f"{name}: {message}")
+            self._same_placeholders(where, name, text, defaults[path])
+            limit = SYSTEM_TEXT_LIMITS.get(path[0]) or SYSTEM_TEXT_LIMITS.get(".".join(path))
+            if limit is None and channel is not Channel.CONSOLE:
+                limit = CHANNEL_MESSAGE_LIMITS.get(Channel(channel))
+            if limit and len(text) > limit:
+                self._error(where, f"{name}: {len(text)} characters (at most {limit})")
+
+    def _same_placeholders(
+        self, where: Location, name: str, worded: str, default: str, node_id: str | None = None
+    ) -> None:
+        """A channel's wording is the same message in other words: what its default fills in
+        (a phone number, a time), it fills in too."""
+        mine, theirs = set(PLACEHOLDER.findall(worded)), set(PLACEHOLDER.findall(default))
+        if mine != theirs:
+            said = [
+                f"{what} {', '.join(sorted('{' + '.'.join(p) + '}' for p in placeholders))}"
+                for what, placeholders in (("lacks", theirs - mine), ("adds", mine - theirs))
+                if placeholders
+            ]
+            self._warn(
+                where,
+                f"{name} {' and '.join(said)} of the default text: a channel's wording should "
+                "say the same",
+                node_id,
+            )
+
     def _media(self, node_id: str) -> None:
         node = self.flow.nodes[node_id]
         if node.media is not None:
@@ -393,7 +482,16 @@ class _Linter:
             for group, name in PLACEHOLDER.findall(text)
             if group == "fact"
         }
-        for _, text in self._system_text_items():
+        used.update(
+            name
+            for node in self.flow.nodes.values()
+            for worded in node.channels.values()
+            for group, name in PLACEHOLDER.findall(worded.text)
+            if group == "fact"
+        )
+        system = [text for _, text in self._system_text_items()]
+        system += [text for _, _, text in channel_system_texts(self.flow.system)]
+        for text in system:
             used.update(name for group, name in PLACEHOLDER.findall(text) if group == "fact")
         for name, fact in self.flow.facts.items():
             where = self.flow.where(FACTS_LINES, "facts", name)
