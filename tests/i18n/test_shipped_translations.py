@@ -4,12 +4,13 @@ translated, nothing a person needs is lost, and every message fits Telegram."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.config import PROJECT_ROOT, Deployment, build_engine, translation_report
-from bot.dialogue import Engine, Show, Unreadable, load_flow
+from bot.dialogue import Command, Engine, Event, Session, Show, Unreadable, load_flow
 from bot.dialogue.check import CALLBACK_DATA_LIMIT, LABEL_LIMIT, MESSAGE_LIMIT
 from bot.dialogue.render import PLACEHOLDER
 from bot.i18n.catalogs import SOURCE_LANGUAGE, Catalogs, Review
@@ -124,6 +125,57 @@ def test_the_bot_profile_fits_telegram_in_every_language(language: str, engine: 
     assert len(profile.description) <= 512
     assert len(profile.short_description) <= 120
     assert all(0 < len(text) <= 256 for text in profile.commands.values())
+
+
+# The screens and the system text with a web wording, and what the web chat's buttons are called
+# in the catalogs: the wordings quote them.
+WEB_WORDED = ("main.welcome", "main.safety", "main.privacy")
+QUICK_EXIT = {"de": "„Schnell weg“", "de@easy": "„Schnell weg“", "ro": "„Ieși repede”"}
+
+
+def _shown(engine: Engine, session: Session, event: Event) -> str:
+    _, actions = engine.step(session, event)
+    (screen,) = [action for action in actions if isinstance(action, Show)]
+    return screen.text
+
+
+@pytest.mark.parametrize("language", sorted(QUICK_EXIT))
+def test_a_web_session_reads_the_web_wording_and_the_others_the_telegram_one(
+    language: str, engine: Engine
+) -> None:
+    quick_exit = QUICK_EXIT[language]
+    for node_id in WEB_WORDED:
+        web = _shown(engine, Session(node=node_id, language=language, channel="web"), Unreadable())
+        assert quick_exit in web, (node_id, web)
+        assert "/exit" not in web, (node_id, web)
+        for channel in ("telegram", "console", None):
+            session = Session(node=node_id, language=language, channel=channel)
+            default = _shown(engine, session, Unreadable())
+            assert "/exit" in default and quick_exit not in default, (node_id, channel)
+    web = Session(node="main.menu", language=language, channel="web")
+    _, actions = engine.step(web, Command("nonsense"))
+    (screen,) = [action for action in actions if isinstance(action, Show)]
+    # it names the counsellor button below it, as the catalog calls it, instead of /counsellor
+    label = screen.buttons[-1][0].label.split(" ", 1)[1]
+    assert label in screen.text and "/counsellor" not in screen.text
+    telegram = replace(web, channel="telegram")
+    assert "/counsellor" in _shown(engine, telegram, Command("nonsense"))
+
+
+@pytest.mark.parametrize("language", LAUNCH)
+def test_every_web_wording_is_translated_complete_and_fits(language: str, engine: Engine) -> None:
+    for node_id, node in engine.flow.nodes.items():
+        if "web" not in node.channels:
+            continue
+        web = _shown(engine, Session(node=node_id, language=language, channel="web"), Unreadable())
+        default = _shown(engine, Session(node=node_id, language=language), Unreadable())
+        assert web != default, node_id
+        assert len(web) <= MESSAGE_LIMIT and not PLACEHOLDER.search(web), (node_id, web)
+        if language != SOURCE_LANGUAGE:
+            german = _shown(
+                engine, Session(node=node_id, language="de", channel="web"), Unreadable()
+            )
+            assert web != german, (language, node_id)
 
 
 def _text(engine: Engine, language: str, node_id: str) -> str:

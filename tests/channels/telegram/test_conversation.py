@@ -9,8 +9,11 @@ import pytest
 from bot.channels.telegram import BotSetup
 from bot.config import Deployment
 from bot.dialogue import Engine
+from bot.store import SecretKeys
+from bot.store.sqlite import SQLiteStore
 from tests.channels.telegram.conftest import (
     ANA,
+    TEST_SECRET,
     RunningBot,
     button_data,
     current_message_id,
@@ -22,7 +25,7 @@ from tests.channels.telegram.conftest import (
     start_bot,
     unticked,
 )
-from tests.conftest import MINIMAL_LOCALES, add_audio, engine_for
+from tests.conftest import MINIMAL_LOCALES, add_audio, edit_flow, engine_for
 from tests.fake_bot_api import FakeBotAPI, Person
 
 BOB = Person(user_id=5550001, first_name="Bob", language_code="de")
@@ -192,3 +195,40 @@ async def test_the_command_menu_and_descriptions_are_published_at_start(
     (description,) = api.calls_to("setMyDescription")
     assert description.params["description"] == engine.profile("de").description
     assert len(api.calls_to("setMyShortDescription")) == 1
+
+
+async def test_a_person_on_telegram_reads_the_telegram_wording_of_a_screen(
+    flow_dir: Path, deployment: Deployment, setup: BotSetup, api: FakeBotAPI
+) -> None:
+    """The session the service makes knows its channel, and keeps it: a screen worded for
+    Telegram and for the web shows the Telegram wording, the first time and after a reload of
+    the session from the store."""
+    edit_flow(
+        flow_dir,
+        "main.yaml",
+        "    text: Willkommen bei {service.name}.\n",
+        "    text: Willkommen bei {service.name}.\n"
+        "    channels:\n"
+        "      telegram:\n"
+        "        text: Willkommen bei {service.name} auf Telegram.\n"
+        "      web:\n"
+        "        text: Willkommen bei {service.name} im Web.\n",
+    )
+    running = await start_bot(engine_for(flow_dir, deployment), setup, api)
+    try:
+        api.send_text(BOB, "/start")
+        first = await press(api, BOB, "Deutsch")
+        await press(api, BOB, "Zum Menü")
+        api.send_text(BOB, "/start")
+        again = await last_screen(api, BOB)
+    finally:
+        await running.stop()
+
+    expected = "Willkommen bei Beratungsstelle Teststadt auf Telegram."
+    assert (first.params["text"], again.params["text"]) == (expected, expected)
+    store = await SQLiteStore.open(setup.database)
+    try:
+        stored = await store.load(SecretKeys(TEST_SECRET).pseudonym("telegram", str(BOB.user_id)))
+    finally:
+        await store.close()
+    assert stored is not None and stored.dialogue.channel == "telegram"
