@@ -33,7 +33,7 @@ from telegram.ext import (
 from bot.channels.telegram.cases import TelegramStaffChannel, TelegramStaffUpdates
 from bot.channels.telegram.delivery import MediaFiles
 from bot.channels.telegram.offsets import Confirming, HeldOffsetRequest, Unfinished
-from bot.channels.telegram.ordering import FloodGate, PersonByPerson
+from bot.channels.telegram.ordering import PersonByPerson
 from bot.channels.telegram.person import (
     TelegramPersonChannel,
     TelegramPersonUpdates,
@@ -50,7 +50,7 @@ from bot.dialogue import BotProfile, Engine
 from bot.live_flows import LiveFlows
 from bot.logs import conceal
 from bot.metrics import Metrics
-from bot.service import Clock, Services, SystemClock
+from bot.service import Clock, FloodGate, Services, SystemClock
 from bot.store import SecretKeys, SessionStore, UpdateLog
 
 # The runtime's flow reload: (reason) -> the report for the staff group.
