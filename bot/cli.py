@@ -1,6 +1,6 @@
 """`wegweiser`: the command line of the project.
 
-wegweiser run [--dev]                   run the Telegram bot
+wegweiser run                           run the web chat (and Telegram, with a token)
 wegweiser chat [--lang de]              try the dialogue in the terminal
 wegweiser flows check                   check the flow files (errors with file:line)
 wegweiser flows graph [--format svg]    the dialogue tree: Mermaid, DOT, or a picture (svg, html)
@@ -26,7 +26,6 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.config import (
-    DEV_SECRET_FILE,
     Deployment,
     Settings,
     build_engine,
@@ -106,11 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wegweiser", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(title="commands")
 
-    run = commands.add_parser("run", parents=[common], help="run the Telegram bot")
-    run.add_argument(
-        "--dev",
-        action="store_true",
-        help=f"without a secret key set, use (or create) ./{DEV_SECRET_FILE} for trying things out",
+    run = commands.add_parser(
+        "run", parents=[common], help="run the web chat, and the Telegram bot if a token is set"
     )
     run.set_defaults(handler=_run)
 
@@ -489,12 +485,12 @@ def _chat(args: argparse.Namespace, settings: Settings, deployment: Deployment) 
 
 
 def _run(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
-    from bot.channels.telegram.run import run  # python-telegram-bot loads only when needed
+    from bot.run import run  # python-telegram-bot and uvicorn load only when needed
 
     flow = _checked_flow(settings, deployment)
     if flow is None:
         return EXIT_FLOW_ERRORS
-    return run(settings, deployment, flow, dev=args.dev)
+    return run(settings, deployment, flow)
 
 
 if __name__ == "__main__":

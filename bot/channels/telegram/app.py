@@ -79,7 +79,7 @@ class BotSetup:
     """Everything the runtime needs besides the engine: the store, the keys, the deployment,
     and how to reach the Bot API."""
 
-    token: str
+    token: str | None  # None: Telegram is off (the web chat runs alone)
     api_url: str
     database: Path
     keys: SecretKeys
@@ -118,6 +118,7 @@ class TelegramChannel:
     ) -> None:
         """`reload(reason)`: the runtime's flow reload, for /reload in the staff group;
         `metrics`: where unreadable updates are counted."""
+        assert setup.token is not None, "Telegram needs a token"
         self.setup = setup
         self.metrics = metrics or Metrics()
         self._refusals = WebhookRefusals(lambda: self._unreadable("webhook"))
