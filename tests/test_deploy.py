@@ -1,7 +1,10 @@
 """deploy/: the compose file's commented lines become valid YAML when uncommented the way
-deploy/README.md says (delete "# ", hash and space)."""
+deploy/README.md says (delete "# ", hash and space); the ports of the web chat and the
+webhook."""
 
 from __future__ import annotations
+
+import re
 
 import yaml
 
@@ -34,13 +37,11 @@ def test_the_guide_says_to_delete_the_hash_and_the_space() -> None:
 def test_the_config_mount_and_the_port_uncommented_are_valid_compose() -> None:
     text = (DEPLOY / "compose.yaml").read_text(encoding="utf-8")
 
-    compose = yaml.safe_load(
-        uncommented(text, "- ./config.yaml:", "ports:", '- "127.0.0.1:8080:8080"')
-    )
+    compose = yaml.safe_load(uncommented(text, "- ./config.yaml:", '- "127.0.0.1:8081:8081"'))
 
     service = compose["services"]["wegweiser"]
     assert service["volumes"] == ["data:/data", "./config.yaml:/etc/wegweiser/config.yaml:ro"]
-    assert service["ports"] == ["127.0.0.1:8080:8080"]
+    assert service["ports"] == ["127.0.0.1:8080:8080", "127.0.0.1:8081:8081"]
     assert service["logging"]["driver"] == "json-file"
 
 
@@ -57,3 +58,45 @@ def test_every_way_to_run_it_gives_the_bot_more_time_to_stop_than_it_takes() -> 
     assert "KillSignal=SIGTERM" in unit
     dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8").splitlines()
     assert "STOPSIGNAL SIGTERM" in dockerfile
+
+
+# ---- the web chat's ports ------------------------------------------------------------------
+
+
+def test_compose_publishes_the_web_chat_and_the_webhook_on_this_machine_only() -> None:
+    text = (DEPLOY / "compose.yaml").read_text(encoding="utf-8")
+
+    assert yaml.safe_load(text)["services"]["wegweiser"]["ports"] == ["127.0.0.1:8080:8080"]
+    webhook = yaml.safe_load(uncommented(text, '- "127.0.0.1:8081:8081"'))
+    assert webhook["services"]["wegweiser"]["ports"] == [
+        "127.0.0.1:8080:8080",
+        "127.0.0.1:8081:8081",
+    ]
+
+
+def test_the_image_listens_on_every_address_and_the_unit_on_this_machine_only() -> None:
+    """Inside a container 127.0.0.1 cannot be reached through a published port; outside one
+    the web chat and the webhook stay on 127.0.0.1, behind the reverse proxy. The webhook's
+    default port is the web chat's, so both files move it."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    image = dict(re.findall(r"(WEGWEISER_\w+)=(\S+)", dockerfile))
+    assert image["WEGWEISER_WEB_LISTEN"] == image["WEGWEISER_WEBHOOK_LISTEN"] == "0.0.0.0"
+    assert (image["WEGWEISER_WEB_PORT"], image["WEGWEISER_WEBHOOK_PORT"]) == ("8080", "8081")
+    assert "EXPOSE 8080 8081" in dockerfile.splitlines()
+
+    unit_lines = (DEPLOY / "wegweiser.service").read_text(encoding="utf-8").splitlines()
+    environment = " ".join(line for line in unit_lines if line.startswith("Environment="))
+    unit = dict(re.findall(r"(WEGWEISER_\w+)=(\S+)", environment))
+    assert unit["WEGWEISER_WEB_LISTEN"] == unit["WEGWEISER_WEBHOOK_LISTEN"] == "127.0.0.1"
+    assert (unit["WEGWEISER_WEB_PORT"], unit["WEGWEISER_WEBHOOK_PORT"]) == ("8080", "8081")
+
+
+def test_example_env_lists_the_web_chat_settings() -> None:
+    text = (DEPLOY / "example.env").read_text(encoding="utf-8")
+
+    for line in (
+        "# WEGWEISER_WEB_LISTEN=127.0.0.1",
+        "# WEGWEISER_WEB_PORT=8080",
+        "# WEGWEISER_WEB_EXIT_URL=",
+    ):
+        assert line in text
