@@ -495,3 +495,25 @@ def handlers_in(routes: list[dict[str, object]]) -> list[dict[str, object]]:
             found.append(handler)
             found.extend(handlers_in(handler.get("routes", [])))
     return found
+
+
+def test_the_guide_tells_how_to_run_and_publish_the_web_chat() -> None:
+    guide = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    section = guide[guide.index("## 14. Web chat") :]
+
+    for said in (
+        "http://127.0.0.1:8080",
+        "`WEGWEISER_WEB_LISTEN`",
+        "`WEGWEISER_WEB_PORT`",
+        "`WEGWEISER_WEB_EXIT_URL`",
+        "`WEGWEISER_SECRET_KEY` or `_FILE`",
+        "`Caddyfile`",
+        "`nginx.conf`",
+        "wegweiser web qr https://chat.example.org/ --out flyer-qr.svg",
+        "at least 2.5 cm",
+        "two different phones",
+    ):
+        assert said in section, said
+    for name in ("Caddyfile", "nginx.conf"):
+        assert (DEPLOY / name).is_file()
+        assert f"`{name}`" in guide[: guide.index("## 1.")]  # the table of files
