@@ -9,6 +9,7 @@ wegweiser i18n extract | update         the flow texts into the gettext catalogs
 wegweiser i18n compile | status         compile the catalogs; how complete each language is
 wegweiser stats [--month 2026-11]       the anonymous monthly figures (--format md | csv | html)
 wegweiser purge --all-expired           delete what has expired now, beyond recovery
+wegweiser web qr https://... [--out F]  a printable QR code of the web chat's address (flyers)
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from bot.dialogue.loader import shown_path
 from bot.i18n.catalogs import SOURCE_LANGUAGE, CatalogError, Catalogs
 from bot.i18n.pipeline import compile_catalogs, extract, update
 from bot.stats import CountRow, as_csv, as_html, as_markdown, report_tables
+
+DEFAULT_QR_OUTPUT = Path("wegweiser-qr.svg")
 
 EXIT_OK = 0
 EXIT_FLOW_ERRORS = 1
@@ -185,6 +188,27 @@ def _parser() -> argparse.ArgumentParser:
         "--database", type=Path, help="the SQLite file (default: WEGWEISER_DATABASE)"
     )
     purge.set_defaults(handler=_purge)
+
+    web = commands.add_parser("web", help="the web chat")
+    web_commands = web.add_subparsers(title="web chat commands")
+    qr = web_commands.add_parser(
+        "qr",
+        help="a printable QR code of the web chat's address, for flyers",
+        description="Write a QR code of URL for printing: high error correction (a crumpled "
+        "flyer still scans), black on white with a quiet zone. Print it at least 2.5 cm wide "
+        "and test-scan it with two phones first.",
+    )
+    qr.add_argument("url", metavar="URL", help="the web chat's public address, https://...")
+    qr.add_argument(
+        "--out",
+        "-o",
+        type=Path,
+        metavar="FILE",
+        default=DEFAULT_QR_OUTPUT,
+        help=f"the file to write, .svg, .png or .pdf by its ending (default: {DEFAULT_QR_OUTPUT})",
+    )
+    # not read by `web qr`, but main() reads them for every command
+    qr.set_defaults(handler=_web_qr, flows=None, config=None)
     return parser
 
 
@@ -454,6 +478,33 @@ def _database(args: argparse.Namespace, settings: Settings) -> Path | None:
         file=sys.stderr,
     )
     return None
+
+
+def _web_qr(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
+    from bot.qr import address_warnings, write_qr  # segno loads only when needed
+
+    try:
+        warnings = address_warnings(args.url)
+        written = write_qr(args.url, args.out)
+    except ValueError as error:  # not an http(s) address, or not .svg, .png, .pdf
+        print(f"wegweiser web qr: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        print(f"wegweiser web qr: cannot write {args.out}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if written.pixels is not None:
+        size = f"{written.pixels} x {written.pixels} pixels"
+    else:
+        size = f"{written.millimetres:g} mm wide"
+    print(f"{written.path.resolve()}: a QR code of {written.url}")
+    print(
+        f"  version {written.version}, error correction H (about 30 % may be damaged), "
+        f"{written.modules} x {written.modules} modules with the quiet zone, {size}; print it "
+        "at least 2.5 cm wide with its white border and test-scan it with two phones"
+    )
+    return EXIT_OK
 
 
 def _last_day(first: datetime.date) -> datetime.date:

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     # Webhook mode when set (the public HTTPS address Telegram posts to); long polling otherwise.
     webhook_url: HttpUrl | None = None
     webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_port: int = Field(default=8081, ge=1, le=65535)
     # The web chat (on unless switched off), where it listens (0: any free port), and the
     # neutral page its quick exit leads to.
     web: bool = True
