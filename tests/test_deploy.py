@@ -253,6 +253,15 @@ def test_nginx_serves_https_with_hsts_a_small_body_and_the_paths_unchanged(
     assert plain.one("return").args == ["301", "https://chat.example.org$request_uri"]
 
 
+def test_nginx_limits_each_client_in_its_memory_as_the_app_sees_no_address() -> None:
+    config = nginx_config()
+    zone = next(d for d in config if d.name == "limit_req_zone")
+    (chat,) = [d for d in https_server(config).all("location") if d.args == ["/"]]
+
+    assert zone.args[0] == "$binary_remote_addr"
+    assert chat.one("limit_req").args[0] == "zone=" + zone.args[1].split("=")[1].split(":")[0]
+
+
 def test_nginx_sends_the_live_messages_unbuffered_and_keeps_them_open() -> None:
     events = https_server(nginx_config()).all("location")
     location = next(location for location in events if location.args == ["=", "/e"])

@@ -132,17 +132,16 @@ class BotProcess:
         self._log: IO[bytes] | None = None
         config = folder / "config.yaml"
         config.write_text(raised_limits(EXAMPLE_DEPLOYMENT.read_text("utf-8")), "utf-8")
-        self.environment = (
-            {key: value for key, value in os.environ.items() if not key.startswith("WEGWEISER_")}
-            | {
-                "WEGWEISER_TELEGRAM_TOKEN": api.token,
-                "WEGWEISER_TELEGRAM_API_URL": api.base_url,
-                "WEGWEISER_SECRET_KEY": SECRET,
-                "WEGWEISER_COUNSELLOR_CHAT_ID": str(STAFF["id"]),
-                "WEGWEISER_CONFIG": str(config),
-                "WEGWEISER_WEB": "false",  # Telegram is measured here, the web in bench_web
-            }
-        )
+        self.environment = {
+            key: value for key, value in os.environ.items() if not key.startswith("WEGWEISER_")
+        } | {
+            "WEGWEISER_TELEGRAM_TOKEN": api.token,
+            "WEGWEISER_TELEGRAM_API_URL": api.base_url,
+            "WEGWEISER_SECRET_KEY": SECRET,
+            "WEGWEISER_COUNSELLOR_CHAT_ID": str(STAFF["id"]),
+            "WEGWEISER_CONFIG": str(config),
+            "WEGWEISER_WEB": "false",  # Telegram is measured here, the web in bench_web
+        }
 
     @property
     def database(self) -> Path:

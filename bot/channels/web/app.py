@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import ipaddress
 import json
 import logging
 import secrets
@@ -276,7 +277,10 @@ class WebChat:
                         return
                     yield _event(op)
 
-        return StreamingResponse(stream(), media_type="text/event-stream")
+        # nginx passes each event on at once (also without proxy_buffering off)
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+        )
 
     async def asset(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -311,7 +315,8 @@ class WebChat:
         if erase:
             return await self.leave(request)
         now = time.monotonic()
-        if not self.clients.admit(self._client(request), now):
+        client = self._client(request)
+        if client is not None and not self.clients.admit(client, now):
             return self._refused(request, 429)
         person = self._person(visitor)
         service = self._services.conversations
@@ -414,9 +419,16 @@ class WebChat:
     def _session(self, visitor: Visitor) -> bytes:
         return self.keys.pseudonym(CHANNEL, visitor.address)
 
-    def _client(self, request: Request) -> bytes:
-        """The client's address as a key of this process only: never the address itself."""
+    def _client(self, request: Request) -> bytes | None:
+        """The client's address as a key of this process only, never the address itself; None
+        for a client on this machine: the reverse proxy, which passes no address on and limits
+        each client itself (deploy/nginx.conf), or a test."""
         host = request.client.host if request.client else ""
+        try:
+            if ipaddress.ip_address(host).is_loopback:
+                return None
+        except ValueError:  # no address at all (a Unix socket): nothing to tell clients apart
+            return None
         return hashlib.blake2b(host.encode(), key=self._client_key, digest_size=16).digest()
 
     @property
