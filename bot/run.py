@@ -69,7 +69,7 @@ def run(settings: Settings, deployment: Deployment, flow: Flow) -> int:
     except OSError as error:  # the web chat's port is taken, or its address is not ours
         print(
             f"WEGWEISER_WEB_LISTEN, WEGWEISER_WEB_PORT: the web chat cannot listen on "
-            f"{settings.web_listen}:{settings.web_port}: {error.strerror or error}",
+            f"{settings.web_listen}:{settings.web_port} ({error.strerror or error}).",
             file=sys.stderr,
         )
         return EXIT_CONFIGURATION

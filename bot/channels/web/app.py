@@ -132,14 +132,19 @@ class WebChat:
             proxy_headers=True,
             timeout_graceful_shutdown=STOP_WITHIN,
         )
-        self.server = _Server(config)
-        self._serving = asyncio.create_task(self.server.serve(), name="web chat")
-        while not self.server.started:
-            if self._serving.done():  # uvicorn exits when it cannot bind (it logs why)
-                with contextlib.suppress(SystemExit):
-                    self._serving.result()
+        server = self.server = _Server(config)
+
+        async def serve() -> None:
+            # uvicorn exits the process when it cannot listen (it logs why); asyncio would let
+            # that SystemExit through every task
+            with contextlib.suppress(SystemExit):
+                await server.serve()
+
+        self._serving = asyncio.create_task(serve(), name="web chat")
+        while not server.started:
+            if self._serving.done():
                 self.server = None
-                raise OSError(f"cannot listen on {self.setup.listen}:{self.setup.port}")
+                raise OSError("the log says why; most often another program has the port")
             await asyncio.sleep(0.01)
         log.info("web chat listening", extra={"url": self.url})
 
