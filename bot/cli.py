@@ -1,6 +1,6 @@
 """`wegweiser`: the command line of the project.
 
-wegweiser run [--dev]                   run the Telegram bot
+wegweiser run                           run the web chat (and Telegram, with a token)
 wegweiser chat [--lang de]              try the dialogue in the terminal
 wegweiser flows check                   check the flow files (errors with file:line)
 wegweiser flows graph [--format svg]    the dialogue tree: Mermaid, DOT, or a picture (svg, html)
@@ -9,6 +9,7 @@ wegweiser i18n extract | update         the flow texts into the gettext catalogs
 wegweiser i18n compile | status         compile the catalogs; how complete each language is
 wegweiser stats [--month 2026-11]       the anonymous monthly figures (--format md | csv | html)
 wegweiser purge --all-expired           delete what has expired now, beyond recovery
+wegweiser web qr https://... [--out F]  a printable QR code of the web chat's address (flyers)
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.config import (
-    DEV_SECRET_FILE,
     Deployment,
     Settings,
     build_engine,
@@ -40,6 +40,8 @@ from bot.dialogue.loader import shown_path
 from bot.i18n.catalogs import SOURCE_LANGUAGE, CatalogError, Catalogs
 from bot.i18n.pipeline import compile_catalogs, extract, update
 from bot.stats import CountRow, as_csv, as_html, as_markdown, report_tables
+
+DEFAULT_QR_OUTPUT = Path("wegweiser-qr.svg")
 
 EXIT_OK = 0
 EXIT_FLOW_ERRORS = 1
@@ -106,11 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wegweiser", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(title="commands")
 
-    run = commands.add_parser("run", parents=[common], help="run the Telegram bot")
-    run.add_argument(
-        "--dev",
-        action="store_true",
-        help=f"without a secret key set, use (or create) ./{DEV_SECRET_FILE} for trying things out",
+    run = commands.add_parser(
+        "run", parents=[common], help="run the web chat, and the Telegram bot if a token is set"
     )
     run.set_defaults(handler=_run)
 
@@ -189,6 +188,27 @@ def _parser() -> argparse.ArgumentParser:
         "--database", type=Path, help="the SQLite file (default: WEGWEISER_DATABASE)"
     )
     purge.set_defaults(handler=_purge)
+
+    web = commands.add_parser("web", help="the web chat")
+    web_commands = web.add_subparsers(title="web chat commands")
+    qr = web_commands.add_parser(
+        "qr",
+        help="a printable QR code of the web chat's address, for flyers",
+        description="Write a QR code of URL for printing: high error correction (a crumpled "
+        "flyer still scans), black on white with a quiet zone. Print it at least 2.5 cm wide "
+        "and test-scan it with two phones first.",
+    )
+    qr.add_argument("url", metavar="URL", help="the web chat's public address, https://...")
+    qr.add_argument(
+        "--out",
+        "-o",
+        type=Path,
+        metavar="FILE",
+        default=DEFAULT_QR_OUTPUT,
+        help=f"the file to write, .svg, .png or .pdf by its ending (default: {DEFAULT_QR_OUTPUT})",
+    )
+    # not read by `web qr`, but main() reads them for every command
+    qr.set_defaults(handler=_web_qr, flows=None, config=None)
     return parser
 
 
@@ -460,6 +480,33 @@ def _database(args: argparse.Namespace, settings: Settings) -> Path | None:
     return None
 
 
+def _web_qr(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
+    from bot.qr import address_warnings, write_qr  # segno loads only when needed
+
+    try:
+        warnings = address_warnings(args.url)
+        written = write_qr(args.url, args.out)
+    except ValueError as error:  # not an http(s) address, or not .svg, .png, .pdf
+        print(f"wegweiser web qr: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        print(f"wegweiser web qr: cannot write {args.out}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if written.pixels is not None:
+        size = f"{written.pixels} x {written.pixels} pixels"
+    else:
+        size = f"{written.millimetres:g} mm wide"
+    print(f"{written.path.resolve()}: a QR code of {written.url}")
+    print(
+        f"  version {written.version}, error correction H (about 30 % may be damaged), "
+        f"{written.modules} x {written.modules} modules with the quiet zone, {size}; print it "
+        "at least 2.5 cm wide with its white border and test-scan it with two phones"
+    )
+    return EXIT_OK
+
+
 def _last_day(first: datetime.date) -> datetime.date:
     following = (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     return following - datetime.timedelta(days=1)
@@ -489,12 +536,12 @@ def _chat(args: argparse.Namespace, settings: Settings, deployment: Deployment) 
 
 
 def _run(args: argparse.Namespace, settings: Settings, deployment: Deployment) -> int:
-    from bot.channels.telegram.run import run  # python-telegram-bot loads only when needed
+    from bot.run import run  # python-telegram-bot and uvicorn load only when needed
 
     flow = _checked_flow(settings, deployment)
     if flow is None:
         return EXIT_FLOW_ERRORS
-    return run(settings, deployment, flow, dev=args.dev)
+    return run(settings, deployment, flow)
 
 
 if __name__ == "__main__":

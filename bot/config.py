@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 # `wegweiser run --dev` keeps a generated secret key here (in the working directory).
-DEV_SECRET_FILE = Path("secret.key")
+GENERATED_SECRET_FILE = Path("secret.key")
 
 
 class ConfigurationError(Exception):
@@ -73,7 +73,13 @@ class Settings(BaseSettings):
     # Webhook mode when set (the public HTTPS address Telegram posts to); long polling otherwise.
     webhook_url: HttpUrl | None = None
     webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_port: int = Field(default=8081, ge=1, le=65535)
+    # The web chat (on unless switched off), where it listens (0: any free port), and the
+    # neutral page its quick exit leads to.
+    web: bool = True
+    web_listen: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    web_exit_url: HttpUrl = HttpUrl("https://www.wikipedia.org/")
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # /healthz and /metrics on this port when set (0: any free port); off otherwise.
@@ -104,9 +110,10 @@ GENERATE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'
 PLACEHOLDER_WORDS = ("changeme", "replaceme", "yoursecret", "placeholder")
 
 
-def secret_key(settings: Settings, *, dev: bool = False) -> tuple[str, str]:
+def secret_key(settings: Settings) -> tuple[str, str]:
     """The secret key and where it came from: WEGWEISER_SECRET_KEY, the file named by
-    WEGWEISER_SECRET_KEY_FILE, or (with `dev`) ./secret.key, created with mode 0600 if missing.
+    WEGWEISER_SECRET_KEY_FILE, or else ./secret.key, created with mode 0600 if missing (so that a
+    fresh clone runs with nothing set; production sets one of the two).
     With both set, WEGWEISER_SECRET_KEY wins; the log says so, and so does any error about it.
     A placeholder or a key too short is a ConfigurationError that says how to make one."""
     if settings.secret_key is not None:
@@ -134,20 +141,15 @@ def secret_key(settings: Settings, *, dev: bool = False) -> tuple[str, str]:
                 f"{source}: cannot read {settings.secret_key_file}: {error.strerror}"
             ) from error
         return _checked(key, f"{source} ({settings.secret_key_file})"), source
-    if dev:
-        from bot.store.keys import generate_secret  # cryptography loads only when needed
+    from bot.store.keys import generate_secret  # cryptography loads only when needed
 
-        if not DEV_SECRET_FILE.exists():
-            descriptor = os.open(DEV_SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as file:
-                file.write(generate_secret() + "\n")
-            return DEV_SECRET_FILE.read_text().strip(), f"{DEV_SECRET_FILE.resolve()} (new)"
-        return DEV_SECRET_FILE.read_text().strip(), str(DEV_SECRET_FILE.resolve())
-    raise ConfigurationError(
-        "WEGWEISER_SECRET_KEY is not set. It keys the pseudonyms and encrypts what the bot "
-        f"stores; create one with\n  {GENERATE_SECRET}\n"
-        "and keep it secret. To try the bot out, `wegweiser run --dev` makes one in ./secret.key."
-    )
+    if not GENERATED_SECRET_FILE.exists():
+        descriptor = os.open(GENERATED_SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(generate_secret() + "\n")
+        return GENERATED_SECRET_FILE.read_text().strip(), f"{GENERATED_SECRET_FILE.resolve()} (new)"
+    key = GENERATED_SECRET_FILE.read_text().strip()
+    return _checked(key, str(GENERATED_SECRET_FILE.resolve())), str(GENERATED_SECRET_FILE.resolve())
 
 
 def _checked(key: str, source: str, note: str = "") -> str:

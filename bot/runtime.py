@@ -20,6 +20,7 @@ from typing import TextIO
 
 from bot.channels.console import ConsoleChat
 from bot.channels.telegram.app import BotSetup, TelegramChannel
+from bot.channels.web.app import WebChat, WebSetup
 from bot.dialogue import Engine
 from bot.live_flows import reload_report
 from bot.metrics import Metrics
@@ -44,12 +45,19 @@ Job = Callable[[], Awaitable[object]]
 
 
 class Runtime:
-    def __init__(self, engine: Engine, setup: BotSetup) -> None:
+    def __init__(self, engine: Engine, setup: BotSetup, web: WebSetup | None = None) -> None:
+        """Telegram runs when `setup` has a token, the web chat when `web` is given."""
         self.setup = setup
         self.engines = EngineHolder(engine)
         self.metrics = Metrics()
-        self.telegram = TelegramChannel(setup, reload=self.reload, metrics=self.metrics)
-        self.telegram.application.bot_data["wegweiser"] = self
+        self.telegram: TelegramChannel | None = None
+        if setup.token is not None:
+            self.telegram = TelegramChannel(setup, reload=self.reload, metrics=self.metrics)
+            self.telegram.application.bot_data["wegweiser"] = self
+        limits = setup.deployment.limits
+        self.web = (
+            None if web is None else WebChat(web, setup.keys, limits.burst, limits.per_minute)
+        )
         self.store: SQLiteStore | None = None
         self.services: Services | None = None
         self.operations: OperationsServer | None = None
@@ -68,7 +76,10 @@ class Runtime:
         self.store = await SQLiteStore.open(self.setup.database)
         try:
             self.services = self._compose(self.store)
-            await self.telegram.start(self.services, self.engines.engine)
+            if self.telegram is not None:
+                await self.telegram.start(self.services, self.engines.engine)
+            if self.web is not None:
+                await self.web.start(self.services)
         except BaseException:
             await self.stop()
             raise
@@ -87,7 +98,10 @@ class Runtime:
                 await task
         self.jobs.clear()
         try:
-            await self.telegram.stop()
+            if self.web is not None:
+                await self.web.stop()
+            if self.telegram is not None:
+                await self.telegram.stop()
         finally:
             # an open store's thread would keep the process alive, whatever went wrong
             if self.operations is not None:
@@ -114,12 +128,13 @@ class Runtime:
 
     def _compose(self, store: SQLiteStore) -> Services:
         setup, deployment = self.setup, self.setup.deployment
-        teams = deployment.teams(setup.staff_chat_id)
+        # counsellors answer in Telegram staff groups: without Telegram, nobody is reachable
+        teams = deployment.teams(setup.staff_chat_id) if self.telegram is not None else ()
         statistics = Statistics(store, self.metrics)
         desk = (
             CaseDesk(
                 store,
-                self.telegram.staff_channel(),
+                self.telegram.staff_channel(),  # type: ignore[union-attr]  # teams need it
                 setup.keys,
                 teams,
                 deployment.handover,
@@ -130,8 +145,12 @@ class Runtime:
             if teams
             else None
         )
-        person = self.telegram.person_channel(store)
-        channels: Mapping[str, PersonChannel] = {person.name: person}
+        people: list[PersonChannel] = []
+        if self.telegram is not None:
+            people.append(self.telegram.person_channel(store))
+        if self.web is not None:
+            people.append(self.web.person_channel(store))
+        channels: Mapping[str, PersonChannel] = {person.name: person for person in people}
         conversations = ConversationService(
             self.engines,
             store,
@@ -214,9 +233,10 @@ class Runtime:
         before = self.engines.engine
         if result.engine is not None:
             self.engines.swap(result.engine)
-        await self.telegram.reloaded(
-            before, self.engines.engine, report, asked_here=reason == "staff command"
-        )
+        if self.telegram is not None:
+            await self.telegram.reloaded(
+                before, self.engines.engine, report, asked_here=reason == "staff command"
+            )
         return report
 
     async def _watch(self) -> None:
@@ -230,7 +250,10 @@ class Runtime:
             "database": self.store is not None and await self.store.writable(),
             "flows": bool(self.engines.engine.flow.nodes),
         }
-        checks.update(await self.telegram.health.check())
+        if self.telegram is not None:
+            checks.update(await self.telegram.health.check())
+        if self.web is not None:
+            checks.update(await self.web.health())
         return checks
 
 

@@ -22,6 +22,7 @@ FORBIDDEN = (
     "starlette",
     "uvicorn",
     "httpx",
+    "jinja2",
 )
 
 

@@ -6,6 +6,7 @@ from bot.service.casedesk import CaseDesk, PersonNews
 from bot.service.conversation import ConversationService, SessionPolicy
 from bot.service.counselling import Counselling
 from bot.service.engines import EngineHolder
+from bot.service.flood import FloodGate
 from bot.service.locks import PersonLocks
 from bot.service.ports import (
     Capabilities,
@@ -36,6 +37,7 @@ __all__ = [
     "Counsellor",
     "Delivered",
     "EngineHolder",
+    "FloodGate",
     "Inbound",
     "PersonAddress",
     "PersonChannel",

@@ -420,6 +420,11 @@ class ConversationService:
         """The person's channel says they cannot be reached any more (they blocked the bot)."""
         await self._close_unreachable(self.key_of(person))
 
+    async def session_of(self, person: PersonAddress) -> Session | None:
+        """The dialogue of the person's live session; None if they have none (or it expired)."""
+        stored = await self._live(self.key_of(person))
+        return None if stored is None else stored.dialogue
+
     async def forget(self, key: bytes) -> None:
         await self.store.delete(key)
 

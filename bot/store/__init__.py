@@ -8,6 +8,7 @@ from bot.store.base import (
     SessionStore,
     StoredSession,
     StoreError,
+    Transcripts,
     UpdateLog,
 )
 from bot.store.keys import (
@@ -26,6 +27,7 @@ __all__ = [
     "SessionStore",
     "StoreError",
     "StoredSession",
+    "Transcripts",
     "UpdateLog",
     "WeakSecretError",
     "generate_secret",

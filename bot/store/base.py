@@ -217,5 +217,34 @@ class UpdateLog(ABC):
     async def mark_handled(self, channel: str, update_id: int, now: datetime) -> None: ...
 
 
+class Transcripts(ABC):
+    """A channel's sealed copy of a conversation, for a channel that keeps none of its own (the
+    web: a reloaded page shows the conversation so far, and a counsellor's reply waits there while
+    the page is closed). Each entry is sealed by the channel to the session's public key, whose
+    private half only the person holds, so the store cannot read it. A transcript belongs to the
+    session of the same key: it goes whenever the session goes (deleted, purged)."""
+
+    @abstractmethod
+    async def start_transcript(self, session: bytes, public: bytes, now: datetime) -> bytes:
+        """The session's transcript key: `public` for a new transcript, else the one it has."""
+
+    @abstractmethod
+    async def transcript_key(self, session: bytes) -> bytes | None: ...
+
+    @abstractmethod
+    async def add_entry(self, session: bytes, sealed: bytes) -> int | None:
+        """Append an entry; its ref, or None if the session has no transcript."""
+
+    @abstractmethod
+    async def replace_entry(self, session: bytes, ref: int, sealed: bytes) -> bool: ...
+
+    @abstractmethod
+    async def entries(self, session: bytes) -> list[tuple[int, bytes]]:
+        """The sealed entries, oldest first."""
+
+    @abstractmethod
+    async def drop_entries(self, session: bytes, refs: Iterable[int]) -> None: ...
+
+
 HANDLED_KEPT = timedelta(hours=25)
 """Telegram keeps an unconfirmed update for 24 hours; an id handled longer ago is forgotten."""

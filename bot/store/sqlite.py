@@ -32,6 +32,7 @@ from bot.store.base import (
     SessionStore,
     StoredSession,
     StoreError,
+    Transcripts,
     UpdateLog,
 )
 from bot.store.keys import log_tag
@@ -163,11 +164,29 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE cases RENAME COLUMN card_id TO card",
     ),
     (
+        # A channel's sealed copy of a conversation (the web chat's), by the session's key: the
+        # public key entries are sealed to, and the entries, which the store cannot open.
+        """CREATE TABLE transcripts (
+            session BLOB PRIMARY KEY,
+            public BLOB NOT NULL,
+            next_ref INTEGER NOT NULL DEFAULT 1,
+            created INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE transcript_entries (
+            session BLOB NOT NULL,
+            ref INTEGER NOT NULL,
+            sealed BLOB NOT NULL,
+            PRIMARY KEY (session, ref)
+        ) WITHOUT ROWID""",
+    ),
+    (
         # The channel a session's person writes through ("telegram", "web"), for the texts
         # worded for it. Sessions saved before have none and get the default texts.
         "ALTER TABLE sessions ADD COLUMN channel TEXT",
     ),
 )
+# A transcript whose session was never saved (its first turn failed) is purged after this long.
+UNSAVED_TRANSCRIPT_SECONDS = 3600
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = (
@@ -176,7 +195,7 @@ _COLUMNS = (
 )
 
 
-class SQLiteStore(SessionStore, CaseStore, UpdateLog):
+class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
     """Sessions in a SQLite file. Open it with `await SQLiteStore.open(path)` and close it: the
     connection's thread keeps the process alive until then."""
 
@@ -243,12 +262,22 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog):
 
     async def delete(self, key: bytes) -> bool:
         deleted = await self._execute("DELETE FROM sessions WHERE key = ?", (key,))
-        if deleted:
+        transcript = await self._forget_transcript(key)
+        if deleted or transcript:
             await self._erase()
         return deleted > 0
 
     async def purge(self, now: datetime) -> int:
         moment = (_unix(now),)
+        # a session's transcript goes with it, and one whose session was never saved
+        await self._execute(
+            "DELETE FROM transcripts WHERE session IN (SELECT key FROM sessions WHERE expires <= ?)"
+            " OR (created <= ? AND session NOT IN (SELECT key FROM sessions))",
+            (_unix(now), _unix(now) - UNSAVED_TRANSCRIPT_SECONDS),
+        )
+        await self._execute(
+            "DELETE FROM transcript_entries WHERE session NOT IN (SELECT session FROM transcripts)"
+        )
         deleted = await self._execute("DELETE FROM sessions WHERE expires <= ?", moment)
         cases = await self._execute("DELETE FROM cases WHERE expires <= ?", moment)
         if cases:
@@ -260,6 +289,70 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog):
         if deleted or cases or codes or self._erase_pending:
             await self._erase()
         return deleted
+
+    # -- transcripts ----------------------------------------------------------------------------
+
+    async def start_transcript(self, session: bytes, public: bytes, now: datetime) -> bytes:
+        await self._execute(
+            "INSERT OR IGNORE INTO transcripts (session, public, created) VALUES (?, ?, ?)",
+            (session, public, _unix(now)),
+        )
+        stored = await self.transcript_key(session)
+        assert stored is not None
+        return stored
+
+    async def transcript_key(self, session: bytes) -> bytes | None:
+        rows = await self._fetch("SELECT public FROM transcripts WHERE session = ?", (session,))
+        return bytes(rows[0][0]) if rows else None
+
+    async def add_entry(self, session: bytes, sealed: bytes) -> int | None:
+        rows = await self._fetch(
+            "UPDATE transcripts SET next_ref = next_ref + 1 WHERE session = ? RETURNING next_ref",
+            (session,),
+        )
+        if not rows:
+            return None
+        ref = int(rows[0][0]) - 1
+        await self._execute(
+            "INSERT INTO transcript_entries (session, ref, sealed) VALUES (?, ?, ?)",
+            (session, ref, sealed),
+        )
+        return ref
+
+    async def replace_entry(self, session: bytes, ref: int, sealed: bytes) -> bool:
+        return (
+            await self._execute(
+                "UPDATE transcript_entries SET sealed = ? WHERE session = ? AND ref = ?",
+                (sealed, session, ref),
+            )
+            > 0
+        )
+
+    async def entries(self, session: bytes) -> list[tuple[int, bytes]]:
+        rows = await self._fetch(
+            "SELECT ref, sealed FROM transcript_entries WHERE session = ? ORDER BY ref",
+            (session,),
+        )
+        return [(int(ref), bytes(sealed)) for ref, sealed in rows]
+
+    async def drop_entries(self, session: bytes, refs: Iterable[int]) -> None:
+        refs = list(refs)
+        for start in range(0, len(refs), 500):
+            chunk = refs[start : start + 500]
+            await self._execute(
+                f"DELETE FROM transcript_entries WHERE session = ? AND ref IN "
+                f"({', '.join('?' * len(chunk))})",
+                (session, *chunk),
+            )
+        self._erase_pending = True  # the next purge rebuilds the file without them
+
+    async def _forget_transcript(self, session: bytes) -> bool:
+        entries = await self._execute(
+            "DELETE FROM transcript_entries WHERE session = ?", (session,)
+        )
+        return (
+            await self._execute("DELETE FROM transcripts WHERE session = ?", (session,))
+        ) > 0 or (entries > 0)
 
     # -- handled updates ----------------------------------------------------------------------
 

@@ -140,6 +140,7 @@ class BotProcess:
             "WEGWEISER_SECRET_KEY": SECRET,
             "WEGWEISER_COUNSELLOR_CHAT_ID": str(STAFF["id"]),
             "WEGWEISER_CONFIG": str(config),
+            "WEGWEISER_WEB": "false",  # Telegram is measured here, the web in bench_web
         }
 
     @property

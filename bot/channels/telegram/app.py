@@ -33,7 +33,7 @@ from telegram.ext import (
 from bot.channels.telegram.cases import TelegramStaffChannel, TelegramStaffUpdates
 from bot.channels.telegram.delivery import MediaFiles
 from bot.channels.telegram.offsets import Confirming, HeldOffsetRequest, Unfinished
-from bot.channels.telegram.ordering import FloodGate, PersonByPerson
+from bot.channels.telegram.ordering import PersonByPerson
 from bot.channels.telegram.person import (
     TelegramPersonChannel,
     TelegramPersonUpdates,
@@ -50,7 +50,7 @@ from bot.dialogue import BotProfile, Engine
 from bot.live_flows import LiveFlows
 from bot.logs import conceal
 from bot.metrics import Metrics
-from bot.service import Clock, Services, SystemClock
+from bot.service import Clock, FloodGate, Services, SystemClock
 from bot.store import SecretKeys, SessionStore, UpdateLog
 
 # The runtime's flow reload: (reason) -> the report for the staff group.
@@ -79,7 +79,7 @@ class BotSetup:
     """Everything the runtime needs besides the engine: the store, the keys, the deployment,
     and how to reach the Bot API."""
 
-    token: str
+    token: str | None  # None: Telegram is off (the web chat runs alone)
     api_url: str
     database: Path
     keys: SecretKeys
@@ -118,6 +118,7 @@ class TelegramChannel:
     ) -> None:
         """`reload(reason)`: the runtime's flow reload, for /reload in the staff group;
         `metrics`: where unreadable updates are counted."""
+        assert setup.token is not None, "Telegram needs a token"
         self.setup = setup
         self.metrics = metrics or Metrics()
         self._refusals = WebhookRefusals(lambda: self._unreadable("webhook"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.channels.telegram import BotSetup
-from bot.channels.telegram.ordering import FloodGate
 from bot.dialogue import Engine
+from bot.service.flood import FloodGate
 from tests.channels.telegram.conftest import RunningBot, settled, start_bot, to
 from tests.fake_bot_api import CONTENT_EXAMPLES, FakeBotAPI, Person
 

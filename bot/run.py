@@ -1,5 +1,5 @@
-"""`wegweiser run`: the runtime with the Telegram channel, long polling or webhook, until stopped
-(Ctrl-C, SIGTERM)."""
+"""`wegweiser run`: the runtime with the web chat, and the Telegram channel (long polling or
+webhook) when a token is set, until stopped (Ctrl-C, SIGTERM)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import replace
 from telegram.error import InvalidToken, NetworkError
 
 from bot.channels.telegram.app import BotSetup
+from bot.channels.web.app import WebSetup
 from bot.config import (
     TELEGRAM_API_URL,
     ConfigurationError,
@@ -35,23 +36,25 @@ EXIT_FAILED = 1
 EXIT_CONFIGURATION = 2
 
 
-def run(settings: Settings, deployment: Deployment, flow: Flow, *, dev: bool = False) -> int:
-    """Run the bot with a checked flow. Returns an exit code; problems with the configuration
-    are printed as one clear message naming the setting, never as a traceback."""
+def run(settings: Settings, deployment: Deployment, flow: Flow) -> int:
+    """Run the channels with a checked flow. Returns an exit code; problems with the
+    configuration are printed as one clear message naming the setting, never as a traceback."""
     configure_logging(settings.log_level, settings.log_format)
     if settings.telegram_token is not None:
         conceal(settings.telegram_token.get_secret_value())
     try:
-        setup = _setup(settings, deployment, dev=dev)
+        setup = _setup(settings, deployment)
+        web = _web(settings)
     except ConfigurationError as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIGURATION
-    handover = bool(deployment.teams(settings.counsellor_chat_id))
+    # counsellors answer in Telegram staff groups
+    handover = setup.token is not None and bool(deployment.teams(settings.counsellor_chat_id))
     engine = build_engine(flow, deployment, locales=settings.locales, handover_available=handover)
     live = LiveFlows(
         settings.flows, settings.locales, deployment, engine, handover_available=handover
     )
-    runtime = Runtime(engine, replace(setup, live_flows=live))
+    runtime = Runtime(engine, replace(setup, live_flows=live), web)
     _announce(settings, deployment, flow)
     try:
         asyncio.run(runtime.serve())
@@ -63,6 +66,13 @@ def run(settings: Settings, deployment: Deployment, flow: Flow, *, dev: bool = F
     except StoreError as error:
         print(f"WEGWEISER_DATABASE: {error}", file=sys.stderr)
         return EXIT_CONFIGURATION
+    except OSError as error:  # the web chat's port is taken, or its address is not ours
+        print(
+            f"WEGWEISER_WEB_LISTEN, WEGWEISER_WEB_PORT: the web chat cannot listen on "
+            f"{settings.web_listen}:{settings.web_port} ({error.strerror or error}).",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIGURATION
     except NetworkError as error:
         print(
             redacted(f"The Bot API at {settings.telegram_api_url} cannot be reached: {error}"),
@@ -73,22 +83,42 @@ def run(settings: Settings, deployment: Deployment, flow: Flow, *, dev: bool = F
     return EXIT_OK
 
 
-def _setup(settings: Settings, deployment: Deployment, *, dev: bool) -> BotSetup:
-    if settings.telegram_token is None:
+def _setup(settings: Settings, deployment: Deployment) -> BotSetup:
+    token = settings.telegram_token
+    if token is None and not settings.web:
         raise ConfigurationError(
-            "WEGWEISER_TELEGRAM_TOKEN is not set: create a bot with @BotFather in Telegram and "
-            "set the token it gives you (see deploy/README.md)."
+            "Nothing to run: the web chat is off (WEGWEISER_WEB) and WEGWEISER_TELEGRAM_TOKEN is "
+            "not set."
         )
-    deployment.teams(settings.counsellor_chat_id)  # a team without a staff group stops here
-    secret, source = secret_key(settings, dev=dev)
+    if token is not None:
+        deployment.teams(settings.counsellor_chat_id)  # a team without a staff group stops here
+    if settings.webhook_url is not None and token is None:
+        raise ConfigurationError(
+            "WEGWEISER_WEBHOOK_URL is set but WEGWEISER_TELEGRAM_TOKEN is not: the webhook is "
+            "Telegram's; set the token, or remove the webhook address."
+        )
+    if (
+        settings.web
+        and settings.webhook_url is not None
+        and (settings.web_port == settings.webhook_port)
+    ):
+        raise ConfigurationError(
+            f"WEGWEISER_WEB_PORT and WEGWEISER_WEBHOOK_PORT are both {settings.web_port}: give "
+            "the web chat and the Telegram webhook different ports."
+        )
+    secret, source = secret_key(settings)
     try:
         keys = SecretKeys(secret)
     except WeakSecretError as error:
         raise ConfigurationError(str(error)) from error
-    if dev:
-        log.info("development secret key in use", extra={"source": source})
+    if source not in ("WEGWEISER_SECRET_KEY", "WEGWEISER_SECRET_KEY_FILE"):
+        log.warning(
+            "secret key from a file made on first start in the working folder: fine for trying "
+            "things out; in production set WEGWEISER_SECRET_KEY or WEGWEISER_SECRET_KEY_FILE",
+            extra={"file": source},
+        )
     return BotSetup(
-        token=settings.telegram_token.get_secret_value(),
+        token=None if token is None else token.get_secret_value(),
         api_url=settings.telegram_api_url,
         database=settings.database,
         keys=keys,
@@ -103,12 +133,29 @@ def _setup(settings: Settings, deployment: Deployment, *, dev: bool) -> BotSetup
     )
 
 
+def _web(settings: Settings) -> WebSetup | None:
+    if not settings.web:
+        return None
+    return WebSetup(
+        listen=settings.web_listen,
+        port=settings.web_port,
+        exit_url=str(settings.web_exit_url),
+        media_root=settings.flows,
+    )
+
+
 def _announce(settings: Settings, deployment: Deployment, flow: Flow) -> None:
     """One line for what runs, and one for each optional part that is switched off."""
+    telegram = settings.telegram_token is not None
     log.info(
         "starting",
         extra={
-            "mode": "polling" if settings.webhook_url is None else "webhook",
+            "telegram": "off"
+            if not telegram
+            else "polling"
+            if settings.webhook_url is None
+            else "webhook",
+            "web": f"http://{settings.web_listen}:{settings.web_port}/" if settings.web else "off",
             "database": str(settings.database.resolve()),
             "config": str(settings.config),
             "flows": str(settings.flows),
@@ -146,9 +193,13 @@ def _announce(settings: Settings, deployment: Deployment, flow: Flow) -> None:
             )
     if settings.telegram_api_url != TELEGRAM_API_URL:
         log.info("using another Bot API server", extra={"url": settings.telegram_api_url})
-    if settings.webhook_url is None:
+    if not telegram:
+        log.info("Telegram off (WEGWEISER_TELEGRAM_TOKEN not set): only the web chat runs")
+    elif settings.webhook_url is None:
         log.info("webhook off (WEGWEISER_WEBHOOK_URL not set): using long polling")
-    teams = deployment.teams(settings.counsellor_chat_id)
+    if not settings.web:
+        log.info("web chat off (WEGWEISER_WEB is false)")
+    teams = deployment.teams(settings.counsellor_chat_id) if telegram else ()
     if not teams:
         log.info(
             "staff group off (WEGWEISER_COUNSELLOR_CHAT_ID not set): "
