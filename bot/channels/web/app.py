@@ -204,7 +204,9 @@ class WebChat:
         dialogue = await self._services.conversations.session_of(self._person(visitor))
         entries = await self._channel.opened(visitor) if dialogue is not None else []
         if dialogue is None or not entries:  # the first screen, shown without storing anything
-            dialogue, actions = engine.step(Session(), Start(language_hint=_hint(request)))
+            dialogue, actions = engine.step(
+                Session(channel=CHANNEL), Start(language_hint=_hint(request))
+            )
             entries = _preview(actions)
         language = dialogue.language or engine.default_language
         current = max((e.ref for e in entries if e.kind == "screen"), default=None)

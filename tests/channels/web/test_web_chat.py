@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from dataclasses import replace
 
 import httpx
 
-from bot.channels.web.app import BODY_LIMIT
+from bot.channels.telegram import BotSetup
+from bot.channels.web.app import BODY_LIMIT, WebSetup
+from bot.config import Deployment
 from tests.channels.web.conftest import RunningWeb, WebPerson, start_web
+from tests.conftest import SHIPPED_FLOWS, engine_for
 
 
 def rows(web: RunningWeb, table: str) -> int:
@@ -202,3 +206,20 @@ async def test_an_open_page_receives_what_another_tab_of_the_same_person_caused(
 
     assert "sync" in received[0]
     assert any("notfall" in str(op.get("html", "")) for op in received[1:])
+
+
+async def test_the_shipped_flows_show_web_wording_on_the_web_not_telegrams(
+    setup: BotSetup, web_setup: WebSetup, example_deployment: Deployment
+) -> None:
+    engine = engine_for(SHIPPED_FLOWS, example_deployment)
+    running = await start_web(engine, setup, replace(web_setup, media_root=SHIPPED_FLOWS))
+    person = running.person(**{"Accept-Language": "de-DE,de;q=0.9"})
+    try:
+        await person.open()
+        page = await person.press("Deutsch")
+    finally:
+        await person.close()
+        await running.runtime.stop()
+
+    assert "Schnell weg" in page.screen.text
+    assert "/exit" not in page.screen.text and "Telegram" not in page.screen.text
