@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run chat test bench graphviz
+.PHONY: run chat test bench graphviz chromium axe
 
 run: $(VENV)/.installed
 	$(BIN)/wegweiser run $(ARGS)
@@ -13,7 +13,7 @@ run: $(VENV)/.installed
 chat: $(VENV)/.installed
 	$(BIN)/wegweiser chat $(ARGS)
 
-test: $(VENV)/.installed-test graphviz
+test: $(VENV)/.installed-test graphviz chromium axe
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot
@@ -39,6 +39,30 @@ graphviz:
 		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
 		$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q graphviz; \
 	}
+
+# The browser tests (tests/channels/web/test_browser.py) drive Debian's Chromium with Playwright
+# (from PyPI, in the test extras; Playwright's own browser download is never used). Installed
+# here with apt-get like Graphviz. Without it the browser tests skip locally, and fail in CI.
+chromium:
+	@command -v chromium >/dev/null || { \
+		echo "Chromium is missing: installing the package chromium with apt-get"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+		$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q chromium; \
+	}
+
+# axe-core, the accessibility rules the browser tests run in the page: from npm, at the version
+# of tests/web/package-lock.json, into tests/web/node_modules (git-ignored). Node.js and npm come
+# from Debian's packages when missing.
+axe: tests/web/node_modules/axe-core/axe.min.js
+
+tests/web/node_modules/axe-core/axe.min.js: tests/web/package-lock.json
+	@command -v npm >/dev/null || { \
+		echo "npm is missing: installing the packages nodejs and npm with apt-get"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+		$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q nodejs npm; \
+	}
+	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -273,7 +273,7 @@ class WebChat:
                 if queue is None:
                     yield "retry: 30000\n\n"
                     return
-                yield "retry: 3000\n\n" + _event(first)
+                yield "retry: 3000\n\n" + (_event(first) if first is not None else "")
                 while True:
                     try:
                         op = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
@@ -379,9 +379,12 @@ class WebChat:
             self._session(visitor), visitor.public, self._services.clock.now()
         )
 
-    async def _sync(self, visitor: Visitor) -> Op:
-        """The whole log, for a page whose live stream (re)connects."""
+    async def _sync(self, visitor: Visitor) -> Op | None:
+        """The whole log, for a page whose live stream (re)connects; None before the
+        conversation has begun, when the page shows the first screen, which is in no log."""
         entries = await self._channel.opened(visitor)
+        if not entries:
+            return None
         current = max((e.ref for e in entries if e.kind == "screen"), default=None)
         return {"sync": "".join(self.entry_html(e, "", e.ref == current) for e in entries)}
 
