@@ -30,25 +30,27 @@ bench: $(VENV)/.installed-test
 	done; \
 	if [ -n "$$failed" ]; then echo "failed:$$failed"; exit 1; fi
 
+# $(call from_debian,COMMAND,PACKAGES): install Debian's PACKAGES with apt-get when COMMAND is
+# missing, as root or through sudo. Elsewhere, install them by hand.
+define from_debian
+	@command -v $(1) >/dev/null || { \
+		echo "$(1) is missing: installing $(2) with apt-get"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+		$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $(2); \
+	}
+endef
+
 # Graphviz's `dot` draws `wegweiser flows graph --format svg|html`, and the tests draw with it. It
 # is a program from the system's packages, not from PyPI: installed here with apt-get when missing
 # (as root, or through sudo); elsewhere install the package "graphviz" by hand.
 graphviz:
-	@command -v dot >/dev/null || { \
-		echo "Graphviz (dot) is missing: installing the package graphviz with apt-get"; \
-		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
-		$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q graphviz; \
-	}
+	$(call from_debian,dot,graphviz)
 
 # The browser tests (tests/channels/web/test_browser.py) drive Debian's Chromium with Playwright
 # (from PyPI, in the test extras; Playwright's own browser download is never used). Installed
 # here with apt-get like Graphviz. Without it the browser tests skip locally, and fail in CI.
 chromium:
-	@command -v chromium >/dev/null || { \
-		echo "Chromium is missing: installing the package chromium with apt-get"; \
-		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
-		$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q chromium; \
-	}
+	$(call from_debian,chromium,chromium)
 
 # axe-core, the accessibility rules the browser tests run in the page: from npm, at the version
 # of tests/web/package-lock.json, into tests/web/node_modules (git-ignored). Node.js and npm come
@@ -56,11 +58,7 @@ chromium:
 axe: tests/web/node_modules/axe-core/axe.min.js
 
 tests/web/node_modules/axe-core/axe.min.js: tests/web/package-lock.json
-	@command -v npm >/dev/null || { \
-		echo "npm is missing: installing the packages nodejs and npm with apt-get"; \
-		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
-		$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q nodejs npm; \
-	}
+	$(call from_debian,npm,nodejs npm)
 	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
