@@ -301,6 +301,8 @@ async def test_a_walk_through_topics_and_back_updates_the_page_in_place(
     await press(page, "Hauptmenü", then=MENU)
 
     assert loads == []  # no page load: every answer came in place
+    # the log is what a reload shows: the first screen, shown before it began, is gone
+    assert await page.locator("#m0").count() == 0
     # only the current screen has buttons, and it has the menu's
     assert await page.locator("#log .choices").count() == 1
     labels = await screen(page).get_by_role("button").all_inner_texts()

@@ -45,6 +45,8 @@
 
   function apply(op, mine) {
     if (op.put) {
+      var preview = document.getElementById("m0"); // the first screen, shown before it began
+      if (preview) preview.remove();
       var entry = element(op.html);
       var old = document.getElementById(op.put);
       if (old) { old.replaceWith(entry); } else { log.appendChild(entry); }
