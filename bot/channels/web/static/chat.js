@@ -54,7 +54,9 @@
         onlyNewestChoices();
         if (mine) entry.focus({ preventScroll: true });
       }
-      entry.scrollIntoView({ block: "nearest" });
+      // a new screen is read from its top (a long one would show its end); others just come into view
+      var top = mine && entry.classList.contains("screen");
+      entry.scrollIntoView({ block: top ? "start" : "nearest" });
     } else if (op.drop) {
       op.drop.forEach(function (id) {
         var gone = document.getElementById(id);
