@@ -26,7 +26,7 @@ from tests.channels.web.staffed import (
     telegram_setup,
 )
 from tests.conftest import MINIMAL_FLOW, MINIMAL_LOCALES, engine_for
-from tests.fake_bot_api import FakeBotAPI
+from tests.fake_bot_api import CONTENT_EXAMPLES, FakeBotAPI
 
 
 @pytest.fixture
@@ -139,6 +139,29 @@ async def test_a_reply_while_the_page_is_closed_waits_in_the_transcript(
     page = await web_person.open()
     assert "Ich melde mich morgen wieder." in [e.text for e in page.log if e.kind == "counsellor"]
     assert b"Ich melde mich morgen wieder." not in database_bytes(both.database)
+
+
+async def test_a_photo_for_a_web_person_does_not_arrive_and_the_counsellor_is_told(
+    both: Staffed, api: FakeBotAPI, web_person: WebPerson
+) -> None:
+    await both.ask(web_person)
+    thread, _ = both.topic()
+    before = await web_person.open()
+    sent = len(api.calls)
+
+    photo = api.topic_message(STAFF, DORA, thread, **CONTENT_EXAMPLES["photo"])
+
+    told = await api.wait_for(
+        "sendMessage",
+        lambda c: c.params["chat_id"] == STAFF["id"] and "Not delivered" in c.params["text"],
+        after=sent,
+    )
+    assert told.params["message_thread_id"] == thread
+    assert told.params["reply_parameters"]["message_id"] == photo["message"]["message_id"]
+    assert "text only" in told.params["text"]
+    assert "send it again" not in told.params["text"]  # the same photo would fail again
+    after = await web_person.open()
+    assert [(e.kind, e.text) for e in after.log] == [(e.kind, e.text) for e in before.log]
 
 
 async def test_quick_exit_closes_the_case_with_the_usual_note_and_leaves_nothing(
