@@ -14,7 +14,8 @@ from bot.channels.telegram import BotSetup
 from bot.channels.web.app import WebSetup
 from bot.config import Deployment
 from bot.dialogue import Engine
-from tests.channels.telegram.test_handover import DORA
+from tests.channels.telegram.conftest import ANA, last_screen, press
+from tests.channels.telegram.test_handover import DORA, NEW_PHONE
 from tests.channels.telegram.test_privacy import database_bytes
 from tests.channels.web.conftest import WebPerson
 from tests.channels.web.staffed import (
@@ -26,7 +27,7 @@ from tests.channels.web.staffed import (
     telegram_setup,
 )
 from tests.conftest import MINIMAL_FLOW, MINIMAL_LOCALES, engine_for
-from tests.fake_bot_api import CONTENT_EXAMPLES, FakeBotAPI
+from tests.fake_bot_api import CONTENT_EXAMPLES, FakeBotAPI, Person
 
 
 @pytest.fixture
@@ -212,3 +213,92 @@ async def test_exit_typed_in_a_counsellor_conversation_is_the_quick_exit(
     # the command is not passed on to the counsellors as a message of the person's
     assert not [c for c in api.calls[sent:] if "/exit" in str(c.params.get("text", ""))]
     assert "ℹ️ The person has left the chat." in [m.get("text") for m in both.in_topic(thread)]
+
+
+# -- return codes across channels -----------------------------------------------------------------
+
+
+async def telegram_asks(api: FakeBotAPI, person: Person) -> None:
+    api.send_text(person, "/start")
+    await press(api, person, "Deutsch")
+    await press(api, person, "Zum Menü")
+    await press(api, person, "Beraterin")
+    await press(api, person, "Ja, bitte")
+
+
+def code_in(text: str) -> str:
+    return text.rsplit("\n🔑 ", 1)[-1]
+
+
+@pytest.mark.parametrize("first_screen", [False, True], ids=["after-language", "first-screen"])
+async def test_a_case_begun_on_telegram_is_resumed_on_the_web_with_its_return_code(
+    both: Staffed, api: FakeBotAPI, web_person: WebPerson, first_screen: bool
+) -> None:
+    await telegram_asks(api, ANA)
+    thread, _ = both.topic()
+    api.topic_message(STAFF, DORA, thread, "/close code")
+    told = await api.wait_for(
+        "sendMessage", lambda c: c.params["chat_id"] == ANA.user_id and "🔑" in c.params["text"]
+    )
+    return_code = code_in(told.params["text"])
+    await api.wait_handled()
+    assert both.topic()[1]["closed"]
+
+    await web_person.open()
+    if not first_screen:  # typed on the very first screen, before any language was chosen
+        await web_person.press("Deutsch")
+    page = await web_person.say(return_code.upper().replace("-", " "))
+
+    assert page.screen.text == "Du bist wieder verbunden."
+    assert not both.topic()[1]["closed"]
+    assert both.topic()[0] == thread
+    sent = len(api.calls)
+    await web_person.say("Ich bin es, jetzt im Browser.")
+    relayed = await api.wait_for(
+        "sendMessage",
+        lambda c: c.params["chat_id"] == STAFF["id"] and "im Browser" in c.params["text"],
+        after=sent,
+    )
+    assert relayed.params["message_thread_id"] == thread
+    async with LivePage.of(web_person) as live:
+        api.topic_message(STAFF, DORA, thread, "Schön, dass du wieder da bist.")
+        await live.wait(lambda op: "wieder da bist" in op.get("html", ""))
+    # and the old Telegram chat is no longer in the case
+    sent = len(api.calls)
+    api.send_text(ANA, "Und noch etwas aus Telegram.")
+    await api.wait_handled()
+    assert not [c for c in api.calls[sent:] if c.params.get("chat_id") == STAFF["id"]]
+
+
+async def test_a_case_begun_on_the_web_is_resumed_on_telegram_with_its_return_code(
+    both: Staffed, api: FakeBotAPI, web_person: WebPerson
+) -> None:
+    await both.ask(web_person)
+    thread, _ = both.topic()
+    api.topic_message(STAFF, DORA, thread, "/close code")
+    await api.wait_handled()
+    page = await web_person.open()
+    (told,) = [e.text for e in page.log if "🔑" in e.text]
+    assert told.startswith("Die Beraterin hat das Gespräch beendet.")
+    return_code = code_in(told)
+
+    api.send_text(NEW_PHONE, "/start")
+    await press(api, NEW_PHONE, "Deutsch")
+    api.send_text(NEW_PHONE, return_code)
+    resumed = await last_screen(api, NEW_PHONE)
+
+    assert resumed.params["text"] == "Du bist wieder verbunden."
+    sent = len(api.calls)
+    api.send_text(NEW_PHONE, "Jetzt schreibe ich aus Telegram.")
+    relayed = await api.wait_for(
+        "copyMessage", lambda c: c.params["chat_id"] == STAFF["id"], after=sent
+    )
+    assert relayed.params["message_thread_id"] == thread
+    sent = len(api.calls)
+    api.topic_message(STAFF, DORA, thread, "Angekommen.")
+    await api.wait_for(
+        "copyMessage", lambda c: c.params["chat_id"] == NEW_PHONE.user_id, after=sent
+    )
+    # the web page is no longer in the case: a counsellor's reply does not show there
+    page = await web_person.open()
+    assert "Angekommen." not in [e.text for e in page.log]
