@@ -28,7 +28,7 @@ from babel import Locale, UnknownLocaleError
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
     FileResponse,
     JSONResponse,
@@ -62,6 +62,8 @@ MEDIA_TYPES = {
 }
 # A form's body: a message of MESSAGE_LIMIT characters, each up to 4 bytes and percent-encoded.
 BODY_LIMIT = 16 * 1024 + MESSAGE_LIMIT * 12
+# Fields of a form: ours have three.
+FORM_FIELDS = 16
 # The flood limit of one client address (many people may share one, as a house's Wi-Fi).
 CLIENT_BURST, CLIENT_PER_MINUTE = 120, 1200
 KEEPALIVE_SECONDS = 15.0
@@ -481,16 +483,23 @@ _ASSETS = {"chat.js": "text/javascript", "chat.css": "text/css", "icon.svg": "im
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """The posted form, refused over BODY_LIMIT; the first value of each field."""
+    """The posted form, the first value of each field; empty (so refused for its missing token)
+    over BODY_LIMIT or FORM_FIELDS, or when the client went away before sending all of it."""
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > BODY_LIMIT):
         return {}
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > BODY_LIMIT:
-            return {}
-    fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=16)
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > BODY_LIMIT:
+                return {}
+    except ClientDisconnect:  # gone before the body was complete: nobody waits for an answer
+        return {}
+    try:
+        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=FORM_FIELDS)
+    except ValueError:  # more fields than any form of ours: refused like a forged one
+        return {}
     return {name: values[0] for name, values in fields.items()}
 
 

@@ -160,6 +160,27 @@ async def test_database_and_logs_hold_no_address_browser_cookie_or_text(
     assert b"127.0.0.1" not in logged, "the logs hold the client's (the proxy's) address"
 
 
+async def test_a_failing_request_answers_with_its_status_and_logs_no_traceback_of_it(
+    web: RunningWeb,
+    logs: io.StringIO,  # noqa: F811
+) -> None:
+    """A malformed form is the client's mistake: refused, not a server error with a traceback
+    in the log (which an attacker could fill)."""
+    person = web.person(**BROWSER)
+    try:
+        await person.open()
+        await person.press("Deutsch")
+        statuses = await failing_requests(web.url, person)
+        page = await person.open()
+    finally:
+        await person.close()
+
+    assert 500 not in statuses, statuses
+    assert page.status == 200  # the server is fine
+    for event in log_events(logs):
+        assert "Traceback" not in str(event.get("error", "")), event
+
+
 # -- a counsellor conversation --------------------------------------------------------------------
 
 
