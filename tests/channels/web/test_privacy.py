@@ -71,11 +71,11 @@ def needles(person: WebPerson, *texts: str) -> dict[str, bytes]:
     return found
 
 
-def without_listening(logs: io.StringIO) -> str:
+def without_listening(buffer: io.StringIO) -> str:
     """The logs but the line saying where the server listens (127.0.0.1, its own address)."""
     return "\n".join(
         line
-        for line in logs.getvalue().splitlines()
+        for line in buffer.getvalue().splitlines()
         if "web chat listening" not in line and "Uvicorn running on" not in line
     )
 
