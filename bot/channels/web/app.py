@@ -197,11 +197,7 @@ class WebChat:
         new = visitor is None
         visitor = visitor or Visitor.new()
         engine = self._services.engines.engine
-        dialogue = await self._services.conversations.session_of(self._person(visitor))
-        entries = await self._channel.opened(visitor) if dialogue is not None else []
-        if dialogue is None or not entries:  # the first screen, shown without storing anything
-            dialogue, actions = engine.step(Session(), Start(language_hint=_hint(request)))
-            entries = _preview(actions)
+        dialogue, entries = await self._log(visitor, request)
         language = dialogue.language or engine.default_language
         current = max((e.ref for e in entries if e.kind == "screen"), default=None)
         html = self._page.render(
@@ -260,7 +256,7 @@ class WebChat:
         if visitor is None:
             return Response(status_code=204)  # EventSource stops on 204
         address = visitor.address
-        first = await self._sync(visitor)
+        first = await self._sync(visitor, request)
 
         async def stream() -> AsyncIterator[str]:
             with self.listeners.listen(address, page=True) as queue:
@@ -369,9 +365,21 @@ class WebChat:
             self._session(visitor), visitor.public, self._services.clock.now()
         )
 
-    async def _sync(self, visitor: Visitor) -> Op:
-        """The whole log, for a page whose live stream (re)connects."""
-        entries = await self._channel.opened(visitor)
+    async def _log(self, visitor: Visitor, request: Request) -> tuple[Session, list[Entry]]:
+        """The person's conversation and its log; without one, the first screen (shown without
+        storing anything)."""
+        dialogue = await self._services.conversations.session_of(self._person(visitor))
+        entries = await self._channel.opened(visitor) if dialogue is not None else []
+        if dialogue is None or not entries:
+            engine = self._services.engines.engine
+            dialogue, actions = engine.step(Session(), Start(language_hint=_hint(request)))
+            entries = _preview(actions)
+        return dialogue, entries
+
+    async def _sync(self, visitor: Visitor, request: Request) -> Op:
+        """The whole log as the page shows it, for a page whose live stream (re)connects: the
+        first screen for a newcomer (an empty log would blank the page they were just shown)."""
+        _, entries = await self._log(visitor, request)
         current = max((e.ref for e in entries if e.kind == "screen"), default=None)
         return {"sync": "".join(self.entry_html(e, "", e.ref == current) for e in entries)}
 
