@@ -13,7 +13,14 @@ from bot.handover.case import Case, CaseState
 from bot.handover.lifecycle import Closer
 from bot.service.casedesk import CaseDesk, PersonNews
 from bot.service.conversation import ConversationService
-from bot.service.ports import ChannelError, Content, Counsellor, PersonAddress, PersonUnreachable
+from bot.service.ports import (
+    ChannelError,
+    Content,
+    Counsellor,
+    NotShown,
+    PersonAddress,
+    PersonUnreachable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,8 @@ class Counselling:
             await self.desk.close(case, Closer.BLOCKED, self.clock.now())
             await self.conversations.forget(case.person)
             return None
+        except NotShown as error:
+            return f"⚠️ Not delivered: {error.detail}. Please write it as text."
         except ChannelError as error:
             return f"⚠️ Not delivered ({error.detail}). Please send it again."
         if copied is None:

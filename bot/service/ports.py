@@ -46,6 +46,11 @@ class PersonUnreachable(ChannelError):
     """The person cannot be reached through their channel any more (they blocked the bot)."""
 
 
+class NotShown(ChannelError):
+    """The person's channel cannot show this kind of content (the web chat shows text only):
+    sending it again would fail again."""
+
+
 class PlaceGone(ChannelError):
     """The case's place on the staff side is gone (a counsellor deleted the topic)."""
 

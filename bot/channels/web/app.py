@@ -29,7 +29,7 @@ from babel import Locale, UnknownLocaleError
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
     FileResponse,
     JSONResponse,
@@ -63,6 +63,8 @@ MEDIA_TYPES = {
 }
 # A form's body: a message of MESSAGE_LIMIT characters, each up to 4 bytes and percent-encoded.
 BODY_LIMIT = 16 * 1024 + MESSAGE_LIMIT * 12
+# Fields of a form: ours have three.
+FORM_FIELDS = 16
 # The flood limit of one client address (many people may share one, as a house's Wi-Fi).
 CLIENT_BURST, CLIENT_PER_MINUTE = 120, 1200
 KEEPALIVE_SECONDS = 15.0
@@ -201,13 +203,7 @@ class WebChat:
         new = visitor is None
         visitor = visitor or Visitor.new()
         engine = self._services.engines.engine
-        dialogue = await self._services.conversations.session_of(self._person(visitor))
-        entries = await self._channel.opened(visitor) if dialogue is not None else []
-        if dialogue is None or not entries:  # the first screen, shown without storing anything
-            dialogue, actions = engine.step(
-                Session(channel=CHANNEL), Start(language_hint=_hint(request))
-            )
-            entries = _preview(actions)
+        dialogue, entries = await self._log(visitor, request)
         language = dialogue.language or engine.default_language
         current = max((e.ref for e in entries if e.kind == "screen"), default=None)
         html = self._page.render(
@@ -266,14 +262,14 @@ class WebChat:
         if visitor is None:
             return Response(status_code=204)  # EventSource stops on 204
         address = visitor.address
-        first = await self._sync(visitor)
+        first = await self._sync(visitor, request)
 
         async def stream() -> AsyncIterator[str]:
             with self.listeners.listen(address, page=True) as queue:
                 if queue is None:
                     yield "retry: 30000\n\n"
                     return
-                yield "retry: 3000\n\n" + (_event(first) if first is not None else "")
+                yield "retry: 3000\n\n" + _event(first)
                 while True:
                     try:
                         op = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
@@ -379,12 +375,23 @@ class WebChat:
             self._session(visitor), visitor.public, self._services.clock.now()
         )
 
-    async def _sync(self, visitor: Visitor) -> Op | None:
-        """The whole log, for a page whose live stream (re)connects; None before the
-        conversation has begun, when the page shows the first screen, which is in no log."""
-        entries = await self._channel.opened(visitor)
-        if not entries:
-            return None
+    async def _log(self, visitor: Visitor, request: Request) -> tuple[Session, list[Entry]]:
+        """The person's conversation and its log; without one, the first screen (shown without
+        storing anything)."""
+        dialogue = await self._services.conversations.session_of(self._person(visitor))
+        entries = await self._channel.opened(visitor) if dialogue is not None else []
+        if dialogue is None or not entries:
+            engine = self._services.engines.engine
+            dialogue, actions = engine.step(
+                Session(channel=CHANNEL), Start(language_hint=_hint(request))
+            )
+            entries = _preview(actions)
+        return dialogue, entries
+
+    async def _sync(self, visitor: Visitor, request: Request) -> Op:
+        """The whole log as the page shows it, for a page whose live stream (re)connects: the
+        first screen for a newcomer (an empty log would blank the page they were just shown)."""
+        _, entries = await self._log(visitor, request)
         current = max((e.ref for e in entries if e.kind == "screen"), default=None)
         return {"sync": "".join(self.entry_html(e, "", e.ref == current) for e in entries)}
 
@@ -503,16 +510,23 @@ _ASSETS = {"chat.js": "text/javascript", "chat.css": "text/css", "icon.svg": "im
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """The posted form, refused over BODY_LIMIT; the first value of each field."""
+    """The posted form, the first value of each field; empty (so refused for its missing token)
+    over BODY_LIMIT or FORM_FIELDS, or when the client went away before sending all of it."""
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > BODY_LIMIT):
         return {}
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > BODY_LIMIT:
-            return {}
-    fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=16)
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > BODY_LIMIT:
+                return {}
+    except ClientDisconnect:  # gone before the body was complete: nobody waits for an answer
+        return {}
+    try:
+        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=FORM_FIELDS)
+    except ValueError:  # more fields than any form of ours: refused like a forged one
+        return {}
     return {name: values[0] for name, values in fields.items()}
 
 

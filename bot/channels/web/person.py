@@ -21,7 +21,7 @@ from typing import Any, Literal
 from bot.channels.web.sealing import Unsealable, Visitor, seal
 from bot.dialogue import Action, Notice, SendMedia, Show
 from bot.dialogue.check import MESSAGE_LIMIT
-from bot.service import Capabilities, ChannelError, Content, Delivered
+from bot.service import Capabilities, ChannelError, Content, Delivered, NotShown
 from bot.store import Transcripts
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ class WebPersonChannel:
         """A counsellor's message. The web shows text only: anything else is refused, so the
         counsellor hears it did not arrive."""
         if not content.text:
-            raise ChannelError("the web chat shows text only", "NotText")
+            raise NotShown("the person's web chat shows text only", "NotText")
         return await self.add(address, "counsellor", content.text[:MESSAGE_LIMIT])
 
     async def edit(self, address: str, ref: str, text: str) -> None:

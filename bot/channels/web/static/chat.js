@@ -85,17 +85,24 @@
     var data = new URLSearchParams(new FormData(form));
     if (event.submitter && event.submitter.name) data.set(event.submitter.name, event.submitter.value);
     data.set("t", token);
-    if (action === "/s") {
-      var box = form.querySelector("textarea");
-      if (!box.value.trim()) return;
+    var box = action === "/s" ? form.querySelector("textarea") : null;
+    var typed = box ? box.value : "";
+    if (box) {
+      if (!typed.trim()) return;
       box.value = "";
     }
     form.classList.add("busy");
     fetch(action, { method: "POST", body: data, credentials: "same-origin",
       headers: { "X-Requested-With": "fetch" } })
-      .then(function (reply) { return reply.ok ? reply.json() : {}; })
+      .then(function (reply) {
+        if (!reply.ok) throw new Error(String(reply.status));
+        return reply.json();
+      })
       .then(answered)
-      .catch(function () {})
+      .catch(function () {
+        // not sent (the server is away, or refused it): the text is back in the box, not lost
+        if (box && !box.value) box.value = typed;
+      })
       .then(function () { form.classList.remove("busy"); });
   });
 
