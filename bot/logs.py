@@ -141,3 +141,6 @@ def configure_logging(
     root.setLevel(level)
     for name in _QUIET:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    # uvicorn's access log names each client's address and path: off for good, whatever a
+    # library or a handler added later would make of it (the web chat also starts uvicorn so)
+    logging.getLogger("uvicorn.access").disabled = True

@@ -229,7 +229,7 @@ class WebChat:
             request,
             form,
             ButtonPressed(choice),
-            pressed=screen if screen.isdigit() else None,
+            pressed=screen if screen.isascii() and screen.isdigit() else None,
             erase=choice == GLOBAL_PREFIX + GlobalAction.EXIT,
         )
 
@@ -513,7 +513,9 @@ async def _form(request: Request) -> dict[str, str]:
     """The posted form, the first value of each field; empty (so refused for its missing token)
     over BODY_LIMIT or FORM_FIELDS, or when the client went away before sending all of it."""
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > BODY_LIMIT):
+    if length is not None and (
+        not length.isascii() or not length.isdigit() or int(length) > BODY_LIMIT
+    ):
         return {}
     body = b""
     try:

@@ -176,7 +176,7 @@ class WebPersonChannel:
             raise ChannelError("no such message in the transcript", "Gone")
 
     async def delete(self, address: str, refs: Sequence[str]) -> None:
-        numbers = [int(ref) for ref in refs if ref.isdigit()]
+        numbers = [int(ref) for ref in refs if ref.isascii() and ref.isdigit()]
         await self.transcripts.drop_entries(self.session_of(address), numbers)
         self.listeners.publish(address, {"drop": [f"m{number}" for number in numbers]})
 

@@ -223,3 +223,17 @@ async def test_the_shipped_flows_show_web_wording_on_the_web_not_telegrams(
 
     assert "Schnell weg" in page.screen.text
     assert "/exit" not in page.screen.text and "Telegram" not in page.screen.text
+
+
+async def test_a_ref_in_another_script_is_no_ref_to_delete_not_an_error(
+    web: RunningWeb, person: WebPerson
+) -> None:
+    await person.open()
+    await person.press("Deutsch")
+    await person.say("notfall")
+    entries = rows(web, "transcript_entries")
+    assert web.runtime.web is not None and web.runtime.web.channel is not None
+
+    await web.runtime.web.channel.delete("no-such-person", ["²", "1"])  # "²".isdigit() is True
+
+    assert rows(web, "transcript_entries") == entries
