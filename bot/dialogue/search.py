@@ -15,6 +15,7 @@ bm25s or the numpy of rank-bm25.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -62,6 +63,18 @@ def terms(text: str, language: str, ignored: frozenset[str] = frozenset()) -> li
         stem(word)
         for word in normalise(text).split()
         if 1 < len(word) <= LONGEST_WORD and not word.isdigit() and word not in ignored
+    ]
+
+
+def joined_terms(text: str, language: str) -> list[str]:
+    """The stems of each two neighbouring words written as one: people split the compounds
+    their language writes as one word ("frauen haus", "weg machen", "egeszseg biztositas")."""
+    stem = stemmer(language)
+    words = normalise(text).split()
+    return [
+        stem(first + second)
+        for first, second in itertools.pairwise(words)
+        if first.isalpha() and second.isalpha() and len(first + second) <= LONGEST_WORD
     ]
 
 
@@ -195,6 +208,7 @@ class SearchIndex:
         if index is None:
             return []
         query = terms(text, language, index.ignored)
+        query += [term for term in joined_terms(text, language) if term in index.postings]
         if share and index.share_known(query) < share:
             return []
         scores = index.scores(query)
