@@ -28,7 +28,7 @@ from bot.dialogue.words import LONGEST_WORD, near_misses, normalise, stemmer, st
 
 K1 = 1.2
 B = 0.75
-LABEL_WEIGHT = 2
+LABEL_WEIGHT = 4
 COMMON_SHARE = 0.25
 # How much a word one letter off counts, against the word itself; and a word that is the start
 # or end of a longer one ("schlaf" in "schlafplatz", "versicherung" in "krankenversicherung").

@@ -64,7 +64,7 @@ def test_every_suggestion_screen_shows_the_emergency_numbers(
     shipped: Engine, language: str
 ) -> None:
     # questions that no keyword answers (a keyword would jump to its screen)
-    questions = {"de": "aidstest", "de@easy": "arzt kostet geld", "ro": "alocatie copii"}
+    questions = {"de": "aidstest", "de@easy": "arzt kostet geld", "ro": "bani pentru copii"}
     questions |= {"bg": "детски", "en": "insurence", "es": "no tengo seguro"}
     questions |= {"hu": "abba akarom hagyni", "tr": "kayit nasil"}
     session = Session(node="main.menu", language=language)
@@ -77,7 +77,7 @@ def test_every_suggestion_screen_shows_the_emergency_numbers(
 
 def test_a_question_is_answered_with_suggestions_never_a_jump(shipped: Engine) -> None:
     session = Session(node="main.menu", language="ro")
-    after, actions = shipped.step(session, TextTyped("alocatie copii"))
+    after, actions = shipped.step(session, TextTyped("bani pentru copii"))
     assert after == session  # no automatic jump
     suggestions = [d for d in data(screen(actions)) if d.startswith(SUGGESTION_PREFIX)]
     assert 1 <= len(suggestions) <= 3
@@ -100,7 +100,7 @@ def test_a_question_in_another_language_than_the_chosen_one_finds_its_screen(
     shipped: Engine,
 ) -> None:
     session = Session(node="main.menu", language="de")
-    _, actions = shipped.step(session, TextTyped("alocatie copii"))
+    _, actions = shipped.step(session, TextTyped("bani pentru copii"))
     assert SUGGESTION_PREFIX + "money.child_benefit" in data(screen(actions))
 
 
