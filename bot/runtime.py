@@ -84,6 +84,9 @@ class Runtime:
             await self.stop()
             raise
         self._schedule(self.services)
+        # every language's search index, off the event loop (a typed question that comes
+        # before would build its own language's index itself)
+        self._job("search index", asyncio.to_thread(self.engines.engine.search.warm))
         if self.setup.operations is not None:
             self.operations = OperationsServer(*self.setup.operations, self.health, self.metrics)
             self.operations.start()
