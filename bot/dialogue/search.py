@@ -263,13 +263,15 @@ def build_search(flow: Flow, renderer: Renderer, languages: Iterable[str]) -> Se
     now, each language's index on first use (SearchIndex.warm builds them all)."""
     builders: dict[str, Callable[[], LanguageIndex]] = {}
     titles: dict[tuple[str, str], str] = {}
+    # the crisis net's screens are no suggestion, even where a button leads to one
+    crisis = {node_id for node_id, node in flow.nodes.items() if node.crisis_words}
     for language in languages:
         texts = list(_document_texts(flow, renderer, language))
         for node_id, text, kind in texts:
-            if kind == "label":
+            if kind == "label" and node_id not in crisis:
                 titles.setdefault((node_id, language), text)
         for node_id, node in flow.nodes.items():
-            if not node.crisis_words and (node_id, language) not in titles:
+            if node_id not in crisis and (node_id, language) not in titles:
                 first_line = renderer.text(language, node_id, node.text).strip().splitlines()[0]
                 titles[(node_id, language)] = first_line
         builders[language] = functools.partial(_language_index, flow, language, texts)

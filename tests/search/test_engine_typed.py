@@ -148,3 +148,27 @@ def test_text_in_a_counsellor_conversation_without_crisis_words_is_only_relayed(
         talking,
         (Relay("K7Q2"),),
     )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_two_crisis_screens_link_to_each_other_and_show_the_numbers(
+    shipped: Engine, language: str
+) -> None:
+    # crisis.start (the net's) and emergency.crisis (the topic's) both stay: each is one tap
+    # from the other, and between them every 24/7 number is shown
+    def pressed(session: Session, shown: Show, target: str) -> tuple[Session, Show]:
+        for button in (button for row in shown.buttons for button in row):
+            after, actions = shipped.step(session, ButtonPressed(button.data))
+            if after.node == target:
+                return after, screen(actions)
+        raise AssertionError(f"no button of {session.node} leads to {target} ({language})")
+
+    session = Session(node="main.menu", language=language)
+    net, actions = shipped.step(session, TextTyped("ich will mich umbringen"))
+    net_screen = screen(actions)
+    topic, topic_screen = pressed(net, net_screen, "emergency.crisis")
+    for number in ["112", "0800 111 0 111", "0800 111 0 222", "116 123"]:
+        assert number in topic_screen.text, (language, number)
+    _, back_screen = pressed(topic, topic_screen, "crisis.start")
+    for number in CRISIS_NUMBERS:
+        assert number in back_screen.text, (language, number)
