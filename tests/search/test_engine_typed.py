@@ -172,3 +172,30 @@ def test_the_two_crisis_screens_link_to_each_other_and_show_the_numbers(
     _, back_screen = pressed(topic, topic_screen, "crisis.start")
     for number in CRISIS_NUMBERS:
         assert number in back_screen.text, (language, number)
+
+
+@pytest.mark.parametrize(
+    ("language", "help_word", "question", "screen_of_it"),
+    [
+        ("de", "Hilfe", "ich brauche hilfe beim jobcenter", "money.basic_income"),
+        ("de@easy", "hilfe", "hilfe bei schulden", "money.debts"),
+        ("ro", "ajutor", "ajutor cu datoriile", "money.debts"),
+        ("bg", "помощ", "помощ с дългове", "money.debts"),
+        ("en", "help", "help with debts", "money.debts"),
+        ("es", "ayuda", "ayuda con deudas", "money.debts"),
+        ("tr", "yardım", "borçlar için yardım", "money.debts"),
+    ],
+)
+def test_the_word_help_shows_the_numbers_but_a_question_with_it_finds_its_screen(
+    shipped: Engine, language: str, help_word: str, question: str, screen_of_it: str
+) -> None:
+    # "help" is no keyword of the emergency screen: questions use it for anything
+    session = Session(node="main.menu", language=language)
+    _, alone = shipped.step(session, TextTyped(help_word))
+    for number in NUMBERS:
+        assert number in screen(alone).text, (language, number)
+    after, actions = shipped.step(session, TextTyped(question))
+    shown = screen(actions)
+    assert after.node != "emergency.start"
+    suggested = [d.removeprefix(SUGGESTION_PREFIX) for d in data(shown)]
+    assert screen_of_it in [shown.node_id, *suggested]
