@@ -105,6 +105,7 @@ class LiveFlows:
             locales=self.locales,
             handover_available=self.handover_available,
         )
+        engine.search.warm()  # here, in the reload's thread, not at the next typed question
         self.engine = engine
         self.version += 1
         log.info(

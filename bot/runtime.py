@@ -84,6 +84,10 @@ class Runtime:
             await self.stop()
             raise
         self._schedule(self.services)
+        # every language's search index, off the event loop (a typed question that comes
+        # before would build its own language's index itself)
+        search = self.engines.engine.search
+        self._job("search index", lambda: asyncio.to_thread(search.warm))
         if self.setup.operations is not None:
             self.operations = OperationsServer(*self.setup.operations, self.health, self.metrics)
             self.operations.start()
@@ -187,7 +191,7 @@ class Runtime:
         if live is not None:
             if deployment.reload.watch_seconds:
                 self._every("watch", deployment.reload.watch_seconds, self._watch)
-            _on_hangup(lambda: self._job("SIGHUP reload", self.reload("SIGHUP")))
+            _on_hangup(lambda: self._job("SIGHUP reload", lambda: self.reload("SIGHUP")))
 
     def _every(self, name: str, seconds: float, job: Job, *, first: float | None = None) -> None:
         """Run `job` every `seconds` (the first time after `first`, default `seconds`); a job
@@ -204,10 +208,13 @@ class Runtime:
 
         self.jobs[name] = asyncio.create_task(repeat(), name=name)
 
-    def _job(self, name: str, work: Awaitable[object]) -> None:
+    def _job(self, name: str, work: Job) -> None:
+        """Run `work()` once in a task; the work starts in the task, so that a job stopped
+        before it ran leaves no coroutine that was never awaited."""
+
         async def once() -> None:
             try:
-                await work
+                await work()
             except Exception:
                 log.exception("job failed", extra={"job": name})
 

@@ -4,8 +4,10 @@ A screen's document is its text, the labels of the buttons that lead to it and i
 the catalog of each language (labels and keywords count LABEL_WEIGHT times: they name the
 screen in the words people use). Words are case- and accent-folded and stemmed (words.py); a
 typed word that is not in a language's vocabulary matches the vocabulary words one letter off,
-at a lower weight. Words found in more than COMMON_SHARE of a language's screens ("ich", "du",
-"the") are left out of that index: they find everything, so they say nothing.
+at a lower weight; two neighbouring typed words also count as the one word they make, when the
+screens know it ("frauen haus"). Words found in more than COMMON_SHARE of a language's screens
+("ich", "du", "the") are left out of that index: they find everything, so they say nothing.
+Each language's index is built on its first use, or all at once by SearchIndex.warm.
 
 BM25 itself is the classic formula (Robertson et al.; k1, b as in Lucene's defaults). It is
 written out here because the few hundred screens need a dictionary, not the sparse matrices of
@@ -15,9 +17,12 @@ bm25s or the numpy of rank-bm25.
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
 import math
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from bot.dialogue.flow import Flow
@@ -27,7 +32,7 @@ from bot.dialogue.words import LONGEST_WORD, near_misses, normalise, stemmer, st
 
 K1 = 1.2
 B = 0.75
-LABEL_WEIGHT = 2
+LABEL_WEIGHT = 4
 COMMON_SHARE = 0.25
 # How much a word one letter off counts, against the word itself; and a word that is the start
 # or end of a longer one ("schlaf" in "schlafplatz", "versicherung" in "krankenversicherung").
@@ -62,6 +67,18 @@ def terms(text: str, language: str, ignored: frozenset[str] = frozenset()) -> li
         stem(word)
         for word in normalise(text).split()
         if 1 < len(word) <= LONGEST_WORD and not word.isdigit() and word not in ignored
+    ]
+
+
+def joined_terms(text: str, language: str) -> list[str]:
+    """The stems of each two neighbouring words written as one: people split the compounds
+    their language writes as one word ("frauen haus", "weg machen", "egeszseg biztositas")."""
+    stem = stemmer(language)
+    words = normalise(text).split()
+    return [
+        stem(first + second)
+        for first, second in itertools.pairwise(words)
+        if first.isalpha() and second.isalpha() and len(first + second) <= LONGEST_WORD
     ]
 
 
@@ -159,17 +176,55 @@ class LanguageIndex:
 
 
 class SearchIndex:
-    """One BM25 index per offered language, and each screen's title in each language."""
+    """One BM25 index per offered language, and each screen's title in each language.
+
+    A language's index is built on its first use (or by `warm`, which a running bot calls in a
+    thread at start and before a reloaded flow serves): building all of them stems some 8,000
+    words and loads the Bulgarian dictionary, which would otherwise delay every start and
+    every `flows check`. Safe to use from several threads; each index is built once."""
 
     def __init__(
         self,
-        indexes: Mapping[str, LanguageIndex],
+        indexes: Mapping[str, LanguageIndex | Callable[[], LanguageIndex]],
         titles: Mapping[tuple[str, str], str],
     ) -> None:
-        self.indexes = dict(indexes)
+        """`indexes` maps each language to its index, or to the function that builds it."""
+        self.languages = tuple(indexes)
+        self._built = {
+            language: index
+            for language, index in indexes.items()
+            if isinstance(index, LanguageIndex)
+        }
+        self._builders = {
+            language: build
+            for language, build in indexes.items()
+            if not isinstance(build, LanguageIndex)
+        }
+        self._building = {language: threading.Lock() for language in self._builders}
         self.titles = dict(titles)
         # the screens a suggestion button may lead to
         self.node_ids = frozenset(node_id for node_id, _ in self.titles)
+
+    def index(self, language: str) -> LanguageIndex | None:
+        """The index of one language (built now if it is not yet), None for one not offered."""
+        index = self._built.get(language)
+        if index is not None or language not in self._builders:
+            return index
+        with self._building[language]:
+            index = self._built.get(language)
+            if index is None:
+                index = self._builders[language]()
+                self._built[language] = index
+        return index
+
+    def warm(self) -> None:
+        """Build every language's index that is not built yet."""
+        for language in self.languages:
+            self.index(language)
+
+    def built(self) -> list[str]:
+        """The languages whose index is built."""
+        return [language for language in self.languages if language in self._built]
 
     def search(self, text: str, language: str, limit: int = SUGGESTIONS) -> list[Hit]:
         """The best screens for a typed text: in `language` first; only if that finds nothing,
@@ -178,7 +233,7 @@ class SearchIndex:
         if own:
             return own[:limit]
         found: dict[str, Hit] = {}
-        for other in self.indexes:
+        for other in self.languages:
             if other == language:
                 continue
             for hit in self._in(text, other, OTHER_LANGUAGE_SHARE):
@@ -191,10 +246,11 @@ class SearchIndex:
 
     def _in(self, text: str, language: str, share: float = 0.0) -> list[Hit]:
         """The hits in one language; none unless it knows at least `share` of the words."""
-        index = self.indexes.get(language)
+        index = self.index(language)
         if index is None:
             return []
         query = terms(text, language, index.ignored)
+        query += [term for term in joined_terms(text, language) if term in index.postings]
         if share and index.share_known(query) < share:
             return []
         scores = index.scores(query)
@@ -203,26 +259,36 @@ class SearchIndex:
 
 
 def build_search(flow: Flow, renderer: Renderer, languages: Iterable[str]) -> SearchIndex:
-    """The index of every screen in every language, from the flow and its catalogs."""
-    indexes: dict[str, LanguageIndex] = {}
+    """The index of every screen in every language, from the flow and its catalogs: the titles
+    now, each language's index on first use (SearchIndex.warm builds them all)."""
+    builders: dict[str, Callable[[], LanguageIndex]] = {}
     titles: dict[tuple[str, str], str] = {}
+    # the crisis net's screens are no suggestion, even where a button leads to one
+    crisis = {node_id for node_id, node in flow.nodes.items() if node.crisis_words}
     for language in languages:
         texts = list(_document_texts(flow, renderer, language))
-        ignored = ignored_words(language, (text for _, text, kind in texts if kind != "text"))
-        documents: dict[str, list[str]] = {}
         for node_id, text, kind in texts:
-            weight = 1 if kind == "text" else LABEL_WEIGHT
-            documents.setdefault(node_id, []).extend(terms(text, language, ignored) * weight)
-            if kind == "label":
+            if kind == "label" and node_id not in crisis:
                 titles.setdefault((node_id, language), text)
         for node_id, node in flow.nodes.items():
-            if node.crisis_words:  # typed crisis words open it; it is no answer to a question
-                documents.pop(node_id, None)
-            elif (node_id, language) not in titles:
+            if node_id not in crisis and (node_id, language) not in titles:
                 first_line = renderer.text(language, node_id, node.text).strip().splitlines()[0]
                 titles[(node_id, language)] = first_line
-        indexes[language] = LanguageIndex(language, documents, ignored)
-    return SearchIndex(indexes, titles)
+        builders[language] = functools.partial(_language_index, flow, language, texts)
+    return SearchIndex(builders, titles)
+
+
+def _language_index(flow: Flow, language: str, texts: list[tuple[str, str, str]]) -> LanguageIndex:
+    """The index of one language over (node id, text, kind) of _document_texts."""
+    ignored = ignored_words(language, (text for _, text, kind in texts if kind != "text"))
+    documents: dict[str, list[str]] = {}
+    for node_id, text, kind in texts:
+        weight = 1 if kind == "text" else LABEL_WEIGHT
+        documents.setdefault(node_id, []).extend(terms(text, language, ignored) * weight)
+    for node_id, node in flow.nodes.items():
+        if node.crisis_words:  # typed crisis words open it; it is no answer to a question
+            documents.pop(node_id, None)
+    return LanguageIndex(language, documents, ignored)
 
 
 def _document_texts(

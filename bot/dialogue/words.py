@@ -44,16 +44,38 @@ NEAR_MISS_LENGTH = 5
 LONGEST_WORD = 40
 
 
+# The folding table keeps at most this many characters (the alphabets of the offered languages
+# and their punctuation need a few hundred).
+FOLDING_KEPT = 10_000
+
+
+class _Folding(dict[int, str]):
+    """The table `str.translate` folds decomposed text with: accents (combining marks) go, other
+    characters that are neither letters nor digits become spaces, a letter set aside comes
+    back. Filled per character on first sight (up to FOLDING_KEPT characters: typed text may
+    bring any of a million), so that folding costs one C call per text."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if unicodedata.combining(char):
+            folded = ""
+        elif char in _SET_ASIDE_CHARS:
+            folded = char.translate(_PUT_BACK)
+        else:
+            folded = char if char.isalnum() else " "
+        if len(self) < FOLDING_KEPT:
+            self[code] = folded
+        return folded
+
+
+_FOLDING = _Folding()
+
+
 def normalise(text: str) -> str:
     """Lower case, no accents, words separated by single spaces: for matching typed keywords."""
     lowered = text.casefold().translate(_UNDECOMPOSABLE).translate(_SET_ASIDE)
     decomposed = unicodedata.normalize("NFKD", lowered)
-    letters = "".join(
-        char if char.isalnum() or char in _SET_ASIDE_CHARS else " "
-        for char in decomposed
-        if not unicodedata.combining(char)
-    )
-    return " ".join(letters.translate(_PUT_BACK).split())
+    return " ".join(decomposed.translate(_FOLDING).split())
 
 
 def base_language(language: str) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bot.dialogue import words
 from bot.dialogue.words import near_misses, normalise, stemmer, stop_words
 
 
@@ -30,3 +33,14 @@ def test_near_misses_of_short_words_are_only_the_word() -> None:
 def test_function_words_are_folded_and_unknown_languages_have_none() -> None:
     assert "sa" in stop_words("ro")
     assert stop_words("xx") == frozenset()
+
+
+def test_folding_is_the_same_for_characters_past_the_kept_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "Ⅻ ﬁ ½ ²x Й ǅ ä̈ a_b ŞEKİL"
+    expected = normalise(text)
+    monkeypatch.setattr(words, "_FOLDING", words._Folding())
+    monkeypatch.setattr(words, "FOLDING_KEPT", 0)  # nothing is kept: each character folds anew
+    assert normalise(text) == expected == "xii fi 1 2 2x й dz a a b sekil"
+    assert len(words._FOLDING) == 0

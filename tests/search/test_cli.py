@@ -6,7 +6,7 @@ from tests.conftest import wegweiser
 
 
 def test_flows_search_prints_ranked_screens_with_titles_in_the_language_and_scores() -> None:
-    result = wegweiser("flows", "search", "--lang", "ro", "alocatie copii")
+    result = wegweiser("flows", "search", "--lang", "ro", "bani pentru copii")
     assert result.returncode == 0, result.stderr
     first = result.stdout.splitlines()[0].split()
     assert first[:2] == ["1.", "money.child_benefit"]

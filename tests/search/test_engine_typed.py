@@ -64,7 +64,7 @@ def test_every_suggestion_screen_shows_the_emergency_numbers(
     shipped: Engine, language: str
 ) -> None:
     # questions that no keyword answers (a keyword would jump to its screen)
-    questions = {"de": "aidstest", "de@easy": "arzt kostet geld", "ro": "alocatie copii"}
+    questions = {"de": "aidstest", "de@easy": "arzt kostet geld", "ro": "bani pentru copii"}
     questions |= {"bg": "детски", "en": "insurence", "es": "no tengo seguro"}
     questions |= {"hu": "abba akarom hagyni", "tr": "kayit nasil"}
     session = Session(node="main.menu", language=language)
@@ -77,7 +77,7 @@ def test_every_suggestion_screen_shows_the_emergency_numbers(
 
 def test_a_question_is_answered_with_suggestions_never_a_jump(shipped: Engine) -> None:
     session = Session(node="main.menu", language="ro")
-    after, actions = shipped.step(session, TextTyped("alocatie copii"))
+    after, actions = shipped.step(session, TextTyped("bani pentru copii"))
     assert after == session  # no automatic jump
     suggestions = [d for d in data(screen(actions)) if d.startswith(SUGGESTION_PREFIX)]
     assert 1 <= len(suggestions) <= 3
@@ -100,7 +100,7 @@ def test_a_question_in_another_language_than_the_chosen_one_finds_its_screen(
     shipped: Engine,
 ) -> None:
     session = Session(node="main.menu", language="de")
-    _, actions = shipped.step(session, TextTyped("alocatie copii"))
+    _, actions = shipped.step(session, TextTyped("bani pentru copii"))
     assert SUGGESTION_PREFIX + "money.child_benefit" in data(screen(actions))
 
 
@@ -148,3 +148,54 @@ def test_text_in_a_counsellor_conversation_without_crisis_words_is_only_relayed(
         talking,
         (Relay("K7Q2"),),
     )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_two_crisis_screens_link_to_each_other_and_show_the_numbers(
+    shipped: Engine, language: str
+) -> None:
+    # crisis.start (the net's) and emergency.crisis (the topic's) both stay: each is one tap
+    # from the other, and between them every 24/7 number is shown
+    def pressed(session: Session, shown: Show, target: str) -> tuple[Session, Show]:
+        for button in (button for row in shown.buttons for button in row):
+            after, actions = shipped.step(session, ButtonPressed(button.data))
+            if after.node == target:
+                return after, screen(actions)
+        raise AssertionError(f"no button of {session.node} leads to {target} ({language})")
+
+    session = Session(node="main.menu", language=language)
+    net, actions = shipped.step(session, TextTyped("ich will mich umbringen"))
+    net_screen = screen(actions)
+    topic, topic_screen = pressed(net, net_screen, "emergency.crisis")
+    for number in ["112", "0800 111 0 111", "0800 111 0 222", "116 123"]:
+        assert number in topic_screen.text, (language, number)
+    _, back_screen = pressed(topic, topic_screen, "crisis.start")
+    for number in CRISIS_NUMBERS:
+        assert number in back_screen.text, (language, number)
+
+
+@pytest.mark.parametrize(
+    ("language", "help_word", "question", "screen_of_it"),
+    [
+        ("de", "Hilfe", "ich brauche hilfe beim jobcenter", "money.basic_income"),
+        ("de@easy", "hilfe", "hilfe bei schulden", "money.debts"),
+        ("ro", "ajutor", "ajutor cu datoriile", "money.debts"),
+        ("bg", "помощ", "помощ с дългове", "money.debts"),
+        ("en", "help", "help with debts", "money.debts"),
+        ("es", "ayuda", "ayuda con deudas", "money.debts"),
+        ("tr", "yardım", "borçlar için yardım", "money.debts"),
+    ],
+)
+def test_the_word_help_shows_the_numbers_but_a_question_with_it_finds_its_screen(
+    shipped: Engine, language: str, help_word: str, question: str, screen_of_it: str
+) -> None:
+    # "help" is no keyword of the emergency screen: questions use it for anything
+    session = Session(node="main.menu", language=language)
+    _, alone = shipped.step(session, TextTyped(help_word))
+    for number in NUMBERS:
+        assert number in screen(alone).text, (language, number)
+    after, actions = shipped.step(session, TextTyped(question))
+    shown = screen(actions)
+    assert after.node != "emergency.start"
+    suggested = [d.removeprefix(SUGGESTION_PREFIX) for d in data(shown)]
+    assert screen_of_it in [shown.node_id, *suggested]

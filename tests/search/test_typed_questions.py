@@ -10,11 +10,11 @@ from bot.dialogue import Engine
 from tests.search.questions import answered, crisis_texts, ordinary_questions, rates
 
 CRISIS_SCREEN = "crisis.start"
-# From the measurement (tests/bench/bench_search.py): top-3 was 0.86 (de) to 1.00 per language,
-# 0.93 over all 143 questions; the floors leave room for about one question per language and
-# four overall, not for a regression.
-TOP3_FLOOR = 0.8
-TOP3_FLOOR_ALL = 0.9
+# From the measurement (tests/bench/bench_search.py): top-3 was 0.95 (de@easy) to 1.00 per
+# language, 0.98 over all 179 questions; the floors are the target per language (0.9:
+# about one more miss in each) and leave room for five more misses overall, not for a regression.
+TOP3_FLOOR = 0.9
+TOP3_FLOOR_ALL = 0.95
 
 
 def test_the_set_covers_every_offered_language(example_deployment: Deployment) -> None:
