@@ -56,7 +56,16 @@ class Runtime:
             self.telegram.application.bot_data["wegweiser"] = self
         limits = setup.deployment.limits
         self.web = (
-            None if web is None else WebChat(web, setup.keys, limits.burst, limits.per_minute)
+            None
+            if web is None
+            else WebChat(
+                web,
+                setup.keys,
+                limits.burst,
+                limits.per_minute,
+                client_burst=limits.client_burst,
+                client_per_minute=limits.client_per_minute,
+            )
         )
         self.store: SQLiteStore | None = None
         self.services: Services | None = None

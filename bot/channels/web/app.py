@@ -62,7 +62,8 @@ MEDIA_TYPES = {
 }
 # A form's body: a message of MESSAGE_LIMIT characters, each up to 4 bytes and percent-encoded.
 BODY_LIMIT = 16 * 1024 + MESSAGE_LIMIT * 12
-# The flood limit of one client address (many people may share one, as a house's Wi-Fi).
+# The flood limit of one client address (many people may share one, as a house's Wi-Fi), unless
+# the deployment sets another (limits.client_burst, limits.client_per_minute).
 CLIENT_BURST, CLIENT_PER_MINUTE = 120, 1200
 KEEPALIVE_SECONDS = 15.0
 # The ref of the first screen shown before a conversation has begun.
@@ -83,12 +84,21 @@ class WebSetup:
 class WebChat:
     """The web channel of the runtime: its person channel, its app and its server."""
 
-    def __init__(self, setup: WebSetup, keys: SecretKeys, burst: int, per_minute: int) -> None:
+    def __init__(
+        self,
+        setup: WebSetup,
+        keys: SecretKeys,
+        burst: int,
+        per_minute: int,
+        *,
+        client_burst: int = CLIENT_BURST,
+        client_per_minute: int = CLIENT_PER_MINUTE,
+    ) -> None:
         self.setup = setup
         self.keys = keys
         self.listeners = Listeners(setup.streams)
         self.people = FloodGate(burst, per_minute)
-        self.clients = FloodGate(CLIENT_BURST, CLIENT_PER_MINUTE)
+        self.clients = FloodGate(client_burst, client_per_minute)
         self._client_key = secrets.token_bytes(16)  # this process's, so the keys mean nothing later
         self.templates = Environment(
             loader=PackageLoader("bot.channels.web", "templates"),

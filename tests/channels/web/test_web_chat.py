@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from dataclasses import replace
 
 import httpx
 
-from bot.channels.web.app import BODY_LIMIT
+from bot.channels.telegram import BotSetup
+from bot.channels.web.app import BODY_LIMIT, WebSetup
+from bot.dialogue import Engine
 from tests.channels.web.conftest import RunningWeb, WebPerson, start_web
 
 
@@ -202,3 +205,27 @@ async def test_an_open_page_receives_what_another_tab_of_the_same_person_caused(
 
     assert "sync" in received[0]
     assert any("notfall" in str(op.get("html", "")) for op in received[1:])
+
+
+async def test_one_client_address_is_held_to_the_deployments_client_limit(
+    engine: Engine, setup: BotSetup, web_setup: WebSetup
+) -> None:
+    limits = setup.deployment.limits.model_copy(update={"client_burst": 3, "client_per_minute": 1})
+    setup = replace(setup, deployment=setup.deployment.model_copy(update={"limits": limits}))
+    web = await start_web(engine, setup, web_setup)
+    people = [web.person(**{"X-Requested-With": "fetch"}) for _ in range(4)]
+    try:
+        for person in people:
+            await person.open()
+        statuses = []
+        for person in people:  # four people, one press each, all from 127.0.0.1
+            page = person.last
+            assert page is not None
+            reply = await person.post("/p", choice="!lang:de", screen=str(page.screen.ref))
+            statuses.append(reply.status_code)
+    finally:
+        for person in people:
+            await person.close()
+        await web.runtime.stop()
+
+    assert statuses == [200, 200, 200, 429]
