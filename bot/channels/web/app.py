@@ -267,26 +267,34 @@ class WebChat:
         visitor = Visitor.from_cookie(request.cookies.get(COOKIE))
         if visitor is None:
             return Response(status_code=204)  # EventSource stops on 204
-        address = visitor.address
         first = await self._sync(visitor)
+        return StreamingResponse(
+            self._stream(visitor.address, first), media_type="text/event-stream"
+        )
 
-        async def stream() -> AsyncIterator[str]:
-            with self.listeners.listen(address, page=True) as queue:
-                if queue is None:
-                    yield "retry: 30000\n\n"
+    async def _stream(self, address: str, first: Op) -> AsyncIterator[str]:
+        """One page's live updates: the whole log first, then each update as it comes. Every open
+        page holds this while it is open, so it keeps no more than it must: not the whole log
+        once sent (a long conversation's would cost each open page its size), and no task per
+        wait for the next update."""
+        with self.listeners.listen(address, page=True) as queue:
+            if queue is None:
+                yield "retry: 30000\n\n"
+                return
+            hello = "retry: 3000\n\n" + _event(first)
+            del first
+            yield hello
+            del hello
+            while True:
+                try:
+                    async with asyncio.timeout(KEEPALIVE_SECONDS):
+                        op = await queue.get()
+                except TimeoutError:
+                    yield ": \n\n"
+                    continue
+                if op is None:
                     return
-                yield "retry: 3000\n\n" + _event(first)
-                while True:
-                    try:
-                        op = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
-                    except TimeoutError:
-                        yield ": \n\n"
-                        continue
-                    if op is None:
-                        return
-                    yield _event(op)
-
-        return StreamingResponse(stream(), media_type="text/event-stream")
+                yield _event(op)
 
     async def asset(self, request: Request) -> Response:
         name = request.path_params["name"]
