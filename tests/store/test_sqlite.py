@@ -3,6 +3,7 @@ contain, schema versions, and the kept messages /exit deletes."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import stat
@@ -518,6 +519,18 @@ async def test_counts_add_up_per_day_event_language_and_area(store):
         CountRow(DAY, "exit_used", "ro", "", 1),
     ]
     assert len(await store.counts(DAY, DAY + timedelta(days=1))) == 3
+
+
+async def test_counts_added_by_many_turns_at_once_are_all_kept(store):
+    """Each turn counts on the one shared connection; none may meet another's transaction."""
+    counted = [Counted(Event.AREA_OPENED, "ro", "health"), Counted(Event.EXIT_USED, "ro")]
+
+    await asyncio.gather(*(store.add_counts(DAY, counted) for _ in range(50)))
+
+    assert await store.counts(DAY, DAY) == [
+        CountRow(DAY, "area_opened", "ro", "health", 50),
+        CountRow(DAY, "exit_used", "ro", "", 50),
+    ]
 
 
 async def test_the_counters_table_has_no_column_that_could_name_a_person(store, database):
