@@ -531,9 +531,11 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
         """Whether a write transaction can begin now (the write lock, on a writable file), tried
         with a short wait and rolled back at once."""
         try:
-            await self._connection.execute(f"PRAGMA busy_timeout = {HEALTH_TIMEOUT_MS}")
-            await self._connection.execute("BEGIN IMMEDIATE")
-            await self._connection.execute("ROLLBACK")
+            # one call to the connection's thread: a turn's write on the same connection must not
+            # fall between BEGIN and ROLLBACK (it was rolled back with the check)
+            await self._connection.executescript(
+                f"PRAGMA busy_timeout = {HEALTH_TIMEOUT_MS}; BEGIN IMMEDIATE; ROLLBACK;"
+            )
         except sqlite3.Error:
             return False
         finally:

@@ -572,6 +572,29 @@ async def test_a_version_1_file_gets_the_counters_and_keeps_its_sessions(databas
         await store.close()
 
 
+async def test_a_health_check_during_turns_rolls_back_none_of_their_writes(store):
+    """The check's BEGIN ... ROLLBACK runs on the connection the turns write on: no save may
+    fall between the two and be rolled back with the check (81 of 200 were, with /healthz
+    polled during a load)."""
+    sessions = [session_for(CHAT_ID + number) for number in range(200)]
+
+    async def save(session: StoredSession, number: int) -> None:
+        await asyncio.sleep(number * 0.0002)
+        await store.save(session)
+
+    async def check(number: int) -> bool:
+        await asyncio.sleep(number * 0.002)
+        return await store.writable()
+
+    checks = await asyncio.gather(
+        *(check(number) for number in range(20)),
+        *(save(session, number) for number, session in enumerate(sessions)),
+    )
+
+    assert sum([await store.load(session.key) is None for session in sessions]) == 0
+    assert checks[:20] == [True] * 20
+
+
 async def test_a_locked_database_is_not_writable_and_then_is_again(store, database):
     assert await store.writable()
     other = sqlite3.connect(database, isolation_level=None)
