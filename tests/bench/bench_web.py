@@ -34,14 +34,15 @@ aiohttp in this process (two connection pools: one for the streams, one of keep-
 connections for the turns), so it runs on the other core; the CPU time of both is printed.
 
 A missed target prints a line starting with FAIL and the exit code is 1, except with --quick
-(CI: fewer people and seconds, every figure printed, exit 1 only when the harness breaks: the
-server does not start, a request fails). Run from the project root:
+(CI: fewer people and seconds, every figure printed). Either way an error exits 1: a turn or a
+stream failed, or the server logged a warning or an error under the load (a count lost, a turn
+failed); a harness that breaks (the server does not start) exits 2. Run from the project root:
 
     .venv/bin/python tests/bench/bench_web.py            # full: 200 x (1 + 10); 1,000 x 30 s
     .venv/bin/python tests/bench/bench_web.py --quick    # CI: 30 x (1 + 4); 1,000 x 6 s
     .venv/bin/python tests/bench/bench_web.py --json bench_web.json
-    .venv/bin/python tests/bench/bench_web.py --py-spy server.svg   # + py-spy of the server
-                                                                    # during the target load
+    .venv/bin/python tests/bench/bench_web.py --py-spy server.svg   # + py-spy (pip install
+                                                    # py-spy) of the server under the target load
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict, dataclass, field, replace
@@ -229,6 +231,19 @@ class ServerProcess:
                     events.append(json.loads(line))
         return events
 
+    def warnings(self) -> Counter[str]:
+        """What the server logged at WARNING or above once it listened, by event: under load
+        nothing should be (a lost count, a failed turn)."""
+        events = self.events()
+        started = next(
+            (i for i, event in enumerate(events) if event.get("event") == "web chat listening"), 0
+        )
+        return Counter(
+            str(event.get("event"))
+            for event in events[started:]
+            if event.get("level") in ("WARNING", "ERROR", "CRITICAL")
+        )
+
     def log_tail(self) -> str:
         return self.log_path.read_text("utf-8", errors="replace")[-2000:]
 
@@ -256,6 +271,9 @@ class ServerProcess:
         return self.process.returncode if self.process.returncode is not None else -1
 
 
+SERVER_WARNINGS: Counter[str] = Counter()  # of every server process this run started
+
+
 @asynccontextmanager
 async def server_process(folder: Path) -> AsyncIterator[ServerProcess]:
     server = ServerProcess(folder)
@@ -264,6 +282,7 @@ async def server_process(folder: Path) -> AsyncIterator[ServerProcess]:
         yield server
     finally:
         code = await server.stop()
+        SERVER_WARNINGS.update(server.warnings())
         tracebacks = server.log_path.read_text("utf-8", errors="replace").count("Traceback")
         if tracebacks:
             print(f"  ! the server logged {tracebacks} tracebacks; {server.log_tail()}", flush=True)
@@ -741,7 +760,7 @@ async def start_py_spy(pid: int, seconds: float, path: Path) -> asyncio.subproce
     if not Path(executable).exists():
         print("  ! py-spy is not installed (pip install py-spy): no profile", flush=True)
         return None
-    fmt = "speedscope" if path.suffix == ".json" else "flamegraph"
+    fmt = {".json": "speedscope", ".txt": "raw"}.get(path.suffix, "flamegraph")
     return await asyncio.create_subprocess_exec(
         executable,
         "record",
@@ -849,7 +868,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         metavar="PATH",
         help="record the server with py-spy during the target load (.svg flame graph, .json "
-        "speedscope)",
+        "speedscope, .txt collapsed stacks)",
     )
     args = parser.parse_args(argv)
     mode = QUICK if args.quick else FULL
@@ -984,6 +1003,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if target.load.stalled:
         broken.append(f"target load: {target.load.stalled} turns failed")
+    broken += [
+        f"the server logged {count} x {event!r}" for event, count in SERVER_WARNINGS.most_common()
+    ]
     if figures["stream_failures"] or target.streams_open_after < target.people:
         broken.append(
             f"live streams: {target.people - target.streams_open_after} closed early"
