@@ -876,6 +876,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Python {platform.python_version()} ({platform.python_implementation()})")
     print(f"{platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs")
+    load_before = os.getloadavg()[0]
     print(
         f"mode: {'quick' if args.quick else 'full'}: closed loop {mode.persons} people x"
         f" (1 + {mode.turns}) turns; {mode.live} live connections, a turn every {mode.every:g} s"
@@ -988,10 +989,15 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"live updates read from the streams: {target.live_events:,};"
         f" streams still open after: {target.streams_open_after:,} of {target.people:,};"
-        f" CPU: server {target.server_cpu:.0%} of a core, load generator"
-        f" {target.generator_cpu:.0%}"
+        f" CPU: server {target.server_cpu:.0%} of a core"
+        f" ({target.server_cpu * 1e3 / target.sustained_per_second:.2f} ms a turn), load"
+        f" generator {target.generator_cpu:.0%}"
     )
     print("(late: turns the load generator sent more than 50 ms after their time)")
+    print(
+        f"machine load average (1 min): {load_before:.2f} before the run, {os.getloadavg()[0]:.2f}"
+        f" after, on {os.cpu_count()} CPUs (other work on the machine lengthens every latency)"
+    )
     print()
     checks = verdicts(transfers, target)
     for line in verdict_lines(checks):
