@@ -250,10 +250,13 @@ class Sessions(_Section):
 
 
 class Limits(_Section):
-    """Per-person flood limit: a burst of `burst` updates, then `per_minute` on average."""
+    """Per-person flood limit: a burst of `burst` updates, then `per_minute` on average; and the
+    web chat's per client address (many people may share one, as a house's Wi-Fi)."""
 
     burst: int = Field(default=15, ge=1)
     per_minute: int = Field(default=30, ge=1)
+    client_burst: int = Field(default=120, ge=1)
+    client_per_minute: int = Field(default=1200, ge=1)
 
 
 class Translations(_Section):

@@ -508,13 +508,18 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
         totals = Counter(counted)
         if not totals:
             return
-        await self._execute_many(
-            "INSERT INTO counters (day, event, language, area, count) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (day, event, language, area) DO UPDATE SET count = count + excluded.count",
-            [
-                (day.isoformat(), str(c.event), c.language, c.area, n)
-                for c, n in sorted(totals.items())
-            ],
+        # One statement, so one transaction of its own: turns count at the same time on the one
+        # connection, and a BEGIN ... COMMIT of one would meet another's (the count was lost).
+        rows = [
+            (day.isoformat(), str(c.event), c.language, c.area, n)
+            for c, n in sorted(totals.items())
+        ]
+        await self._execute(
+            "INSERT INTO counters (day, event, language, area, count) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
+            + " ON CONFLICT (day, event, language, area)"
+            " DO UPDATE SET count = count + excluded.count",
+            [value for row in rows for value in row],
         )
 
     async def counts(self, first: date, last: date) -> list[CountRow]:
@@ -532,9 +537,11 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
         """Whether a write transaction can begin now (the write lock, on a writable file), tried
         with a short wait and rolled back at once."""
         try:
-            await self._connection.execute(f"PRAGMA busy_timeout = {HEALTH_TIMEOUT_MS}")
-            await self._connection.execute("BEGIN IMMEDIATE")
-            await self._connection.execute("ROLLBACK")
+            # one call to the connection's thread: a turn's write on the same connection must not
+            # fall between BEGIN and ROLLBACK (it was rolled back with the check)
+            await self._connection.executescript(
+                f"PRAGMA busy_timeout = {HEALTH_TIMEOUT_MS}; BEGIN IMMEDIATE; ROLLBACK;"
+            )
         except sqlite3.Error:
             return False
         finally:
@@ -565,19 +572,6 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
         try:
             async with self._connection.execute(sql, parameters) as cursor:
                 return cursor.rowcount
-        except sqlite3.Error as error:
-            raise StoreError(f"session store {self._path}: {error}") from error
-
-    async def _execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        """Run one statement for every row, all in one transaction."""
-        try:
-            await self._connection.execute("BEGIN IMMEDIATE")
-            try:
-                await self._connection.executemany(sql, rows)
-                await self._connection.execute("COMMIT")
-            except BaseException:
-                await self._connection.execute("ROLLBACK")
-                raise
         except sqlite3.Error as error:
             raise StoreError(f"session store {self._path}: {error}") from error
 

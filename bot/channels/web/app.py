@@ -65,7 +65,8 @@ MEDIA_TYPES = {
 BODY_LIMIT = 16 * 1024 + MESSAGE_LIMIT * 12
 # Fields of a form: ours have three.
 FORM_FIELDS = 16
-# The flood limit of one client address (many people may share one, as a house's Wi-Fi).
+# The flood limit of one client address (many people may share one, as a house's Wi-Fi), unless
+# the deployment sets another (limits.client_burst, limits.client_per_minute).
 CLIENT_BURST, CLIENT_PER_MINUTE = 120, 1200
 KEEPALIVE_SECONDS = 15.0
 # The ref of the first screen shown before a conversation has begun.
@@ -86,12 +87,21 @@ class WebSetup:
 class WebChat:
     """The web channel of the runtime: its person channel, its app and its server."""
 
-    def __init__(self, setup: WebSetup, keys: SecretKeys, burst: int, per_minute: int) -> None:
+    def __init__(
+        self,
+        setup: WebSetup,
+        keys: SecretKeys,
+        burst: int,
+        per_minute: int,
+        *,
+        client_burst: int = CLIENT_BURST,
+        client_per_minute: int = CLIENT_PER_MINUTE,
+    ) -> None:
         self.setup = setup
         self.keys = keys
         self.listeners = Listeners(setup.streams)
         self.people = FloodGate(burst, per_minute)
-        self.clients = FloodGate(CLIENT_BURST, CLIENT_PER_MINUTE)
+        self.clients = FloodGate(client_burst, client_per_minute)
         self._client_key = secrets.token_bytes(16)  # this process's, so the keys mean nothing later
         self.templates = Environment(
             loader=PackageLoader("bot.channels.web", "templates"),
@@ -261,29 +271,37 @@ class WebChat:
         visitor = Visitor.from_cookie(request.cookies.get(COOKIE))
         if visitor is None:
             return Response(status_code=204)  # EventSource stops on 204
-        address = visitor.address
         first = await self._sync(visitor, request)
-
-        async def stream() -> AsyncIterator[str]:
-            with self.listeners.listen(address, page=True) as queue:
-                if queue is None:
-                    yield "retry: 30000\n\n"
-                    return
-                yield "retry: 3000\n\n" + _event(first)
-                while True:
-                    try:
-                        op = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
-                    except TimeoutError:
-                        yield ": \n\n"
-                        continue
-                    if op is None:
-                        return
-                    yield _event(op)
-
         # nginx passes each event on at once (also without proxy_buffering off)
         return StreamingResponse(
-            stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+            self._stream(visitor.address, first),
+            media_type="text/event-stream",
+            headers={"X-Accel-Buffering": "no"},
         )
+
+    async def _stream(self, address: str, first: Op) -> AsyncIterator[str]:
+        """One page's live updates: the whole log first, then each update as it comes. Every open
+        page holds this while it is open, so it keeps no more than it must: not the whole log
+        once sent (a long conversation's would cost each open page its size), and no task per
+        wait for the next update."""
+        with self.listeners.listen(address, page=True) as queue:
+            if queue is None:
+                yield "retry: 30000\n\n"
+                return
+            hello = "retry: 3000\n\n" + _event(first)
+            del first
+            yield hello
+            del hello
+            while True:
+                try:
+                    async with asyncio.timeout(KEEPALIVE_SECONDS):
+                        op = await queue.get()
+                except TimeoutError:
+                    yield ": \n\n"
+                    continue
+                if op is None:
+                    return
+                yield _event(op)
 
     async def asset(self, request: Request) -> Response:
         name = request.path_params["name"]

@@ -12,6 +12,7 @@ import httpx
 from bot.channels.telegram import BotSetup
 from bot.channels.web.app import BODY_LIMIT, WebSetup
 from bot.config import Deployment
+from bot.dialogue import Engine
 from tests.channels.web.conftest import RunningWeb, WebPerson, start_web
 from tests.conftest import SHIPPED_FLOWS, engine_for
 
@@ -237,3 +238,29 @@ async def test_a_ref_in_another_script_is_no_ref_to_delete_not_an_error(
     await web.runtime.web.channel.delete("no-such-person", ["²", "1"])  # "²".isdigit() is True
 
     assert rows(web, "transcript_entries") == entries
+
+
+async def test_one_client_address_is_held_to_the_deployments_client_limit(
+    engine: Engine, setup: BotSetup, web_setup: WebSetup
+) -> None:
+    limits = setup.deployment.limits.model_copy(update={"client_burst": 3, "client_per_minute": 1})
+    setup = replace(setup, deployment=setup.deployment.model_copy(update={"limits": limits}))
+    web = await start_web(engine, setup, web_setup)
+    # four people behind one address (a proxy on this machine passes it on)
+    one_address = {"X-Requested-With": "fetch", "X-Forwarded-For": "203.0.113.7"}
+    people = [web.person(**one_address) for _ in range(4)]
+    try:
+        for person in people:
+            await person.open()
+        statuses = []
+        for person in people:  # one press each
+            page = person.last
+            assert page is not None
+            reply = await person.post("/p", choice="!lang:de", screen=str(page.screen.ref))
+            statuses.append(reply.status_code)
+    finally:
+        for person in people:
+            await person.close()
+        await web.runtime.stop()
+
+    assert statuses == [200, 200, 200, 429]
