@@ -84,13 +84,15 @@ class Runtime:
     async def start(self) -> None:
         """Raises StoreError when the database cannot be opened, and the channels' errors (an
         InvalidToken, an unreachable Bot API); then nothing is left running."""
+        # SIGHUP's default would end the process: until the reload is in place, it only says so
+        _on_hangup(lambda: log.warning("SIGHUP while starting: no reload; send it again"))
         self.store = await SQLiteStore.open(self.setup.database)
         try:
             self.services = self._compose(self.store)
+            if self.web is not None:  # first: it only listens on this machine
+                await self.web.start(self.services)
             if self.telegram is not None:
                 await self.telegram.start(self.services, self.engines.engine)
-            if self.web is not None:
-                await self.web.start(self.services)
         except BaseException:
             await self.stop()
             raise
