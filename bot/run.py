@@ -8,9 +8,6 @@ import logging
 import sys
 from dataclasses import replace
 
-from telegram.error import InvalidToken, NetworkError
-
-from bot.channels.telegram.app import BotSetup
 from bot.channels.web.app import WebSetup
 from bot.config import (
     TELEGRAM_API_URL,
@@ -27,6 +24,7 @@ from bot.i18n.catalogs import Review
 from bot.live_flows import LiveFlows
 from bot.logs import conceal, configure_logging, redacted
 from bot.runtime import Runtime
+from bot.setup import BotSetup
 from bot.store import SecretKeys, StoreError, WeakSecretError
 
 log = logging.getLogger("wegweiser")
@@ -58,11 +56,6 @@ def run(settings: Settings, deployment: Deployment, flow: Flow) -> int:
     _announce(settings, deployment, flow)
     try:
         asyncio.run(runtime.serve())
-    except InvalidToken:
-        print(
-            "WEGWEISER_TELEGRAM_TOKEN was refused by the Bot API: check the token.", file=sys.stderr
-        )
-        return EXIT_CONFIGURATION
     except StoreError as error:
         print(f"WEGWEISER_DATABASE: {error}", file=sys.stderr)
         return EXIT_CONFIGURATION
@@ -73,14 +66,34 @@ def run(settings: Settings, deployment: Deployment, flow: Flow) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIGURATION
-    except NetworkError as error:
+    except Exception as error:
+        refused = _telegram_refused(error, settings)
+        if refused is None:
+            raise
+        return refused
+    log.info("stopped")
+    return EXIT_OK
+
+
+def _telegram_refused(error: Exception, settings: Settings) -> int | None:
+    """The exit code for the Bot API's refusal at start (a wrong token, no connection), printed
+    as one line; None for any other error. python-telegram-bot is imported only if it ran."""
+    if settings.telegram_token is None:
+        return None
+    from telegram.error import InvalidToken, NetworkError
+
+    if isinstance(error, InvalidToken):
+        print(
+            "WEGWEISER_TELEGRAM_TOKEN was refused by the Bot API: check the token.", file=sys.stderr
+        )
+        return EXIT_CONFIGURATION
+    if isinstance(error, NetworkError):
         print(
             redacted(f"The Bot API at {settings.telegram_api_url} cannot be reached: {error}"),
             file=sys.stderr,
         )
         return EXIT_FAILED
-    log.info("stopped")
-    return EXIT_OK
+    return None
 
 
 def _setup(settings: Settings, deployment: Deployment) -> BotSetup:

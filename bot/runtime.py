@@ -17,15 +17,13 @@ import signal
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.channels.console import ConsoleChat
-from bot.channels.telegram.app import BotSetup, TelegramChannel
 from bot.channels.web.app import WebChat, WebSetup
 from bot.dialogue import Engine
 from bot.live_flows import reload_report
 from bot.metrics import Metrics
-from bot.operations import OperationsServer
 from bot.service import (
     CaseDesk,
     ConversationService,
@@ -37,8 +35,13 @@ from bot.service import (
     Statistics,
     SystemClock,
 )
+from bot.setup import BotSetup
 from bot.store import SecretKeys, generate_secret
 from bot.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from bot.channels.telegram.app import TelegramChannel
+    from bot.operations import OperationsServer
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,9 @@ class Runtime:
         self.metrics = Metrics()
         self.telegram: TelegramChannel | None = None
         if setup.token is not None:
+            # python-telegram-bot loads only when Telegram runs (it is a third of the memory)
+            from bot.channels.telegram.app import TelegramChannel
+
             self.telegram = TelegramChannel(setup, reload=self.reload, metrics=self.metrics)
             self.telegram.application.bot_data["wegweiser"] = self
         limits = setup.deployment.limits
@@ -102,6 +108,8 @@ class Runtime:
         search = self.engines.engine.search
         self._job("search index", lambda: asyncio.to_thread(search.warm))
         if self.setup.operations is not None:
+            from bot.operations import OperationsServer  # tornado loads only when it serves
+
             self.operations = OperationsServer(*self.setup.operations, self.health, self.metrics)
             self.operations.start()
 

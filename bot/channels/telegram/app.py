@@ -12,8 +12,6 @@ import contextlib
 import datetime
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from telegram import Bot, Update
@@ -45,12 +43,11 @@ from bot.channels.telegram.retry import RetryingRateLimiter
 from bot.channels.telegram.staff import Staff, for_another_bot
 from bot.channels.telegram.unreadable import WEBHOOK_LOGGER, WebhookRefusals
 from bot.channels.telegram.webhook import guard_webhook
-from bot.config import Deployment
 from bot.dialogue import BotProfile, Engine
-from bot.live_flows import LiveFlows
 from bot.logs import conceal
 from bot.metrics import Metrics
-from bot.service import Clock, FloodGate, Services, SystemClock
+from bot.service import FloodGate, Services
+from bot.setup import BotSetup
 from bot.store import SecretKeys, SessionStore, UpdateLog
 
 # The runtime's flow reload: (reason) -> the report for the staff group.
@@ -72,41 +69,6 @@ CONCURRENT_UPDATES = 64
 # all), and how long closing the connections may take after that.
 STOP_WITHIN = 5.0
 SHUTDOWN_AT_LEAST = 1.0
-
-
-@dataclass(frozen=True)
-class BotSetup:
-    """Everything the runtime needs besides the engine: the store, the keys, the deployment,
-    and how to reach the Bot API."""
-
-    token: str | None  # None: Telegram is off (the web chat runs alone)
-    api_url: str
-    database: Path
-    keys: SecretKeys
-    deployment: Deployment
-    staff_chat_id: int | None = None
-    # Waits before retrying a call that timed out or met a server error, and the read timeout.
-    retry_delays: Sequence[float] = (1.0, 3.0, 10.0)
-    read_timeout: float = 10.0
-    # Flow reloads (SIGHUP, /reload, changed files); None: the flow stays as started.
-    live_flows: LiveFlows | None = None
-    # (address, port) of /healthz and /metrics; None: switched off. Port 0: any free port.
-    operations: tuple[str, int] | None = None
-    clock: Clock = field(default_factory=SystemClock)
-    # Webhook mode: (public URL, listen address, port); None: long polling.
-    webhook: tuple[str, str, int] | None = None
-    # How long one getUpdates waits for news (long polling).
-    poll_timeout: float = 10.0
-    # How often /healthz's Bot API state is refreshed (getMe), in seconds.
-    health_every: float = 30.0
-
-    @property
-    def staff_chats(self) -> frozenset[int]:
-        """Every staff group: the teams' and WEGWEISER_COUNSELLOR_CHAT_ID."""
-        chats = {team.chat_id for team in self.deployment.teams(self.staff_chat_id)}
-        if self.staff_chat_id is not None:
-            chats.add(self.staff_chat_id)
-        return frozenset(chats)
 
 
 class TelegramChannel:

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -74,3 +75,16 @@ async def test_a_taken_port_stops_the_start_with_one_line_naming_the_settings(
     assert process.returncode == 2, said
     assert "WEGWEISER_WEB_LISTEN, WEGWEISER_WEB_PORT: the web chat cannot listen" in said
     assert "Traceback" not in said
+
+
+def test_a_run_without_a_token_loads_no_telegram_library() -> None:
+    """python-telegram-bot is a third of the process's memory: a web-only run does without."""
+    probe = (
+        "import sys, bot.cli, bot.run, bot.runtime; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'telegram', 'tornado'}))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert shown.stdout.strip() == "[]"
