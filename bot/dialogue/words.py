@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 from stop_words import StopWordError, get_stop_words
@@ -85,10 +85,15 @@ def base_language(language: str) -> str:
     return language
 
 
+# Per language: more than the words of all flows and catalogs (about 6,000 in German).
+STEMS_KEPT = 50_000
+
+
 @cache
 def stemmer(language: str) -> Callable[[str], str]:
     """The function that reduces a folded word of `language` to its stem (or lemma); the word
-    itself for a language without one. Cached: each stem is computed once per process."""
+    itself for a language without one. The stems of the most recent STEMS_KEPT words are kept:
+    the flows' words are stemmed once, and words typed by anyone cannot grow the cache."""
     base = base_language(language)
     if base in LEMMATISED:
         import simplemma  # its dictionaries load on first use, per language
@@ -96,12 +101,12 @@ def stemmer(language: str) -> Callable[[str], str]:
         def lemma(word: str) -> str:
             return normalise(simplemma.lemmatize(word, lang=base))
 
-        return cache(lemma)
+        return lru_cache(STEMS_KEPT)(lemma)
     algorithm = SNOWBALL.get(base)
     if algorithm is None:
         return str
     snowball = snowballstemmer.stemmer(algorithm)
-    return cache(snowball.stemWord)
+    return lru_cache(STEMS_KEPT)(snowball.stemWord)
 
 
 def near_misses(word: str, length: int = NEAR_MISS_LENGTH) -> set[str]:
