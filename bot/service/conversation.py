@@ -100,11 +100,12 @@ class ConversationService:
 
     # -- turns -----------------------------------------------------------------------------------
 
-    async def handle(self, inbound: Inbound) -> None:
-        """One turn a person started."""
+    async def handle(self, inbound: Inbound) -> Session | None:
+        """One turn a person started. Returns their dialogue after it; None when the turn ended
+        the conversation (/exit, or the person cannot be reached any more)."""
         key = self.key_of(inbound.person)
         async with self.locks.of(key):
-            await self._turn(key, inbound.person, inbound)
+            return await self._turn(key, inbound.person, inbound)
 
     async def tell(self, key: bytes, news: CaseNews) -> None:
         """A turn the person did not start: news of their case. Not told when the person has
@@ -128,7 +129,7 @@ class ConversationService:
         inbound: Inbound,
         *,
         stored: StoredSession | None = None,
-    ) -> None:
+    ) -> Session | None:
         engine = self.engines.engine  # the one in service when the turn began
         channel = self.channels[person.channel]
         now = self.clock.now()
@@ -162,7 +163,7 @@ class ConversationService:
                     await self._erase(engine, channel, person, stored, also, now)
                 finally:  # the person asked to leave: their case is closed even if that failed
                     await self._case_after_erasure(key, stored.dialogue.case, now)
-                return
+                return None
             if self.desk is None and any(
                 isinstance(a, RequestHandover) and a.available for a in actions
             ):
@@ -176,7 +177,7 @@ class ConversationService:
             delivered = await channel.deliver(person.native, actions, edit=edit)
         except PersonUnreachable:
             await self._close_unreachable(key)
-            return
+            return None
         except Exception as error:
             if not erasing:  # what reached the chat stays on record for /exit
                 sent = error.sent if isinstance(error, ChannelError) else ()
@@ -203,6 +204,7 @@ class ConversationService:
                 "ms": round(seconds * 1000, 1),
             },
         )
+        return dialogue
 
     async def _cases(
         self,

@@ -117,7 +117,6 @@ class WebChat:
         self.app = Headers(self._app(), setup.exit_url)
 
     def person_channel(self, transcripts: Transcripts) -> WebPersonChannel:
-        self.transcripts = transcripts
         self.channel = WebPersonChannel(
             transcripts,
             lambda address: self.keys.pseudonym(CHANNEL, address),
@@ -264,6 +263,7 @@ class WebChat:
             if await self._services.conversations.session_of(person) is not None:
                 await self._services.conversations.handle(Inbound(person, Command("exit")))
             await self._services.conversations.forget(self._session(visitor))
+            self._channel.forget(visitor.address)
             self.listeners.publish(visitor.address, {"gone": True})
         return self._gone(request)
 
@@ -345,8 +345,11 @@ class WebChat:
         with self.listeners.listen(visitor.address, page=False) as queue:
             assert queue is not None
             try:
-                await self._transcript(visitor)
-                if await service.session_of(person) is None and not isinstance(event, Start):
+                begun = await service.session_of(person) is not None
+                await self._channel.begin(
+                    visitor.address, visitor.public, self._services.clock.now(), known=begun
+                )
+                if not begun and not isinstance(event, Start):
                     event = await self._begin(request, person, event, pressed)
                 if admitted is None:
                     return self._refused(request, 429)
@@ -357,14 +360,14 @@ class WebChat:
                 if typed is not None:
                     ref = await self._channel.add(visitor.address, "person", typed)
                     keep, content = (ref,), Content(ref, text=typed)
-                await service.handle(
+                dialogue = await service.handle(
                     Inbound(person, event, keep=keep, pressed=pressed, content=content)
                 )
             except Exception:
                 log.exception("a web turn failed")
                 return self._refused(request, 500)
-            dialogue = await service.session_of(person)
             if dialogue is None:  # they erased the conversation ("Chat löschen", /exit)
+                self._channel.forget(visitor.address)
                 return self._gone(request)
             ops = _drain(queue)
         if not _wants_json(request):
@@ -387,11 +390,6 @@ class WebChat:
             Inbound(person, Start(language_hint=_hint(request)))
         )
         return event
-
-    async def _transcript(self, visitor: Visitor) -> None:
-        await self.transcripts.start_transcript(
-            self._session(visitor), visitor.public, self._services.clock.now()
-        )
 
     async def _log(self, visitor: Visitor, request: Request) -> tuple[Session, list[Entry]]:
         """The person's conversation and its log; without one, the first screen (shown without

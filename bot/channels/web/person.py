@@ -10,8 +10,10 @@ person has open (`Listeners`). Refs are the entries' numbers.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -31,6 +33,8 @@ Kind = Literal["screen", "notice", "person", "counsellor", "image", "audio"]
 # Pages one person may have open with live updates, and queued updates a slow page may lag.
 STREAMS_PER_PERSON = 4
 QUEUED_PER_STREAM = 64
+# Transcripts whose public key is kept in memory (the most recently used).
+KEYS_KEPT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +142,9 @@ class WebPersonChannel:
     ) -> None:
         self.transcripts = transcripts
         self.session_of = session_of
+        # The public keys of recent transcripts, so that a turn need not read them each time.
+        # Only public keys: what they seal, the server cannot open.
+        self._keys: OrderedDict[bytes, bytes] = OrderedDict()
         self.listeners = listeners
         self.render = render
         self.media_root = media_root
@@ -189,14 +196,14 @@ class WebPersonChannel:
     ) -> str:
         """Append an entry to the person's transcript and show it on their open pages."""
         session = self.session_of(address)
-        public = await self.transcripts.transcript_key(session)
+        public = await self._key(session)
         if public is None:
             raise ChannelError("the person has no transcript", "NoTranscript")
         # the store numbers the entry; the number is not part of what is sealed
-        ref = await self.transcripts.add_entry(
-            session, Entry(0, kind, text, buttons).sealed_to(public)
-        )
-        if ref is None:
+        sealed = Entry(0, kind, text, buttons).sealed_to(public)
+        ref = await self.transcripts.add_entry(session, sealed)
+        if ref is None:  # gone meanwhile (erased, or purged with its session)
+            self._keys.pop(session, None)
             raise ChannelError("the person has no transcript", "NoTranscript")
         self._show(address, Entry(ref, kind, text, buttons))
         return str(ref)
@@ -210,7 +217,7 @@ class WebPersonChannel:
         buttons: tuple[tuple[tuple[str, str], ...], ...],
     ) -> bool:
         session = self.session_of(address)
-        public = await self.transcripts.transcript_key(session)
+        public = await self._key(session)
         if public is None:
             return False
         entry = Entry(ref, kind, text, buttons)
@@ -218,6 +225,36 @@ class WebPersonChannel:
             return False
         self._show(address, entry)
         return True
+
+    async def begin(
+        self, address: str, public: bytes, now: datetime.datetime, *, known: bool
+    ) -> None:
+        """The person's transcript, made with `public` if it does not exist. `known`: the person
+        has a session, so a transcript whose key is in memory still exists (without a session,
+        it may have been purged with the last one)."""
+        session = self.session_of(address)
+        if known and self._keys.get(session) == public:
+            self._keys.move_to_end(session)
+            return
+        self._remember(session, await self.transcripts.start_transcript(session, public, now))
+
+    def forget(self, address: str) -> None:
+        """The person erased their conversation: not even their public key stays in memory."""
+        self._keys.pop(self.session_of(address), None)
+
+    async def _key(self, session: bytes) -> bytes | None:
+        public = self._keys.get(session)
+        if public is None:
+            public = await self.transcripts.transcript_key(session)
+            if public is not None:
+                self._remember(session, public)
+        return public
+
+    def _remember(self, session: bytes, public: bytes) -> None:
+        self._keys[session] = public
+        self._keys.move_to_end(session)
+        while len(self._keys) > KEYS_KEPT:
+            self._keys.popitem(last=False)
 
     def _show(self, address: str, entry: Entry) -> None:
         self.listeners.publish(address, {"put": f"m{entry.ref}", "html": self.render(entry)})

@@ -14,6 +14,7 @@ from bot.channels.web.app import BODY_LIMIT, WebSetup
 from bot.config import Deployment
 from bot.dialogue import Engine
 from tests.channels.web.conftest import RunningWeb, WebPerson, start_web
+from tests.clock import SettableClock
 from tests.conftest import SHIPPED_FLOWS, engine_for
 
 
@@ -264,3 +265,28 @@ async def test_one_client_address_is_held_to_the_deployments_client_limit(
         await web.runtime.stop()
 
     assert statuses == [200, 200, 200, 429]
+
+
+async def test_after_the_session_was_purged_the_next_post_starts_afresh_not_an_error(
+    engine: Engine, setup: BotSetup, web_setup: WebSetup
+) -> None:
+    clock = SettableClock()
+    web = await start_web(engine, replace(setup, clock=clock), web_setup)
+    person = web.person()
+    try:
+        await person.open()
+        await person.press("Deutsch")
+        await person.say("notfall")
+        clock.advance(setup.deployment.sessions.idle_hours * 3600 + 60)
+        assert web.runtime.services is not None
+        assert await web.runtime.services.conversations.purge() == 1
+        assert rows(web, "transcripts") == 0
+
+        reply = await person.post("/s", text="notfall")
+        page = await person.open()
+    finally:
+        await person.close()
+        await web.runtime.stop()
+
+    assert reply.status_code == 303
+    assert [entry.text for entry in page.log if entry.kind == "person"] == ["notfall"]
