@@ -35,7 +35,8 @@ SNOWBALL = {
     "ru": "russian",
     "pl": "polish",
 }
-# Snowball has no Bulgarian; simplemma's dictionary lemmatises it (bundled in the wheel).
+# Snowball has no Bulgarian; simplemma's dictionary lemmatises it (bundled in the wheel), in its
+# low-memory form: 3.5 MB instead of 24, the same lemmas (the stems are cached anyway).
 LEMMATISED = frozenset({"bg"})
 # Words shorter than this are matched exactly: "arzt" and "amt" are one letter apart.
 NEAR_MISS_LENGTH = 5
@@ -99,7 +100,7 @@ def stemmer(language: str) -> Callable[[str], str]:
         import simplemma  # its dictionaries load on first use, per language
 
         def lemma(word: str) -> str:
-            return normalise(simplemma.lemmatize(word, lang=base))
+            return normalise(simplemma.lemmatize(word, lang=base, low_memory=True))
 
         return lru_cache(STEMS_KEPT)(lemma)
     algorithm = SNOWBALL.get(base)
