@@ -18,7 +18,7 @@ from bot.channels.web.app import WebSetup
 from bot.dialogue import Engine
 from bot.runtime import Runtime
 from tests.channels.telegram.test_handover import STAFF
-from tests.channels.web.conftest import WebPerson
+from tests.channels.web.conftest import RunningWeb, WebPerson
 from tests.fake_bot_api import FakeBotAPI
 
 
@@ -36,22 +36,10 @@ def telegram_setup(setup: BotSetup, api: FakeBotAPI) -> BotSetup:
 
 
 @dataclass
-class Staffed:
-    runtime: Runtime
-    api: FakeBotAPI
-    setup: BotSetup
+class Staffed(RunningWeb):
+    """The runtime with the web chat and Telegram, whose staff group the fake Bot API plays."""
 
-    @property
-    def url(self) -> str:
-        assert self.runtime.web is not None
-        return self.runtime.web.url
-
-    @property
-    def database(self) -> Path:
-        return self.setup.database
-
-    def person(self, **headers: str) -> WebPerson:
-        return WebPerson(self.url, **headers)
+    api: FakeBotAPI = field(kw_only=True)
 
     async def ask(self, person: WebPerson, language: str = "Deutsch") -> None:
         """The web person asks for a counsellor and confirms, as the minimal flow offers it."""
@@ -85,7 +73,7 @@ async def start_staffed(
     assert runtime.telegram is not None
     # python-telegram-bot marks an update of its queue done once its handlers returned
     api.client_done = runtime.telegram.application.update_queue.join
-    return Staffed(runtime, api, setup)
+    return Staffed(runtime, setup, api=api)
 
 
 @dataclass
