@@ -353,7 +353,8 @@ class WebChat:
                     event = await self._begin(request, person, event, pressed)
                 if admitted is None:
                     return self._refused(request, 429)
-                if admitted is False:
+                unsent = admitted is False and typed is not None
+                if admitted is False:  # the person is told to slow down; their text was not sent
                     event, typed = TooFast(), None
                 keep: tuple[str, ...] = ()
                 content = None
@@ -373,9 +374,9 @@ class WebChat:
         if not _wants_json(request):
             return RedirectResponse("/", status_code=303)
         engine = self._services.engines.engine
-        return JSONResponse(
-            {"ops": ops, "lang": (dialogue.language or engine.default_language).split("@")[0]}
-        )
+        language = (dialogue.language or engine.default_language).split("@")[0]
+        # "unsent": the page puts the text back in the box, to send once they may again
+        return JSONResponse({"ops": ops, "lang": language, "unsent": unsent})
 
     async def _begin(
         self, request: Request, person: PersonAddress, event: Event, pressed: str | None

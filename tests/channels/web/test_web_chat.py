@@ -290,3 +290,24 @@ async def test_after_the_session_was_purged_the_next_post_starts_afresh_not_an_e
 
     assert reply.status_code == 303
     assert [entry.text for entry in page.log if entry.kind == "person"] == ["notfall"]
+
+
+async def test_a_text_refused_as_too_fast_is_said_to_be_unsent_so_the_page_keeps_it(
+    web: RunningWeb, setup: BotSetup
+) -> None:
+    person = web.person(**{"X-Requested-With": "fetch"})
+    try:
+        await person.open()
+        await person.press("Deutsch")
+        answers = []
+        for number in range(setup.deployment.limits.burst + 2):
+            reply = await person.post("/s", text=f"Frage {number}")
+            answers.append((number, reply.json()))
+        page = await person.open()
+    finally:
+        await person.close()
+
+    unsent = [number for number, answer in answers if answer.get("unsent")]
+    assert unsent, answers
+    typed = [entry.text for entry in page.log if entry.kind == "person"]
+    assert f"Frage {unsent[0]}" not in typed and "Frage 0" in typed

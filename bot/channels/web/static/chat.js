@@ -98,7 +98,10 @@
         if (!reply.ok) throw new Error(String(reply.status));
         return reply.json();
       })
-      .then(answered)
+      .then(function (response) {
+        answered(response);
+        if (response.unsent && box && !box.value) box.value = typed; // too fast: not sent
+      })
       .catch(function () {
         // not sent (the server is away, or refused it): the text is back in the box, not lost
         if (box && !box.value) box.value = typed;
