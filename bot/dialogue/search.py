@@ -120,10 +120,12 @@ class LanguageIndex:
             for term, posting in self.postings.items()
         }
         self.vocabulary = sorted(self.postings)
-        self.near: dict[str, set[str]] = defaultdict(set)
+        near: dict[str, set[str]] = defaultdict(set)
         for term in self.postings:
             for key in near_misses(term):
-                self.near[key].add(term)
+                near[key].add(term)
+        # kept as tuples: most keys name one term, and a set of one costs four times a tuple
+        self.near: dict[str, tuple[str, ...]] = {key: tuple(sorted(t)) for key, t in near.items()}
 
     def scores(self, query: Iterable[str]) -> dict[str, float]:
         scores: dict[str, float] = defaultdict(float)
