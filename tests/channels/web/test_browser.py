@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NoReturn
@@ -33,8 +33,11 @@ from bot.channels.telegram import BotSetup
 from bot.channels.web.app import WebSetup
 from bot.config import Deployment
 from bot.dialogue import Engine
+from tests.channels.telegram.conftest import ANA
 from tests.channels.telegram.test_handover import DORA, STAFF
 from tests.channels.web.conftest import RunningWeb, start_web
+from tests.channels.web.staffed import start_staffed, telegram_setup
+from tests.channels.web.test_handover import code_in, telegram_asks
 from tests.conftest import MINIMAL_FLOW, MINIMAL_LOCALES, engine_for
 from tests.fake_bot_api import FakeBotAPI
 
@@ -602,19 +605,8 @@ async def test_a_counsellors_reply_in_the_cases_topic_reaches_the_open_page(
     deployment: Deployment,
     web_setup: WebSetup,
 ) -> None:
-    api.add_chat(STAFF)
-    api.make_admin(STAFF)
     engine = engine_for(MINIMAL_FLOW, deployment, locales=MINIMAL_LOCALES, handover_available=True)
-    with_telegram = replace(
-        setup,
-        token=api.token,
-        api_url=api.base_url,
-        staff_chat_id=STAFF["id"],
-        retry_delays=(0.05, 0.1),
-        read_timeout=1.0,
-        poll_timeout=1.0,
-    )
-    running = await start_web(engine, with_telegram, web_setup)
+    running = await start_staffed(engine, telegram_setup(setup, api), api, web_setup)
     tab = await open_context(browser)
     try:
         page = await begin(tab, running)
@@ -650,5 +642,39 @@ async def test_a_counsellors_reply_in_the_cases_topic_reaches_the_open_page(
         assert relayed.params["text"] == "Ich brauche einen Test."
     finally:
         await tab.context.close()
-        await running.runtime.stop()
+        await running.stop()
+    assert_local(tab.requests)
+
+
+async def test_a_return_code_from_telegram_typed_in_the_browser_resumes_the_case(
+    browser: Browser,
+    api: FakeBotAPI,
+    setup: BotSetup,
+    deployment: Deployment,
+    web_setup: WebSetup,
+) -> None:
+    engine = engine_for(MINIMAL_FLOW, deployment, locales=MINIMAL_LOCALES, handover_available=True)
+    running = await start_staffed(engine, telegram_setup(setup, api), api, web_setup)
+    tab = await open_context(browser)
+    try:
+        await telegram_asks(api, ANA)
+        thread, _ = running.topic()
+        api.topic_message(STAFF, DORA, thread, "/close code")
+        told = await api.wait_for(
+            "sendMessage", lambda c: c.params["chat_id"] == ANA.user_id and "🔑" in c.params["text"]
+        )
+        await api.wait_handled()
+        assert running.topic()[1]["closed"]
+
+        page = await begin(tab, running)
+        await say(page, code_in(told.params["text"]), then="Du bist wieder verbunden.")
+        assert not running.topic()[1]["closed"] and running.topic()[0] == thread
+
+        api.topic_message(STAFF, DORA, thread, "Schön, dass du wieder da bist.")
+        await expect(page.locator("#log .entry.counsellor")).to_have_text(
+            ["Schön, dass du wieder da bist."], timeout=LIVE_WITHIN_MS
+        )
+    finally:
+        await tab.context.close()
+        await running.stop()
     assert_local(tab.requests)
