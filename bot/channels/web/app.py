@@ -65,9 +65,6 @@ MEDIA_TYPES = {
 BODY_LIMIT = 16 * 1024 + MESSAGE_LIMIT * 12
 # Fields of a form: ours have three.
 FORM_FIELDS = 16
-# The flood limit of one client address (many people may share one, as a house's Wi-Fi), unless
-# the deployment sets another (limits.client_burst, limits.client_per_minute).
-CLIENT_BURST, CLIENT_PER_MINUTE = 120, 1200
 KEEPALIVE_SECONDS = 15.0
 # The ref of the first screen shown before a conversation has begun.
 PREVIEW = "0"
@@ -94,9 +91,11 @@ class WebChat:
         burst: int,
         per_minute: int,
         *,
-        client_burst: int = CLIENT_BURST,
-        client_per_minute: int = CLIENT_PER_MINUTE,
+        client_burst: int,
+        client_per_minute: int,
     ) -> None:
+        """`burst`, `per_minute`: the flood limit of one conversation; `client_*`: of one client
+        address (many people may share one, as a house's Wi-Fi), the deployment's limits."""
         self.setup = setup
         self.keys = keys
         self.listeners = Listeners(setup.streams)
