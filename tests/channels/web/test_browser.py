@@ -36,7 +36,7 @@ from bot.dialogue import Engine
 from tests.channels.telegram.conftest import ANA
 from tests.channels.telegram.test_handover import DORA, STAFF
 from tests.channels.web.conftest import RunningWeb, start_web
-from tests.channels.web.staffed import start_staffed, telegram_setup
+from tests.channels.web.staffed import Staffed, start_staffed, telegram_setup
 from tests.channels.web.test_handover import code_in, telegram_asks
 from tests.conftest import MINIMAL_FLOW, MINIMAL_LOCALES, engine_for
 from tests.fake_bot_api import FakeBotAPI
@@ -598,83 +598,78 @@ async def api() -> AsyncIterator[FakeBotAPI]:
         yield server
 
 
-async def test_a_counsellors_reply_in_the_cases_topic_reaches_the_open_page(
-    browser: Browser,
-    api: FakeBotAPI,
-    setup: BotSetup,
-    deployment: Deployment,
-    web_setup: WebSetup,
-) -> None:
+@pytest_asyncio.fixture(loop_scope="module")
+async def staffed(
+    api: FakeBotAPI, setup: BotSetup, deployment: Deployment, web_setup: WebSetup
+) -> AsyncIterator[Staffed]:
+    """The runtime with the web chat and Telegram, whose staff group the fake Bot API plays."""
     engine = engine_for(MINIMAL_FLOW, deployment, locales=MINIMAL_LOCALES, handover_available=True)
     running = await start_staffed(engine, telegram_setup(setup, api), api, web_setup)
+    yield running
+    await running.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def staffed_tab(browser: Browser, staffed: Staffed) -> AsyncIterator[Tab]:
     tab = await open_context(browser)
-    try:
-        page = await begin(tab, running)
-        await press(page, "Zum Menü", then=MENU)
-        await press(page, "Beraterin", then="Möchtest du mit einer Beraterin sprechen?")
-        await press(page, "Ja, bitte", then="Eine Beraterin antwortet bald")
-        topic = await api.wait_for("createForumTopic")
-        thread = topic.result["message_thread_id"]
-        card = await api.wait_for(
-            "sendMessage", lambda call: call.params.get("reply_markup") is not None, after=0
-        )
-        claim = card.result["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-        api.press(DORA, card.result["message_id"], claim, chat=STAFF)
-        await expect(page.locator("#log .entry").last).to_contain_text(
-            "Eine Beraterin schreibt jetzt mit dir", timeout=LIVE_WITHIN_MS
-        )
-
-        api.topic_message(STAFF, DORA, thread, "Hallo, hier ist Dora. Wie kann ich helfen?")
-        started = time.monotonic()
-        await expect(page.locator("#log .entry.counsellor")).to_have_text(
-            ["Hallo, hier ist Dora. Wie kann ich helfen?"], timeout=LIVE_WITHIN_MS
-        )
-        print(f"\ncounsellor's reply shown {time.monotonic() - started:.2f} s after it was sent")
-
-        sent = len(api.calls)
-        box = page.get_by_label(TEXT_BOX)
-        await box.fill("Ich brauche einen Test.")
-        await box.press("Enter")
-        relayed = await api.wait_for(
-            "sendMessage", lambda call: call.params.get("chat_id") == STAFF["id"], after=sent
-        )
-        assert relayed.params["message_thread_id"] == thread
-        assert relayed.params["text"] == "Ich brauche einen Test."
-    finally:
-        await tab.context.close()
-        await running.stop()
+    yield tab
+    await tab.context.close()
     assert_local(tab.requests)
+
+
+async def test_a_counsellors_reply_in_the_cases_topic_reaches_the_open_page(
+    staffed_tab: Tab, staffed: Staffed, api: FakeBotAPI
+) -> None:
+    page = await begin(staffed_tab, staffed)
+    await press(page, "Zum Menü", then=MENU)
+    await press(page, "Beraterin", then="Möchtest du mit einer Beraterin sprechen?")
+    await press(page, "Ja, bitte", then="Eine Beraterin antwortet bald")
+    topic = await api.wait_for("createForumTopic")
+    thread = topic.result["message_thread_id"]
+    card = await api.wait_for(
+        "sendMessage", lambda call: call.params.get("reply_markup") is not None, after=0
+    )
+    claim = card.result["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    api.press(DORA, card.result["message_id"], claim, chat=STAFF)
+    await expect(page.locator("#log .entry").last).to_contain_text(
+        "Eine Beraterin schreibt jetzt mit dir", timeout=LIVE_WITHIN_MS
+    )
+
+    api.topic_message(STAFF, DORA, thread, "Hallo, hier ist Dora. Wie kann ich helfen?")
+    started = time.monotonic()
+    await expect(page.locator("#log .entry.counsellor")).to_have_text(
+        ["Hallo, hier ist Dora. Wie kann ich helfen?"], timeout=LIVE_WITHIN_MS
+    )
+    print(f"\ncounsellor's reply shown {time.monotonic() - started:.2f} s after it was sent")
+
+    sent = len(api.calls)
+    box = page.get_by_label(TEXT_BOX)
+    await box.fill("Ich brauche einen Test.")
+    await box.press("Enter")
+    relayed = await api.wait_for(
+        "sendMessage", lambda call: call.params.get("chat_id") == STAFF["id"], after=sent
+    )
+    assert relayed.params["message_thread_id"] == thread
+    assert relayed.params["text"] == "Ich brauche einen Test."
 
 
 async def test_a_return_code_from_telegram_typed_in_the_browser_resumes_the_case(
-    browser: Browser,
-    api: FakeBotAPI,
-    setup: BotSetup,
-    deployment: Deployment,
-    web_setup: WebSetup,
+    staffed_tab: Tab, staffed: Staffed, api: FakeBotAPI
 ) -> None:
-    engine = engine_for(MINIMAL_FLOW, deployment, locales=MINIMAL_LOCALES, handover_available=True)
-    running = await start_staffed(engine, telegram_setup(setup, api), api, web_setup)
-    tab = await open_context(browser)
-    try:
-        await telegram_asks(api, ANA)
-        thread, _ = running.topic()
-        api.topic_message(STAFF, DORA, thread, "/close code")
-        told = await api.wait_for(
-            "sendMessage", lambda c: c.params["chat_id"] == ANA.user_id and "🔑" in c.params["text"]
-        )
-        await api.wait_handled()
-        assert running.topic()[1]["closed"]
+    await telegram_asks(api, ANA)
+    thread, _ = staffed.topic()
+    api.topic_message(STAFF, DORA, thread, "/close code")
+    told = await api.wait_for(
+        "sendMessage", lambda c: c.params["chat_id"] == ANA.user_id and "🔑" in c.params["text"]
+    )
+    await api.wait_handled()
+    assert staffed.topic()[1]["closed"]
 
-        page = await begin(tab, running)
-        await say(page, code_in(told.params["text"]), then="Du bist wieder verbunden.")
-        assert not running.topic()[1]["closed"] and running.topic()[0] == thread
+    page = await begin(staffed_tab, staffed)
+    await say(page, code_in(told.params["text"]), then="Du bist wieder verbunden.")
+    assert not staffed.topic()[1]["closed"] and staffed.topic()[0] == thread
 
-        api.topic_message(STAFF, DORA, thread, "Schön, dass du wieder da bist.")
-        await expect(page.locator("#log .entry.counsellor")).to_have_text(
-            ["Schön, dass du wieder da bist."], timeout=LIVE_WITHIN_MS
-        )
-    finally:
-        await tab.context.close()
-        await running.stop()
-    assert_local(tab.requests)
+    api.topic_message(STAFF, DORA, thread, "Schön, dass du wieder da bist.")
+    await expect(page.locator("#log .entry.counsellor")).to_have_text(
+        ["Schön, dass du wieder da bist."], timeout=LIVE_WITHIN_MS
+    )
