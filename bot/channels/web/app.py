@@ -171,10 +171,6 @@ class WebChat:
         self.server = None
 
     @property
-    def address(self) -> str:
-        return f"{self.setup.listen}:{self.port}"
-
-    @property
     def port(self) -> int:
         if self.server is not None and self.server.servers:
             sockets = self.server.servers[0].sockets
@@ -213,7 +209,6 @@ class WebChat:
         engine = self._services.engines.engine
         dialogue, entries = await self._log(visitor, request)
         language = dialogue.language or engine.default_language
-        current = max((e.ref for e in entries if e.kind == "screen"), default=None)
         html = self._page.render(
             lang=language.split("@")[0],
             dir=_direction(language),
@@ -221,7 +216,7 @@ class WebChat:
             token=visitor.form_token,
             exit_url=self.setup.exit_url,
             entries=entries,
-            current=current,
+            current=_current(entries),
             entry_html=self.entry_html,
             text_limit=MESSAGE_LIMIT,
         )
@@ -244,8 +239,8 @@ class WebChat:
     async def say(self, request: Request) -> Response:
         form = await _form(request)
         text = form.get("text", "").strip()[:MESSAGE_LIMIT]
-        if not text:
-            return self._answer(request, [])
+        if not text:  # nothing to send: nothing done
+            return self._nothing_done(request, 200)
         event: Event = TextTyped(text)
         if text.startswith("/"):
             name = command_name(text.split(maxsplit=1)[0])
@@ -261,7 +256,7 @@ class WebChat:
             person = self._person(visitor)
             if await self._services.conversations.session_of(person) is not None:
                 await self._services.conversations.handle(Inbound(person, Command("exit")))
-            await self._services.conversations.forget(self._session(visitor))
+            await self._services.conversations.forget(self._channel.session_of(visitor.address))
             self._channel.forget(visitor.address)
             self.listeners.publish(visitor.address, {"gone": True})
         return self._gone(request)
@@ -331,13 +326,13 @@ class WebChat:
         visitor = Visitor.from_cookie(request.cookies.get(COOKIE))
         if visitor is None or not visitor.token_matches(form.get("t")):
             # no cookie (they are switched off) or a form from elsewhere: nothing is done
-            return self._refused(request, 403)
+            return self._nothing_done(request, 403)
         if erase:
             return await self.leave(request)
         now = time.monotonic()
         client = self._client(request)
         if client is not None and not self.clients.admit(client, now):
-            return self._refused(request, 429)
+            return self._nothing_done(request, 429)
         person = self._person(visitor)
         service = self._services.conversations
         admitted = self.people.admit(visitor.address, now)
@@ -351,7 +346,7 @@ class WebChat:
                 if not begun and not isinstance(event, Start):
                     event = await self._begin(request, person, event, pressed)
                 if admitted is None:
-                    return self._refused(request, 429)
+                    return self._nothing_done(request, 429)
                 unsent = admitted is False and typed is not None
                 if admitted is False:  # the person is told to slow down; their text was not sent
                     event, typed = TooFast(), None
@@ -365,7 +360,7 @@ class WebChat:
                 )
             except Exception:
                 log.exception("a web turn failed")
-                return self._refused(request, 500)
+                return self._nothing_done(request, 500)
             if dialogue is None:  # they erased the conversation ("Chat löschen", /exit)
                 self._channel.forget(visitor.address)
                 return self._gone(request)
@@ -408,7 +403,7 @@ class WebChat:
         """The whole log as the page shows it, for a page whose live stream (re)connects: the
         first screen for a newcomer (an empty log would blank the page they were just shown)."""
         _, entries = await self._log(visitor, request)
-        current = max((e.ref for e in entries if e.kind == "screen"), default=None)
+        current = _current(entries)
         return {"sync": "".join(self.entry_html(e, "", e.ref == current) for e in entries)}
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -416,12 +411,9 @@ class WebChat:
     def entry_html(self, entry: Entry, token: str, current: bool) -> Markup:
         return Markup(self._entry.render(entry=entry, token=token, current=current))
 
-    def _answer(self, request: Request, ops: list[Op]) -> Response:
-        if _wants_json(request):
-            return JSONResponse({"ops": ops})
-        return RedirectResponse("/", status_code=303)
-
-    def _refused(self, request: Request, status: int) -> Response:
+    def _nothing_done(self, request: Request, status: int) -> Response:
+        """A post that changed nothing (refused, failed, or empty): the script hears the status,
+        a browser without JavaScript gets the page again."""
         if _wants_json(request):
             return JSONResponse({"ops": []}, status_code=status)
         return RedirectResponse("/", status_code=303)
@@ -448,9 +440,6 @@ class WebChat:
 
     def _person(self, visitor: Visitor) -> PersonAddress:
         return PersonAddress(CHANNEL, visitor.address)
-
-    def _session(self, visitor: Visitor) -> bytes:
-        return self.keys.pseudonym(CHANNEL, visitor.address)
 
     def _client(self, request: Request) -> bytes | None:
         """The client's address as a key of this process only, never the address itself; None
@@ -549,17 +538,13 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 def _preview(actions: tuple[object, ...]) -> list[Entry]:
-    """The first screen of a conversation not begun, shown without a session (ref 0)."""
-    return [
-        Entry(
-            0,
-            "screen",
-            action.text,
-            tuple(tuple((b.label, b.data) for b in row) for row in action.buttons),
-        )
-        for action in actions
-        if isinstance(action, Show)
-    ][:1]
+    """The first screen of a conversation not begun, shown without a session."""
+    return [Entry.screen(int(PREVIEW), a) for a in actions if isinstance(a, Show)][:1]
+
+
+def _current(entries: list[Entry]) -> int | None:
+    """The screen whose buttons the page shows: the newest one."""
+    return max((entry.ref for entry in entries if entry.kind == "screen"), default=None)
 
 
 def _hint(request: Request) -> str | None:

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "web"
 Kind = Literal["screen", "notice", "person", "counsellor", "image", "audio"]
+Rows = tuple[tuple[tuple[str, str], ...], ...]
+"""A screen's buttons: rows of (label, button data)."""
 # Pages one person may have open with live updates, and queued updates a slow page may lag.
 STREAMS_PER_PERSON = 4
 QUEUED_PER_STREAM = 64
@@ -44,8 +46,12 @@ class Entry:
     ref: int
     kind: Kind
     text: str = ""
-    # Rows of (label, button data), on a screen.
-    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    buttons: Rows = ()
+
+    @classmethod
+    def screen(cls, ref: int, show: Show) -> Entry:
+        rows = tuple(tuple((button.label, button.data) for button in row) for row in show.buttons)
+        return cls(ref, "screen", show.text, rows)
 
     def sealed_to(self, public: bytes) -> bytes:
         plain = {"k": self.kind, "t": self.text, "b": self.buttons}
@@ -155,14 +161,14 @@ class WebPersonChannel:
         delivered = Delivered()
         for action in actions:
             match action:
-                case Show(text=text, buttons=rows):
-                    buttons = tuple(tuple((b.label, b.data) for b in row) for row in rows)
+                case Show():
+                    screen = Entry.screen(0, action)
                     if edit is not None and await self._replace(
-                        address, int(edit), "screen", text, buttons
+                        address, int(edit), "screen", screen.text, screen.buttons
                     ):
                         delivered.screen, edit = str(edit), None
                         continue
-                    ref = await self.add(address, "screen", text, buttons)
+                    ref = await self.add(address, "screen", screen.text, screen.buttons)
                     delivered.refs.append(ref)
                     delivered.screen = ref
                 case Notice(text=text):
@@ -192,7 +198,7 @@ class WebPersonChannel:
         address: str,
         kind: Kind,
         text: str,
-        buttons: tuple[tuple[tuple[str, str], ...], ...] = (),
+        buttons: Rows = (),
     ) -> str:
         """Append an entry to the person's transcript and show it on their open pages."""
         session = self.session_of(address)
@@ -214,7 +220,7 @@ class WebPersonChannel:
         ref: int,
         kind: Kind,
         text: str,
-        buttons: tuple[tuple[tuple[str, str], ...], ...],
+        buttons: Rows,
     ) -> bool:
         session = self.session_of(address)
         public = await self._key(session)
