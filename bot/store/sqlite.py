@@ -270,12 +270,12 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
     async def purge(self, now: datetime) -> int:
         moment = (_unix(now),)
         # a session's transcript goes with it, and one whose session was never saved
-        await self._execute(
+        transcripts = await self._execute(
             "DELETE FROM transcripts WHERE session IN (SELECT key FROM sessions WHERE expires <= ?)"
             " OR (created <= ? AND session NOT IN (SELECT key FROM sessions))",
             (_unix(now), _unix(now) - UNSAVED_TRANSCRIPT_SECONDS),
         )
-        await self._execute(
+        entries = await self._execute(
             "DELETE FROM transcript_entries WHERE session NOT IN (SELECT session FROM transcripts)"
         )
         deleted = await self._execute("DELETE FROM sessions WHERE expires <= ?", moment)
@@ -286,7 +286,7 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
         await self._execute(
             "DELETE FROM handled_updates WHERE hour < ?", (_hour(now - HANDLED_KEPT),)
         )
-        if deleted or cases or codes or self._erase_pending:
+        if deleted or transcripts or entries or cases or codes or self._erase_pending:
             await self._erase()
         return deleted
 
@@ -347,12 +347,12 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
         self._erase_pending = True  # the next purge rebuilds the file without them
 
     async def _forget_transcript(self, session: bytes) -> bool:
+        """Delete the session's transcript; whether there was anything to delete."""
         entries = await self._execute(
             "DELETE FROM transcript_entries WHERE session = ?", (session,)
         )
-        return (
-            await self._execute("DELETE FROM transcripts WHERE session = ?", (session,))
-        ) > 0 or (entries > 0)
+        kept = await self._execute("DELETE FROM transcripts WHERE session = ?", (session,))
+        return entries + kept > 0
 
     # -- handled updates ----------------------------------------------------------------------
 

@@ -878,3 +878,18 @@ async def test_a_case_of_a_version_4_file_keeps_its_place_as_text(database, monk
         assert await store.case_in_place("-1009876543210", "42") == case
     finally:
         await store.close()
+
+
+async def test_a_transcript_whose_session_was_never_saved_is_purged_out_of_the_files(
+    store: SQLiteStore, database: Path
+) -> None:
+    """A first turn that failed leaves a transcript without a session: the purge takes it, down
+    to its bytes, even when no session expired in the same purge."""
+    orphan = b"orphan-session-key-0123456789ab"
+    await store.start_transcript(orphan, b"P" * 32, NOW)
+    await store.add_entry(orphan, b"sealed-entry-of-a-failed-first-turn")
+
+    await store.purge(NOW + timedelta(hours=2))
+
+    assert await store.transcript_key(orphan) is None
+    assert b"sealed-entry-of-a-failed-first-turn" not in file_bytes(database)
