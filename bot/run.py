@@ -46,14 +46,13 @@ def run(settings: Settings, deployment: Deployment, flow: Flow) -> int:
     except ConfigurationError as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIGURATION
-    # counsellors answer in Telegram staff groups
-    handover = setup.token is not None and bool(deployment.teams(settings.counsellor_chat_id))
+    handover = bool(setup.teams)
     engine = build_engine(flow, deployment, locales=settings.locales, handover_available=handover)
     live = LiveFlows(
         settings.flows, settings.locales, deployment, engine, handover_available=handover
     )
     runtime = Runtime(engine, replace(setup, live_flows=live), web)
-    _announce(settings, deployment, flow)
+    _announce(settings, setup, flow)
     try:
         asyncio.run(runtime.serve())
     except StoreError as error:
@@ -157,9 +156,9 @@ def _web(settings: Settings) -> WebSetup | None:
     )
 
 
-def _announce(settings: Settings, deployment: Deployment, flow: Flow) -> None:
+def _announce(settings: Settings, setup: BotSetup, flow: Flow) -> None:
     """One line for what runs, and one for each optional part that is switched off."""
-    telegram = settings.telegram_token is not None
+    deployment, telegram = setup.deployment, setup.token is not None
     log.info(
         "starting",
         extra={
@@ -212,11 +211,12 @@ def _announce(settings: Settings, deployment: Deployment, flow: Flow) -> None:
         log.info("webhook off (WEGWEISER_WEBHOOK_URL not set): using long polling")
     if not settings.web:
         log.info("web chat off (WEGWEISER_WEB is false)")
-    teams = deployment.teams(settings.counsellor_chat_id) if telegram else ()
+    teams = setup.teams
     if not teams:
         log.info(
-            "staff group off (WEGWEISER_COUNSELLOR_CHAT_ID not set): "
-            "the counsellor button shows the centre's contacts"
+            "staff group off ("
+            + ("WEGWEISER_COUNSELLOR_CHAT_ID not set" if telegram else "Telegram is off")
+            + "): the counsellor button shows the centre's contacts"
         )
     else:
         log.info(

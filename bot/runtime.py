@@ -154,14 +154,13 @@ class Runtime:
     # -- composition -----------------------------------------------------------------------------
 
     def _compose(self, store: SQLiteStore) -> Services:
-        setup, deployment = self.setup, self.setup.deployment
-        # counsellors answer in Telegram staff groups: without Telegram, nobody is reachable
-        teams = deployment.teams(setup.staff_chat_id) if self.telegram is not None else ()
+        setup, deployment, telegram = self.setup, self.setup.deployment, self.telegram
+        teams = setup.teams
         statistics = Statistics(store, self.metrics)
         desk = (
             CaseDesk(
                 store,
-                self.telegram.staff_channel(),  # type: ignore[union-attr]  # teams need it
+                telegram.staff_channel(),
                 setup.keys,
                 teams,
                 deployment.handover,
@@ -169,12 +168,12 @@ class Runtime:
                 statistics,
                 erase_staff_copies=deployment.safety.erase_staff_copies,
             )
-            if teams
+            if telegram is not None and teams
             else None
         )
         people: list[PersonChannel] = []
-        if self.telegram is not None:
-            people.append(self.telegram.person_channel(store))
+        if telegram is not None:
+            people.append(telegram.person_channel(store))
         if self.web is not None:
             people.append(self.web.person_channel(store))
         channels: Mapping[str, PersonChannel] = {person.name: person for person in people}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Deployment
+from bot.handover.teams import Team
 from bot.live_flows import LiveFlows
 from bot.service import Clock, SystemClock
 from bot.store import SecretKeys
@@ -38,6 +39,11 @@ class BotSetup:
     poll_timeout: float = 10.0
     # How often /healthz's Bot API state is refreshed (getMe), in seconds.
     health_every: float = 30.0
+
+    @property
+    def teams(self) -> list[Team]:
+        """The teams counsellors answer in: none without Telegram, whose groups they are."""
+        return [] if self.token is None else self.deployment.teams(self.staff_chat_id)
 
     @property
     def staff_chats(self) -> frozenset[int]:
