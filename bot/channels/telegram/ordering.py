@@ -92,8 +92,6 @@ class PersonByPerson(BaseUpdateProcessor):
                 del self._turns[chat.id]
             if waiting is not None and self._refused.get(chat.id) is waiting:  # cancelled unrun
                 del self._refused[chat.id]
-        if len(self.gate) > 1000:
-            self.gate.forget_idle(now)
 
     async def _refusal(self, chat: int, waiting: _Refused) -> None:
         """The turn of the refused updates: from now on, new ones wait for the next."""
