@@ -35,7 +35,13 @@ import aiohttp
 from aiohttp import web
 
 FaultKind = Literal[
-    "retry_after", "server_error", "bad_gateway", "timeout", "forbidden", "bad_request"
+    "retry_after",
+    "server_error",
+    "bad_gateway",
+    "timeout",
+    "answer_lost",
+    "forbidden",
+    "bad_request",
 ]
 
 # Example contents for FakeBotAPI.send_message(person, **CONTENT_EXAMPLES["sticker"]).
@@ -109,7 +115,8 @@ _FAULT_ANSWERS: dict[str, tuple[int, str]] = {
     "bad_gateway": (502, "Bad Gateway"),
     "forbidden": (403, "Forbidden: bot was blocked by the user"),
     "bad_request": (400, "Bad Request: fault injected by the test"),
-    "timeout": (0, ""),  # no answer: the connection is closed
+    "timeout": (0, ""),  # no answer: the connection is closed, nothing was done
+    "answer_lost": (0, ""),  # done (a message sent), but the answer never reaches the bot
 }
 # Parameters that PTB sends as plain strings; every other parameter is JSON-encoded.
 _STRING_PARAMS = _words(
@@ -642,15 +649,15 @@ class FakeBotAPI:
             fault = self._take_fault(method)
             if fault is not None:
                 call.fault = fault.kind
-                if fault.kind == "timeout":
+                if fault.kind in ("timeout", "answer_lost"):
+                    if fault.kind == "answer_lost":
+                        call.result = await _result_of(handler(self, params | uploads))
                     await asyncio.sleep(fault.delay)
                     if request.transport is not None:
                         request.transport.close()  # no answer at all
                     return web.Response()
                 raise _fault_error(fault)
-            result = handler(self, params | uploads)
-            if inspect.isawaitable(result):
-                result = await result
+            result = await _result_of(handler(self, params | uploads))
         except _ApiError as error:
             call.error = error.description
             return _error_response(error)
@@ -1337,6 +1344,10 @@ def _error_response(error: _ApiError) -> web.Response:
     if error.parameters:
         body["parameters"] = error.parameters
     return web.json_response(body, status=error.code)
+
+
+async def _result_of(result: Any) -> Any:
+    return await result if inspect.isawaitable(result) else result
 
 
 def _fault_error(fault: _Fault) -> _ApiError:
