@@ -8,7 +8,7 @@ session lives in a temporary store that is gone when the chat ends.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TextIO
 
 from bot.dialogue import (
@@ -86,7 +86,7 @@ class ConsoleChannel:
     async def edit(self, address: str, ref: str, text: str) -> None:
         """What was printed stays printed."""
 
-    async def delete(self, address: str, refs: Sequence[str]) -> None:
+    async def delete(self, address: str, refs: Sequence[str], keep: Collection[str] = ()) -> None:
         """/exit: as Telegram deletes the messages, leave nothing on the screen."""
         self.erased = True
         if self.interactive:

@@ -25,7 +25,6 @@ from bot.dialogue import (
     Engine,
     Erase,
     Event,
-    News,
     Notice,
     Relay,
     RequestHandover,
@@ -228,8 +227,8 @@ class ConversationService:
                 case RequestHandover(available=True):
                     news = await self.desk.open(key, action, now)
                 case Relay(case=case) if inbound.content is not None:
-                    if not await self.desk.relay_to_staff(case, inbound.content, now):
-                        news = CaseNews(News.NOT_DELIVERED)
+                    failed = await self.desk.relay_to_staff(case, inbound.content, now)
+                    news = None if failed is None else CaseNews(failed)
                 case EndCase(case=case):
                     await self.desk.person_ended(case, now)
                     done.append(action)
@@ -400,8 +399,9 @@ class ConversationService:
             if person is None:
                 return False
             if due:
+                keep = [m.message_id for m in stored.messages if m.message_id not in due]
                 try:
-                    await self.channels[person.channel].delete(person.native, due)
+                    await self.channels[person.channel].delete(person.native, due, keep)
                 except ChannelError as error:
                     log.warning(
                         "disappearing messages not deleted, tried again next time",

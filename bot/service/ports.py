@@ -8,7 +8,7 @@ Message references and addresses are opaque text: the channel that made them rea
 from __future__ import annotations
 
 import datetime
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -53,6 +53,11 @@ class NotShown(ChannelError):
 
 class PlaceGone(ChannelError):
     """The case's place on the staff side is gone (a counsellor deleted the topic)."""
+
+
+class Unconfirmed(ChannelError):
+    """A relay got no answer: it may have arrived or not. It is not sent again (it would arrive
+    twice if the first got there); its sender is told instead."""
 
 
 # -- values crossing the ports ---------------------------------------------------------------------
@@ -147,8 +152,10 @@ class PersonChannel(Protocol):
         """Replace the text of a relayed message (a counsellor edited theirs)."""
         ...
 
-    async def delete(self, address: str, refs: Sequence[str]) -> None:
-        """Delete messages; a part that fails is logged by the channel, the rest go on."""
+    async def delete(self, address: str, refs: Sequence[str], keep: Collection[str] = ()) -> None:
+        """Delete messages; a part that fails is logged by the channel, the rest go on. A channel
+        whose refs run in sequence also deletes what lies between them (messages the service
+        never heard of, such as one sent just before a crash), except the refs in `keep`."""
         ...
 
 

@@ -7,8 +7,9 @@ nobody asked for.
 from __future__ import annotations
 
 import datetime
+import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from telegram import (
     Bot,
@@ -25,6 +26,7 @@ from telegram.ext import ContextTypes
 
 from bot.channels.telegram.delivery import Delivered as Sent
 from bot.channels.telegram.delivery import MediaFiles, deliver
+from bot.channels.telegram.retry import MaybeSent, sent_once
 from bot.dialogue import (
     Action,
     ButtonPressed,
@@ -48,6 +50,7 @@ from bot.service import (
     Inbound,
     PersonAddress,
     PersonUnreachable,
+    Unconfirmed,
 )
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,9 @@ CHANNEL = "telegram"
 TOAST_LIMIT = 200
 DELETE_BATCH = 100
 DELETE_WINDOW = datetime.timedelta(hours=48)
+# The widest gap between two recorded messages that /exit and disappearing mode fill (see
+# with_gaps): a turn sends a handful of messages, a crash leaves at most those unrecorded.
+GAP_FILLED = 100
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -118,10 +124,29 @@ async def delete_messages(bot: Bot, chat_id: int, refs: Sequence[str], **about: 
 
 
 def channel_error(error: TelegramError, sent: Sequence[int] = ()) -> ChannelError:
-    """A Bot API failure in the service's words: a blocked bot is an unreachable person. `sent`:
-    the ids of the messages that got there before it."""
-    kind = PersonUnreachable if isinstance(error, Forbidden) else ChannelError
+    """A Bot API failure in the service's words: a blocked bot is an unreachable person, a relay
+    without an answer an unconfirmed one. `sent`: the ids of the messages that got there before
+    it."""
+    kind: type[ChannelError] = ChannelError
+    if isinstance(error, Forbidden):
+        kind = PersonUnreachable
+    elif isinstance(error, MaybeSent):
+        kind = Unconfirmed
     return kind(error.message, type(error).__name__, sent=[str(id_) for id_ in sent])
+
+
+def with_gaps(refs: Sequence[str], keep: Collection[str] = ()) -> list[str]:
+    """`refs` and the ids between them, but not those in `keep`: message ids in a private chat
+    count up by one for each message either side sends, so a gap is a message the service never
+    recorded (sent just before a crash, its answer lost). A gap wider than GAP_FILLED is left
+    alone: no crash leaves that many."""
+    ids = sorted({int(ref) for ref in refs})
+    kept = {int(ref) for ref in keep}
+    filled = list(ids)
+    for before, after in itertools.pairwise(ids):
+        if after - before <= GAP_FILLED:
+            filled.extend(id_ for id_ in range(before + 1, after) if id_ not in kept)
+    return [str(id_) for id_ in sorted(filled)]
 
 
 class TelegramPersonChannel:
@@ -165,17 +190,18 @@ class TelegramPersonChannel:
             else ReplyParameters(int(reply_to), allow_sending_without_reply=True)
         )
         try:
-            if content.source is not None and content.source.channel == CHANNEL:
-                copied: MessageId | Message = await self.bot.copy_message(
-                    int(address),
-                    int(content.source.native),
-                    int(content.ref),
-                    reply_parameters=reply,
-                )
-            else:
-                copied = await self.bot.send_message(
-                    int(address), content.text or "", reply_parameters=reply
-                )
+            with sent_once():
+                if content.source is not None and content.source.channel == CHANNEL:
+                    copied: MessageId | Message = await self.bot.copy_message(
+                        int(address),
+                        int(content.source.native),
+                        int(content.ref),
+                        reply_parameters=reply,
+                    )
+                else:
+                    copied = await self.bot.send_message(
+                        int(address), content.text or "", reply_parameters=reply
+                    )
         except TelegramError as error:
             raise channel_error(error) from error
         return str(copied.message_id)
@@ -186,8 +212,8 @@ class TelegramPersonChannel:
         except TelegramError as error:
             raise channel_error(error) from error
 
-    async def delete(self, address: str, refs: Sequence[str]) -> None:
-        await delete_messages(self.bot, int(address), refs)
+    async def delete(self, address: str, refs: Sequence[str], keep: Collection[str] = ()) -> None:
+        await delete_messages(self.bot, int(address), with_gaps(refs, keep))
 
 
 class TelegramPersonUpdates:

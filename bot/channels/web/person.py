@@ -14,7 +14,7 @@ import datetime
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,7 +188,7 @@ class WebPersonChannel:
         if not await self._replace(address, int(ref), "counsellor", text[:MESSAGE_LIMIT], ()):
             raise ChannelError("no such message in the transcript", "Gone")
 
-    async def delete(self, address: str, refs: Sequence[str]) -> None:
+    async def delete(self, address: str, refs: Sequence[str], keep: Collection[str] = ()) -> None:
         numbers = [int(ref) for ref in refs if ref.isascii() and ref.isdigit()]
         await self.transcripts.drop_entries(self.session_of(address), numbers)
         self.listeners.publish(address, {"drop": [f"m{number}" for number in numbers]})

@@ -222,6 +222,25 @@ async def test_a_delivery_that_breaks_halfway_keeps_what_it_sent_for_exit(
     assert api.chat_messages(ANA.user_id) == {}
 
 
+async def test_a_message_whose_answer_was_lost_is_deleted_by_exit_all_the_same(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    """Telegram sent the screen but its answer never came (so its id was never recorded), and
+    the retry sent it again: /exit deletes both, the one it knows and the one between."""
+    api.send_text(ANA, "/start")
+    await press(api, ANA, "Deutsch")
+    api.fail("sendMessage", "answer_lost", delay=0.2)
+    api.send_text(ANA, "/menu")
+    await settled(api)
+    lost = [c for c in api.calls_to("sendMessage") if c.fault == "answer_lost"]
+    assert len(lost) == 1 and lost[0].result["message_id"] in api.chat_messages(ANA.user_id)
+
+    api.send_text(ANA, "/exit")
+    await settled(api)
+
+    assert api.chat_messages(ANA.user_id) == {}
+
+
 # -- /exit whatever runs beside it --------------------------------------------------------------
 
 
