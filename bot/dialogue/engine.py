@@ -142,6 +142,7 @@ class News(StrEnum):
     CLOSED = "closed"  # by the counsellor; detail: a return code, if one was given
     RESUMED = "resumed"  # a return code led back to an earlier case
     NOT_DELIVERED = "not_delivered"  # a message of the person's did not reach the counsellor
+    UNCONFIRMED = "unconfirmed"  # it may have reached them: the channel did not answer
     UNAVAILABLE = "unavailable"  # the case could not be opened: how to reach the centre
 
 
@@ -405,9 +406,9 @@ class Engine:
             case News.UNAVAILABLE:
                 unavailable = self._say(session, self.flow.system.messages.handover_unavailable)
                 return session, (Show(None, unavailable, self._navigation_rows(session, None)),)
-            case News.NOT_DELIVERED:
-                notice = self._say(session, texts.not_delivered)
-                return session, (Notice(notice),)
+            case News.NOT_DELIVERED | News.UNCONFIRMED:
+                said = texts.not_delivered if news.news is News.NOT_DELIVERED else texts.unconfirmed
+                return session, (Notice(self._say(session, said)),)
             case News.CLOSED:
                 parts = [self._say(session, texts.closed).strip()]
                 if news.detail:

@@ -245,6 +245,8 @@ class CaseTexts(Strict):
     resumed: Text
     # A message of the person's could not be passed on.
     not_delivered: Text
+    # A message of the person's may or may not have been passed on (the connection broke off).
+    unconfirmed: Text
 
 
 class Commands(Strict):

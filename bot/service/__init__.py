@@ -23,6 +23,7 @@ from bot.service.ports import (
     PlaceGone,
     StaffChannel,
     SystemClock,
+    Unconfirmed,
 )
 from bot.service.services import Services, Store
 from bot.service.statistics import Statistics
@@ -53,4 +54,5 @@ __all__ = [
     "Statistics",
     "Store",
     "SystemClock",
+    "Unconfirmed",
 ]

@@ -59,7 +59,14 @@ from bot.handover.lifecycle import (
 )
 from bot.handover.teams import Team, format_back, route
 from bot.service.locks import Locks
-from bot.service.ports import ChannelError, Content, Counsellor, PlaceGone, StaffChannel
+from bot.service.ports import (
+    ChannelError,
+    Content,
+    Counsellor,
+    PlaceGone,
+    StaffChannel,
+    Unconfirmed,
+)
 from bot.service.statistics import Statistics
 from bot.store import CaseStore, SecretKeys
 
@@ -163,17 +170,28 @@ class CaseDesk:
             log.info("case opened", extra={"case": case.code, "team": team.name})
         return news[-1] if news else CaseNews(News.OPENED, case=case.code)
 
-    async def relay_to_staff(self, code: str, content: Content, now: datetime.datetime) -> bool:
-        """The person's content into the case's place. False if it did not get there."""
+    async def relay_to_staff(
+        self, code: str, content: Content, now: datetime.datetime
+    ) -> News | None:
+        """The person's content into the case's place, once: None when it got there (or had got
+        there before, for an update delivered again), else what the person is told."""
         case = await self.store.case(code)
         if case is None or case.state is CaseState.CLOSED:
-            return False
+            return News.NOT_DELIVERED
+        if await self.store.staff_copy(code, content.ref) is not None:
+            return None
+        if not await self.store.begin_relay(code, content.ref, from_person=True):
+            log.warning("a relay cut off by a restart is not repeated", extra={"case": code})
+            return News.UNCONFIRMED
         reply_to = None
         if content.reply_to is not None:
             reply_to = await self.store.staff_copy(code, content.reply_to)
         for attempt in range(2):
             try:
                 copied = await self.staff.relay(case, content, reply_to)
+            except Unconfirmed as error:
+                _failed("a message passed on got no answer", error, code)
+                return News.UNCONFIRMED
             except ChannelError as error:
                 if attempt == 0 and isinstance(error, PlaceGone):  # a counsellor deleted it
                     try:
@@ -183,10 +201,18 @@ class CaseDesk:
                     else:
                         continue
                 _failed("could not pass a message on", error, code)
-                return False
+                break
             await self.store.remember_relay(code, content.ref, copied, from_person=True)
-            return True
-        return False
+            return None
+        await self.store.end_relay(code, content.ref, from_person=True)
+        return News.NOT_DELIVERED
+
+    async def begin_relay(self, code: str, staff_ref: str) -> bool:
+        """A counsellor's message is about to go to the person (see CaseStore.begin_relay)."""
+        return await self.store.begin_relay(code, staff_ref, from_person=False)
+
+    async def end_relay(self, code: str, staff_ref: str) -> None:
+        await self.store.end_relay(code, staff_ref, from_person=False)
 
     async def person_ended(self, code: str, now: datetime.datetime) -> None:
         await self._event_of_case(code, Close(Closer.PERSON), now)

@@ -20,11 +20,16 @@ from bot.service.ports import (
     NotShown,
     PersonAddress,
     PersonUnreachable,
+    Unconfirmed,
 )
 
 log = logging.getLogger(__name__)
 
 ALIAS_LIMIT = 32
+UNCONFIRMED = (
+    "⚠️ Not confirmed: Telegram did not answer, so this may or may not have reached the person. "
+    "Ask them before you send it again."
+)
 
 
 class Counselling:
@@ -40,26 +45,38 @@ class Counselling:
         tell the counsellor when it did not reach them (None: delivered)."""
         if case.state is CaseState.CLOSED or case.person is None:
             return "⚠️ Not delivered: this case is closed."
+        if await self.desk.person_copy(case.code, content.ref) is not None:
+            return None  # relayed before: the same update delivered again
+        if not await self.desk.begin_relay(case.code, content.ref):
+            return UNCONFIRMED  # begun before a restart, and it may have got there
         reply_to = None
         if content.reply_to is not None:
             reply_to = await self.desk.person_copy(case.code, content.reply_to)
         try:
             copied = await self.conversations.relay_to_person(case.person, content, reply_to)
-        except PersonUnreachable:
-            await self.desk.close(case, Closer.BLOCKED, self.clock.now())
-            await self.conversations.forget(case.person)
-            return None
-        except NotShown as error:
-            return f"⚠️ Not delivered: {error.detail}. Please write it as text."
+        except Unconfirmed:
+            return UNCONFIRMED
         except ChannelError as error:
-            return f"⚠️ Not delivered ({error.detail}). Please send it again."
+            await self.desk.end_relay(case.code, content.ref)
+            return await self._not_delivered(case, error)
         if copied is None:
+            await self.desk.end_relay(case.code, content.ref)
             return "⚠️ Not delivered: the person's chat has expired."
         news = await self.desk.counsellor_replied(
             case, copied, content.ref, counsellor, self.clock.now()
         )
         await self._tell(news)
         return None
+
+    async def _not_delivered(self, case: Case, error: ChannelError) -> str | None:
+        if isinstance(error, PersonUnreachable):
+            assert case.person is not None
+            await self.desk.close(case, Closer.BLOCKED, self.clock.now())
+            await self.conversations.forget(case.person)
+            return None
+        if isinstance(error, NotShown):
+            return f"⚠️ Not delivered: {error.detail}. Please write it as text."
+        return f"⚠️ Not delivered ({error.detail}). Please send it again."
 
     async def claim(self, case: Case, counsellor: Counsellor) -> str:
         """The Claim button: returns the short answer for the counsellor."""

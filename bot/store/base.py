@@ -176,7 +176,17 @@ class CaseStore(ABC):
         self, code: str, person_message: str, staff_message: str, *, from_person: bool
     ) -> None:
         """A message and its copy on the other side, by id; `from_person`: the person wrote it
-        (the staff message is the bot's copy)."""
+        (the staff message is the bot's copy). Ends the relay begun for it."""
+
+    @abstractmethod
+    async def begin_relay(self, code: str, source: str, *, from_person: bool) -> bool:
+        """Note, before it is sent, that the message `source` (its id on the sender's side) is
+        being relayed. False if that was noted before and neither remembered nor ended since:
+        a relay cut off by a crash, which may have arrived."""
+
+    @abstractmethod
+    async def end_relay(self, code: str, source: str, *, from_person: bool) -> None:
+        """A begun relay is settled without a copy (it failed, or its sender was told)."""
 
     @abstractmethod
     async def staff_copy(self, code: str, person_message: str) -> str | None: ...

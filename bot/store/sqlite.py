@@ -184,6 +184,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # worded for it. Sessions saved before have none and get the default texts.
         "ALTER TABLE sessions ADD COLUMN channel TEXT",
     ),
+    (
+        # Relays under way: noted before the copy is sent and dropped once it is remembered in
+        # `relayed`, so that a relay cut off by a crash is neither sent twice nor lost unseen.
+        # Message ids only; gone with the case.
+        """CREATE TABLE relays_begun (
+            code TEXT NOT NULL,
+            source TEXT NOT NULL,  -- the message's id on its sender's side
+            from_person INTEGER NOT NULL,
+            PRIMARY KEY (code, from_person, source)
+        ) WITHOUT ROWID""",
+    ),
 )
 # A transcript whose session was never saved (its first turn failed) is purged after this long.
 UNSAVED_TRANSCRIPT_SECONDS = 3600
@@ -282,6 +293,9 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
         cases = await self._execute("DELETE FROM cases WHERE expires <= ?", moment)
         if cases:
             await self._execute("DELETE FROM relayed WHERE code NOT IN (SELECT code FROM cases)")
+            await self._execute(
+                "DELETE FROM relays_begun WHERE code NOT IN (SELECT code FROM cases)"
+            )
         codes = await self._execute("DELETE FROM return_codes WHERE expires <= ?", moment)
         await self._execute(
             "DELETE FROM handled_updates WHERE hour < ?", (_hour(now - HANDLED_KEPT),)
@@ -420,6 +434,21 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
         if await self._execute("UPDATE cases SET person = NULL WHERE person = ?", (person,)):
             await self._erase()
 
+    async def begin_relay(self, code: str, source: str, *, from_person: bool) -> bool:
+        return (
+            await self._execute(
+                "INSERT OR IGNORE INTO relays_begun (code, source, from_person) VALUES (?, ?, ?)",
+                (code, source, int(from_person)),
+            )
+            > 0
+        )
+
+    async def end_relay(self, code: str, source: str, *, from_person: bool) -> None:
+        await self._execute(
+            "DELETE FROM relays_begun WHERE code = ? AND source = ? AND from_person = ?",
+            (code, source, int(from_person)),
+        )
+
     async def remember_relay(
         self, code: str, person_message: str, staff_message: str, *, from_person: bool
     ) -> None:
@@ -428,6 +457,9 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
             "VALUES (?, ?, ?, ?)",
             (code, person_message, staff_message, int(from_person)),
         )
+        # after the copy is remembered: a crash between the two finds the copy first
+        source = person_message if from_person else staff_message
+        await self.end_relay(code, source, from_person=from_person)
 
     async def staff_copy(self, code: str, person_message: str) -> str | None:
         rows = await self._fetch(

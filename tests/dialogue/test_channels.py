@@ -148,7 +148,7 @@ def test_an_unknown_channel_in_system_yaml_is_an_error_at_its_line(
 
     problem = only_error(check(flow_dir, minimal_deployment))
 
-    assert located(problem) == ("system.yaml", 58, None, ERROR)
+    assert located(problem) == ("system.yaml", 59, None, ERROR)
     assert "'whatsapp'" in problem.message
 
 
@@ -160,7 +160,7 @@ def test_a_system_text_that_does_not_exist_cannot_be_worded_for_a_channel(
 
     problem = only_error(check(flow_dir, minimal_deployment))
 
-    assert located(problem) == ("system.yaml", 59, None, ERROR)
+    assert located(problem) == ("system.yaml", 60, None, ERROR)
     assert "messages has no text 'not_understod'" in problem.message
     assert "not_understood" in problem.message.split("its texts are")[1]
 
@@ -229,7 +229,7 @@ def test_a_long_web_wording_of_a_system_text_is_an_error(
 
     problem = only_error(check(flow_dir, minimal_deployment))
 
-    assert located(problem) == ("system.yaml", 60, None, ERROR)
+    assert located(problem) == ("system.yaml", 61, None, ERROR)
     assert problem.message == (
         "channels.web.messages.not_understood: 4097 characters (at most 4096)"
     )

@@ -735,6 +735,28 @@ async def test_relayed_ids_and_return_codes_go_when_the_case_expires(store, data
     assert b"amber-otter" not in file_bytes(database)  # the code itself was never stored
 
 
+async def test_a_relay_begun_is_begun_once_until_it_is_remembered_or_ended(store):
+    await store.save_case(a_case())
+
+    assert await store.begin_relay("K7Q2", "17", from_person=True)
+    assert not await store.begin_relay("K7Q2", "17", from_person=True)  # cut off: in doubt
+    assert await store.begin_relay("K7Q2", "17", from_person=False)  # the other side's id 17
+    await store.remember_relay("K7Q2", "17", "4711", from_person=True)
+    assert await store.begin_relay("K7Q2", "17", from_person=True)  # remembered: settled
+    await store.end_relay("K7Q2", "17", from_person=True)
+    assert await store.begin_relay("K7Q2", "17", from_person=True)
+
+
+async def test_relays_begun_go_when_their_case_expires(store, database):
+    await store.save_case(a_case(expires=NOW + timedelta(minutes=1)))
+    await store.begin_relay("K7Q2", "17", from_person=True)
+
+    await store.purge(NOW + timedelta(minutes=2))
+
+    with closing(sqlite3.connect(database)) as connection:
+        assert connection.execute("SELECT count(*) FROM relays_begun").fetchone() == (0,)
+
+
 # -- handled updates -----------------------------------------------------------------------------
 
 

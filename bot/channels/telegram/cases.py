@@ -30,6 +30,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram.person import CHANNEL, channel_error, delete_messages
+from bot.channels.telegram.retry import MaybeSent, sent_once
 from bot.dialogue.engine import command_name
 from bot.handover.case import Case, CaseState
 from bot.service import (
@@ -40,6 +41,7 @@ from bot.service import (
     Counsellor,
     PersonAddress,
     PlaceGone,
+    Unconfirmed,
 )
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,8 @@ def _staff_error(error: TelegramError) -> ChannelError:
     said = error.message.casefold()
     if isinstance(error, BadRequest) and any(words in said for words in TOPIC_GONE):
         return PlaceGone(error.message, type(error).__name__)
+    if isinstance(error, MaybeSent):
+        return Unconfirmed(error.message, type(error).__name__)
     return ChannelError(error.message, type(error).__name__)
 
 
@@ -167,21 +171,22 @@ class TelegramStaffChannel:
         """The person's message: copied when it lies in a Telegram chat, else sent as text from
         the bot."""
         try:
-            if content.source is not None and content.source.channel == CHANNEL:
-                copied: MessageId | Message = await self.bot.copy_message(
-                    _group(case),
-                    int(content.source.native),
-                    int(content.ref),
-                    message_thread_id=_topic(case),
-                    reply_parameters=_reply(reply_to),
-                )
-            else:
-                copied = await self.bot.send_message(
-                    _group(case),
-                    content.text or "",
-                    message_thread_id=_topic(case),
-                    reply_parameters=_reply(reply_to),
-                )
+            with sent_once():
+                if content.source is not None and content.source.channel == CHANNEL:
+                    copied: MessageId | Message = await self.bot.copy_message(
+                        _group(case),
+                        int(content.source.native),
+                        int(content.ref),
+                        message_thread_id=_topic(case),
+                        reply_parameters=_reply(reply_to),
+                    )
+                else:
+                    copied = await self.bot.send_message(
+                        _group(case),
+                        content.text or "",
+                        message_thread_id=_topic(case),
+                        reply_parameters=_reply(reply_to),
+                    )
         except TelegramError as error:
             raise _staff_error(error) from error
         return str(copied.message_id)

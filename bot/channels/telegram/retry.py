@@ -1,19 +1,47 @@
 """AIORateLimiter (Telegram's flood limits, 429 RetryAfter) plus a few retries for timeouts and
-server errors, which python-telegram-bot leaves to the caller."""
+server errors, which python-telegram-bot leaves to the caller.
+
+The Bot API has no idempotency key: a call whose answer never came (a read timeout, a connection
+closed mid-answer) may have been carried out. For most calls a repeat is harmless or better than a
+loss (a screen shown twice). A relayed message must not arrive twice, so a call made inside
+`sent_once()` is retried only when it certainly did nothing (no connection, or an error answer);
+otherwise it raises MaybeSent, and the sender is told that delivery is not confirmed.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
+import httpx
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
 
 log = logging.getLogger(__name__)
 
 JSONDict = dict[str, Any]
+
+_once: ContextVar[bool] = ContextVar("sent_once", default=False)
+# httpx failures before a request left: nothing reached Telegram, a repeat is safe
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class MaybeSent(NetworkError):
+    """A call inside sent_once() got no answer: Telegram may or may not have carried it out."""
+
+
+@contextlib.contextmanager
+def sent_once() -> Iterator[None]:
+    """Bot API calls in this block are not repeated when they may have got through."""
+    token = _once.set(True)
+    try:
+        yield
+    finally:
+        _once.reset(token)
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -49,6 +77,8 @@ class RetryingRateLimiter(AIORateLimiter):
             except BadRequest:
                 raise
             except NetworkError as error:  # TimedOut, 5xx, connection failures
+                if _once.get() and _maybe_carried_out(error):
+                    raise MaybeSent(f"no answer to {endpoint}") from error
                 delay = next(retries, None)
                 if delay is None:
                     raise
@@ -57,6 +87,13 @@ class RetryingRateLimiter(AIORateLimiter):
                     extra={"method": endpoint, "error": type(error).__name__, "retry_in": delay},
                 )
                 await asyncio.sleep(delay)
+
+
+def _maybe_carried_out(error: NetworkError) -> bool:
+    """Whether the request may have reached Telegram: not when the connection never opened, nor
+    when Telegram answered with an error (python-telegram-bot raises those without a cause)."""
+    cause = error.__cause__
+    return cause is not None and not isinstance(cause, _NOT_SENT)
 
 
 def _private_chat(chat_id: object) -> bool:
