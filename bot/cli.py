@@ -447,21 +447,28 @@ def _purge(args: argparse.Namespace, settings: Settings, deployment: Deployment)
     if database is None:
         return EXIT_USAGE
 
-    async def purge() -> int:
+    async def purge() -> tuple[int, bool]:
         store = await SQLiteStore.open(database)
         try:
-            return await store.purge(datetime.datetime.now(datetime.UTC))
+            sessions = await store.purge(datetime.datetime.now(datetime.UTC))
+            return sessions, await store.rebuild()
         finally:
             await store.close()
 
     try:
-        sessions = asyncio.run(purge())
+        sessions, rebuilt = asyncio.run(purge())
     except StoreError as error:
         print(f"WEGWEISER_DATABASE: {error}", file=sys.stderr)
         return EXIT_USAGE
     print(
         f"{database}: {sessions} expired session(s) deleted, with expired cases, relayed "
-        "message ids and return codes; the file holds no copy of them"
+        "message ids and return codes; "
+        + (
+            "the file holds no copy of them"
+            if rebuilt
+            else "their stale copies are still in the file (another process read it): run this "
+            "again"
+        )
     )
     return EXIT_OK
 

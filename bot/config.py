@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
+# What the privacy statement adds to sessions.erase_every_minutes for how long a deleted row's
+# stale copies may stay in the file: one rebuild, about 1 s at 100,000 sessions
+# (tests/bench/bench_exit.py), and the time between the job's runs it takes.
+ERASE_ALLOWANCE_MINUTES = 1
 # `wegweiser run --dev` keeps a generated secret key here (in the working directory).
 GENERATED_SECRET_FILE = Path("secret.key")
 
@@ -247,6 +251,9 @@ class Sessions(_Section):
     idle_hours: float = Field(default=24, gt=0, le=24 * 90)
     # How often the expired sessions are looked for and deleted.
     purge_every_minutes: float = Field(default=10, gt=0, le=24 * 60)
+    # How often the file is rebuilt without the stale copies deleted rows leave in it (only
+    # after a deletion). The privacy statement quotes this plus ERASE_ALLOWANCE_MINUTES.
+    erase_every_minutes: float = Field(default=10, gt=0, le=24 * 60)
 
 
 class Limits(_Section):
@@ -437,6 +444,7 @@ class Deployment(_Section):
             ("case", handover.idle_days * 86400),
             ("closed_case", handover.case_days * 86400),
             ("return_code", handover.return_code_days * 86400),
+            ("traces", (self.sessions.erase_every_minutes + ERASE_ALLOWANCE_MINUTES) * 60),
         ):
             values[f"keep.{name}"] = functools.partial(format_duration, seconds)
         return values

@@ -2,8 +2,9 @@
 channels and the jobs, serves /healthz and /metrics, reloads flows on SIGHUP, and stops on SIGTERM
 or Ctrl-C. Everything else is built here and nowhere else, so no part wires itself to another.
 
-Jobs (purge, disappearing mode, unclaimed cases, watching the flow files) are asyncio tasks of
-the runtime, not of a channel: they go on whichever channels run.
+Jobs (purge, the file's rebuild after deletions, disappearing mode, unclaimed cases, watching
+the flow files) are asyncio tasks of the runtime, not of a channel: they go on whichever channels
+run.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class Runtime:
         except BaseException:
             await self.stop()
             raise
-        self._schedule(self.services)
+        self._schedule(self.services, self.store)
         # every language's search index, off the event loop (a typed question that comes
         # before would build its own language's index itself)
         search = self.engines.engine.search
@@ -196,10 +197,13 @@ class Runtime:
             store, self.engines, setup.clock, statistics, conversations, desk, counselling
         )
 
-    def _schedule(self, services: Services) -> None:
+    def _schedule(self, services: Services, store: SQLiteStore) -> None:
         deployment = self.setup.deployment
         conversations = services.conversations
         self._every("purge", deployment.sessions.purge_every_minutes * 60, conversations.purge)
+        # the stale copies of what the purge and /exit deleted, out of the file (a no-op when
+        # nothing was deleted)
+        self._every("rebuild", deployment.sessions.erase_every_minutes * 60, store.rebuild)
         self._every(
             "disappearing",
             deployment.safety.disappearing_check_seconds,

@@ -1,10 +1,19 @@
 """The session store in one SQLite file, through aiosqlite (one connection, its own thread).
 
-A deleted or purged session must leave the files' bytes, not only the tables. secure_delete
-zeroes a deleted row where it lies, but it is not enough on its own: when SQLite rebalances a page
-it leaves stale copies of moved rows in the page's unused gap, which it never zeroes (the tests
-find purged pseudonyms there). So every deletion is followed by VACUUM, which rebuilds the file
-from the live rows, and a checkpoint that truncates the -wal, whose old frames hold the rows too.
+A deleted or purged session must leave the files' bytes, not only the tables, in two steps:
+
+- At once, at a cost that does not grow with the store: secure_delete zeroes a deleted row where
+  it lies, but in WAL mode that zeroed page is a new frame of the -wal, while the file keeps the
+  old page and older frames keep the row too. So every deletion is followed by a checkpoint that
+  copies the -wal into the file and truncates it: its cost is the -wal's size (bounded by the
+  auto-checkpoint), not the store's.
+- Later, in the background: when SQLite rebalances a page it leaves stale copies of moved rows
+  in the page's unused gap, which it never zeroes (the tests find deleted pseudonyms there).
+  rebuild(), run by the runtime every `sessions.erase_every_minutes` and only after a deletion,
+  rebuilds the file from the live rows (VACUUM; it costs about 6 ms per 1,000 sessions kept and
+  holds every other statement meanwhile) and truncates the -wal again. A rebuild that cannot run
+  (another process reads the file) is tried again at the next run, so stale bytes remain for at
+  most one interval plus one rebuild, unless a rebuild keeps failing, which is logged.
 """
 
 from __future__ import annotations
@@ -213,7 +222,10 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._connection = connection
         self._path = path
-        self._erase_pending = False  # a deletion whose bytes may still be in the files
+        # A deletion whose stale copies may still be in the file. True at first: a deletion
+        # before a restart (or a crash) may not have been followed by its rebuild.
+        self._rebuild_pending = True
+        self._rebuild_failed = False  # the last rebuild did not complete (logged once)
 
     @classmethod
     async def open(cls, path: Path) -> SQLiteStore:
@@ -275,7 +287,7 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
         deleted = await self._execute("DELETE FROM sessions WHERE key = ?", (key,))
         transcript = await self._forget_transcript(key)
         if deleted or transcript:
-            await self._erase()
+            await self._forget()
         return deleted > 0
 
     async def purge(self, now: datetime) -> int:
@@ -300,8 +312,8 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
         await self._execute(
             "DELETE FROM handled_updates WHERE hour < ?", (_hour(now - HANDLED_KEPT),)
         )
-        if deleted or transcripts or entries or cases or codes or self._erase_pending:
-            await self._erase()
+        if deleted or transcripts or entries or cases or codes:
+            await self._forget()
         return deleted
 
     # -- transcripts ----------------------------------------------------------------------------
@@ -358,7 +370,7 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
                 f"({', '.join('?' * len(chunk))})",
                 (session, *chunk),
             )
-        self._erase_pending = True  # the next purge rebuilds the file without them
+        await self._forget()
 
     async def _forget_transcript(self, session: bytes) -> bool:
         """Delete the session's transcript; whether there was anything to delete."""
@@ -432,7 +444,7 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
 
     async def forget_person(self, person: bytes) -> None:
         if await self._execute("UPDATE cases SET person = NULL WHERE person = ?", (person,)):
-            await self._erase()
+            await self._forget()
 
     async def begin_relay(self, code: str, source: str, *, from_person: bool) -> bool:
         return (
@@ -495,7 +507,7 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
 
     async def forget_return_codes(self, code: str) -> None:
         if await self._execute("DELETE FROM return_codes WHERE code = ?", (code,)):
-            await self._erase()
+            await self._forget()
 
     async def alias(self, counsellor: bytes) -> str | None:
         rows = await self._fetch("SELECT alias FROM aliases WHERE digest = ?", (counsellor,))
@@ -583,21 +595,52 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
     async def close(self) -> None:
         await self._connection.close()
 
-    async def _erase(self) -> None:
-        """Rebuild the file from the live rows and cut the -wal to zero bytes (see the module's
-        docstring). Costs about 2 ms per 1,000 sessions kept. If it does not complete, the next
-        purge tries again."""
-        self._erase_pending = True
-        await self._execute("VACUUM")
-        ((busy, _, _),) = await self._fetch("PRAGMA wal_checkpoint(TRUNCATE)")
-        if busy:
+    async def rebuild(self) -> bool:
+        """If something was deleted since the last rebuild: rebuild the file from the live rows
+        and cut the -wal to zero bytes (see the module's docstring). Returns whether the files
+        hold no stale copy now; one that did not complete is logged, and the next call tries
+        again."""
+        if not self._rebuild_pending:
+            return True
+        try:
+            await self._execute("VACUUM")
+            clean = await self._checkpoint()
+        except StoreError as error:
+            self._rebuild_did_not_complete(str(error))
+            return False
+        if not clean:
+            self._rebuild_did_not_complete("another connection reads the -wal")
+            return False
+        if self._rebuild_failed:
+            log.info("session store %s: rebuilt without the stale copies at last", self._path)
+        self._rebuild_pending = self._rebuild_failed = False
+        return True
+
+    def _rebuild_did_not_complete(self, why: str) -> None:
+        if not self._rebuild_failed:
+            log.warning(
+                "session store %s: the file could not be rebuilt without the stale copies of "
+                "deleted rows (%s); tried again at the next rebuild",
+                self._path,
+                why,
+            )
+        self._rebuild_failed = True
+
+    async def _forget(self) -> None:
+        """After a deletion: the zeroed pages over the file's old ones, the -wal cut to zero bytes
+        (see the module's docstring); the stale copies wait for the next rebuild()."""
+        self._rebuild_pending = True
+        if not await self._checkpoint():
             log.warning(
                 "session store %s: the -wal could not be truncated (another connection reads); "
-                "the next purge tries again",
+                "the next rebuild tries again",
                 self._path,
             )
-            return
-        self._erase_pending = False
+
+    async def _checkpoint(self) -> bool:
+        """Copy the -wal into the file and truncate it; False if a reader kept it."""
+        ((busy, _, _),) = await self._fetch("PRAGMA wal_checkpoint(TRUNCATE)")
+        return not busy
 
     async def _execute(self, sql: str, parameters: Iterable[Any] = ()) -> int:
         """Run one statement in its own transaction; returns the number of rows changed."""

@@ -6,9 +6,10 @@ language, a screen and 10 kept messages):
      transaction), and the size of the file and its -wal afterwards;
   2. load() latency for random keys (p50, p99) and the process's resident memory (psutil) after
      loading and holding 1,000 random sessions;
-  3. delete() latency with N sessions kept (each deletion rebuilds the file with VACUUM, so that
-     the deleted session leaves its bytes: this is the price of /exit);
-  4. the time to purge N expired sessions in one purge() call, and the size afterwards.
+  3. delete() latency with N sessions kept, without other traffic (bench_exit.py measures /exit
+     under concurrent turns, and the file's rebuild);
+  4. the time to purge N expired sessions in one purge() call and rebuild the file, and the size
+     afterwards.
 
 It prints figures and asserts nothing about timing; it is not a test. Run from the project root:
 
@@ -79,6 +80,18 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+async def fill(store: SQLiteStore, count: int) -> float:
+    """Save `count` realistic sessions in batches of concurrent saves; the seconds it took."""
+    saving = 0.0
+    for first in range(0, count, BATCH):
+        batch = [realistic(chat_id) for chat_id in range(first, min(first + BATCH, count))]
+        began = time.perf_counter()
+        await asyncio.gather(*(store.save(session) for session in batch))
+        saving += time.perf_counter() - began
+    assert await store.count() == count
+    return saving
+
+
 async def measure(count: int, folder: Path) -> dict[str, Any]:
     process = psutil.Process()
     rss_start = process.memory_info().rss
@@ -86,13 +99,7 @@ async def measure(count: int, folder: Path) -> dict[str, Any]:
     store = await SQLiteStore.open(database)
     try:
         # 1. save
-        saving = 0.0
-        for first in range(0, count, BATCH):
-            batch = [realistic(chat_id) for chat_id in range(first, min(first + BATCH, count))]
-            began = time.perf_counter()
-            await asyncio.gather(*(store.save(session) for session in batch))
-            saving += time.perf_counter() - began
-        assert await store.count() == count
+        saving = await fill(store, count)
         saved_bytes, saved_wal = sizes(database)
 
         # 2. load latency and memory
@@ -111,7 +118,7 @@ async def measure(count: int, folder: Path) -> dict[str, Any]:
         assert all(held)
         rss_held = process.memory_info().rss
 
-        # 3. delete (VACUUM) with the store full
+        # 3. delete (a truncating checkpoint) with the store full
         deletions = []
         for chat_id in chooser.sample(range(count), DELETES):
             began = time.perf_counter()
@@ -121,6 +128,7 @@ async def measure(count: int, folder: Path) -> dict[str, Any]:
         # 4. purge everything
         began = time.perf_counter()
         purged = await store.purge(NOW + timedelta(days=2))
+        assert await store.rebuild()
         purging = time.perf_counter() - began
         assert purged == count - DELETES
         purged_bytes, purged_wal = sizes(database)
@@ -164,10 +172,10 @@ def report(figures: dict[str, Any]) -> None:
     print(f"RSS at start                    {figures['rss_start_mib']:>12.1f} MiB")
     print(f"RSS after loading {HELD:,} sessions {figures['rss_after_loading_1000_mib']:>11.1f} MiB")
     print(
-        f"delete (VACUUM) median / max    {figures['delete_median_ms']:>12.1f} ms"
+        f"delete median / max             {figures['delete_median_ms']:>12.1f} ms"
         f" / {figures['delete_max_ms']:.1f} ms"
     )
-    print(f"purge of {figures['purged']:,} expired        {figures['purge_seconds']:>12.2f} s")
+    print(f"purge + rebuild, {figures['purged']:,} expired {figures['purge_seconds']:>9.2f} s")
     print(
         f"file / -wal after the purge     {figures['file_bytes_after_purge'] / 1024:>12.1f} KiB"
         f" / {figures['wal_bytes_after_purge'] / 1024:.1f} KiB"

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Deployment, load_deployment
+from bot.config import PROJECT_ROOT, Deployment, load_deployment
 from bot.dialogue import (
     ButtonPressed,
+    Command,
     Engine,
     Notice,
     Session,
@@ -159,3 +160,25 @@ def test_leichte_sprache_falls_back_to_the_german_word(tmp_path: Path) -> None:
 
     assert callable(value)
     assert value("de@easy") == "Fachkraft"
+
+
+@pytest.mark.parametrize("channel", ["telegram", "web"])
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("de", "30 Minuten"), ("de@easy", "30 Minuten"), ("en", "30 minutes"), ("tr", "30 dakika")],
+)
+def test_the_privacy_screen_says_how_long_deleted_data_stays_in_the_files_from_the_setting(
+    example_deployment: Deployment, channel: str, language: str, said: str
+) -> None:
+    """The rebuild that removes deleted rows' stale copies runs every erase_every_minutes; the
+    screen quotes that and the minute one rebuild may take, whatever the deployment sets."""
+    sessions = example_deployment.sessions.model_copy(update={"erase_every_minutes": 29})
+    deployment = example_deployment.model_copy(update={"sessions": sessions})
+    engine = engine_for(SHIPPED_FLOWS, deployment, locales=PROJECT_ROOT / "locales", drafts=True)
+
+    _, actions = engine.step(
+        Session(node="main.menu", language=language, channel=channel), Command("privacy")
+    )
+
+    (shown,) = [action for action in actions if isinstance(action, Show)]
+    assert said in shown.text

@@ -234,13 +234,74 @@ def with_stale_copies(database: Path, sessions: list[StoredSession]) -> list[Sto
     return [session for session in sessions if data.count(session.address) > 1]
 
 
-async def test_purged_session_is_gone_from_the_file_bytes(store, database):
+def raw_files(database: Path) -> tuple[bytes, bytes]:
+    """The file's and the -wal's bytes, read without a connection (one would checkpoint)."""
+    wal = Path(f"{database}-wal")
+    return database.read_bytes(), wal.read_bytes() if wal.exists() else b""
+
+
+def row_pieces(session: StoredSession) -> list[bytes]:
+    """What a session's row holds that is its own: pseudonym, sealed address, history."""
+    return [session.key, session.address, session.dialogue.history[-1].encode()]
+
+
+def distinct(chat_id: int) -> StoredSession:
+    """A session with a screen in its history nobody else visited."""
+    session = session_for(chat_id)
+    history = ("start", f"n{chat_id:05d}_visited_by_{chat_id:05d}")
+    return replace(session, dialogue=replace(session.dialogue, history=history))
+
+
+async def test_a_deleted_row_is_gone_from_the_file_and_the_wal_when_delete_returns(store, database):
+    sessions = [distinct(chat_id) for chat_id in range(300)]
+    for turn in range(3):  # each in several frames of the -wal, and in the file
+        for session in sessions:
+            await store.save(session.with_messages(str(turn), now=NOW))
+    checkpoint(database)
+    gone = sessions[150]
+    await store.save(gone.with_messages("3", now=NOW))  # and once more in the -wal only
+    file, wal = raw_files(database)
+    assert all(piece in file and piece in wal for piece in row_pieces(gone)), "proves nothing"
+
+    assert await store.delete(gone.key)
+
+    for data in raw_files(database):
+        assert [piece for piece in row_pieces(gone) if traces(data, piece)] == []
+    assert all(piece in database.read_bytes() for piece in row_pieces(sessions[151]))
+
+
+async def test_a_forgotten_person_and_return_code_are_gone_from_the_files_at_once(store, database):
+    person = KEYS.pseudonym("telegram", str(CHAT_ID))
+    digest = KEYS.return_code_digest("amber-otter-lemon-42")
+    await store.save_case(a_case(person=person))
+    await store.save_return_code(digest, "K7Q2", NOW + timedelta(days=1))
+    checkpoint(database)
+    await store.save_case(a_case(person=person, alias="in the -wal too"))
+
+    await store.forget_person(person)
+    await store.forget_return_codes("K7Q2")
+
+    for data in raw_files(database):
+        assert not traces(data, person) and not traces(data, digest)
+
+
+async def test_a_purged_row_is_gone_from_the_files_at_once_its_stale_copies_after_the_rebuild(
+    store, database
+):
     # 3000: with the schema of version 4, 2000 sessions leave no stale copy of an expired one
     sessions = await ongoing_conversations(store, 3000)
     purged, kept = sessions[1::2], sessions[0::2]
-    assert with_stale_copies(database, purged), "no stale copies: the test proves nothing"
+    stale = with_stale_copies(database, purged)
+    assert stale, "no stale copies: the test proves nothing"
 
     assert await store.purge(NOW) == len(purged)
+
+    file, wal = raw_files(database)
+    assert wal == b""
+    assert all(file.count(s.address) <= 1 for s in stale)  # only the stale copy is left
+    assert [s for s in stale if traces(file, s.address)], "the rebuild proves nothing"
+
+    assert await store.rebuild()
 
     data = file_bytes(database)
     assert [s.key.hex() for s in purged if traces(data, s.key) or traces(data, s.address)] == []
@@ -248,7 +309,7 @@ async def test_purged_session_is_gone_from_the_file_bytes(store, database):
     assert Path(f"{database}-wal").stat().st_size == 0
 
 
-async def test_deleted_session_is_gone_from_the_file_bytes(store, database):
+async def test_a_deleted_session_leaves_no_stale_copy_after_the_rebuild(store, database):
     sessions = await ongoing_conversations(store, 2000)
     stale = with_stale_copies(database, sessions)
     assert stale, "no stale copies: the test proves nothing"
@@ -256,6 +317,7 @@ async def test_deleted_session_is_gone_from_the_file_bytes(store, database):
 
     for session in deleted:
         assert await store.delete(session.key)
+    assert await store.rebuild()
 
     data = file_bytes(database)
     assert [s.key.hex() for s in deleted if traces(data, s.key) or traces(data, s.address)] == []
@@ -263,7 +325,21 @@ async def test_deleted_session_is_gone_from_the_file_bytes(store, database):
     assert Path(f"{database}-wal").stat().st_size == 0
 
 
-async def test_erasure_blocked_by_a_reader_is_finished_by_the_next_purge(
+async def test_the_rebuild_runs_only_after_a_deletion(store, database):
+    assert await store.rebuild()  # the one after opening: a deletion may have come before
+    sessions = await ongoing_conversations(store, 2000)
+    stale = with_stale_copies(database, sessions)
+    assert stale, "no stale copies: the test proves nothing"
+
+    assert await store.rebuild()
+
+    assert with_stale_copies(database, sessions) == stale  # nothing deleted, nothing rebuilt
+    assert await store.delete(sessions[0].key)
+    assert await store.rebuild()
+    assert with_stale_copies(database, sessions) == []
+
+
+async def test_a_rebuild_a_reader_blocks_is_tried_again_at_the_next_run_and_logged_once(
     database, monkeypatch, caplog
 ):
     monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 50)
@@ -277,12 +353,16 @@ async def test_erasure_blocked_by_a_reader_is_finished_by_the_next_purge(
         reader.execute("SELECT count(*) FROM sessions").fetchone()  # holds an old snapshot
         with caplog.at_level(logging.WARNING, logger="bot.store.sqlite"):
             assert await store.delete(sessions[7].key)
-        assert "next purge" in caplog.text
-        assert traces(file_bytes(database), sessions[7].address)
+            assert "the next rebuild tries again" in caplog.text
+            assert traces(file_bytes(database), sessions[7].address)  # the reader's snapshot
+            caplog.clear()
+            assert not await store.rebuild()
+            assert not await store.rebuild()
+        assert [r.getMessage().count("could not be rebuilt") for r in caplog.records] == [1]
         reader.execute("COMMIT")
         reader.close()
 
-        assert await store.purge(NOW) == 0
+        assert await store.rebuild()
 
         assert not traces(file_bytes(database), sessions[7].address)
         assert Path(f"{database}-wal").stat().st_size == 0
@@ -290,7 +370,7 @@ async def test_erasure_blocked_by_a_reader_is_finished_by_the_next_purge(
         await store.close()
 
 
-async def test_purge_gives_the_space_back(store, database):
+async def test_the_purge_and_the_rebuild_give_the_space_back(store, database):
     checkpoint(database)
     empty = database.stat().st_size  # the schema's own pages
     for chat_id in range(2000):
@@ -299,6 +379,7 @@ async def test_purge_gives_the_space_back(store, database):
     full = database.stat().st_size
 
     await store.purge(NOW)
+    await store.rebuild()
 
     assert database.stat().st_size - empty < (full - empty) / 10
 

@@ -7,6 +7,7 @@ import asyncio
 import io
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.channels.telegram import BotSetup
@@ -29,6 +30,7 @@ from tests.channels.telegram.conftest import (
 )
 from tests.clock import SettableClock
 from tests.fake_bot_api import CONTENT_EXAMPLES, FakeBotAPI
+from tests.store.test_sqlite import session_for
 
 TYPED = "Ich heiße Anamaria und wohne in der Blumenstraße 12, bitte hilf mir"
 
@@ -112,14 +114,37 @@ async def test_an_expired_session_is_purged_and_gone_from_the_file(
         key = SecretKeys(TEST_SECRET).pseudonym("telegram", str(ANA.user_id))
         assert key in database_bytes(running.database)
 
-        # The purge job runs every half second. It deletes the row first, then rebuilds the
-        # file and truncates the -wal, so only the bytes tell that it is done. They are read
-        # without a connection: a reader of ours would keep the -wal from being truncated.
+        # The purge job runs every half second. It deletes the row first, then truncates the
+        # -wal, so only the bytes tell that it is done. They are read without a connection: a
+        # reader of ours would keep the -wal from being truncated.
         deadline = time.monotonic() + 5
         while key in database_bytes(running.database) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         assert key not in database_bytes(running.database)
         assert await session_count(running) == 0
+    finally:
+        await running.stop()
+
+
+async def test_the_rebuild_job_rebuilds_the_file_after_a_deletion(
+    engine: Engine, setup: BotSetup, api: FakeBotAPI
+) -> None:
+    sessions = setup.deployment.sessions.model_copy(update={"erase_every_minutes": 0.5 / 60})
+    running = await start_bot(engine, with_deployment(setup, sessions=sessions), api)
+    try:
+        store = running.runtime.store
+        assert store is not None
+        now = datetime.now(UTC)
+        for chat_id in range(1000):
+            await store.save(session_for(chat_id, expires=now))
+        assert await store.purge(now) == 1000
+        full = running.database.stat().st_size  # a purge alone leaves the file's pages
+
+        # The job runs every half second; what tells that it rebuilt the file is its size.
+        deadline = time.monotonic() + 5
+        while running.database.stat().st_size >= full / 4 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert running.database.stat().st_size < full / 4
     finally:
         await running.stop()
 
