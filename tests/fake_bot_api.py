@@ -4,7 +4,9 @@ It runs on 127.0.0.1 (ephemeral port) in the test's event loop. Point the real P
 ``Application`` at it with ``base_url=server.base_url``; inject updates with ``send_text``,
 ``press`` & co., observe the bot's calls with ``calls`` / ``wait_for`` / ``chat_messages``,
 wait until the bot handled everything with ``wait_handled`` (given its ``client_done``), and
-inject faults with ``fail`` / ``fail_randomly`` / ``block``.
+inject faults with ``fail`` / ``fail_randomly`` / ``block``. With a webhook set, ``deliver_webhook``
+posts one update to it, and ``post_to_webhook`` has the fake post every update as Telegram does
+(again until it is answered); ``webhook_answers`` records what each post got.
 
 Forum supergroups (a chat dict with ``"is_forum": True``) have topics: the bot manages them with
 createForumTopic & co. once ``make_admin`` gave it can_manage_topics, people write in them with
@@ -304,6 +306,9 @@ class FakeBotAPI:
         self._file_numbers = itertools.count(1)
         # bot settings
         self._webhook: dict[str, Any] = {}
+        self._posting: asyncio.Task[None] | None = None  # see post_to_webhook
+        # each post to the webhook: (update_id, its status, None when it got no answer)
+        self.webhook_answers: list[tuple[int, int | None]] = []
         self._commands: dict[tuple[str, str], list[dict]] = {}
         self._descriptions: dict[tuple[str, str], str] = {}  # (field, language) -> text
         # faults
@@ -332,6 +337,11 @@ class FakeBotAPI:
     async def stop(self) -> None:
         self._closing = True
         self._wake_pollers()
+        if self._posting is not None:
+            self._posting.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._posting
+            self._posting = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -571,24 +581,62 @@ class FakeBotAPI:
         """The parameters of the last setWebhook, {} when none is set."""
         return dict(self._webhook)
 
-    async def deliver_webhook(self, update: dict, *, secret: str | None) -> int:
-        """POSTs ``update`` to the registered webhook (loopback only); returns the status."""
+    async def deliver_webhook(self, update: dict, *, secret: str | None) -> int | None:
+        """POSTs ``update`` to the registered webhook (loopback only); returns the status, None
+        when none came: the connection failed or closed, or no answer within Telegram's 60 s."""
         url = self._webhook.get("url")
         if not url:
             raise AssertionError("no webhook is set")
         if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
             raise AssertionError(f"refusing to deliver to {url}: not a loopback address")
         headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(url, json=update, headers=headers) as response,
-        ):
-            status = response.status
-        if 200 <= status < 300:
+        status: int | None = None
+        with suppress(aiohttp.ClientError, TimeoutError):
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session,
+                session.post(url, json=update, headers=headers) as response,
+            ):
+                status = response.status
+        self.webhook_answers.append((update.get("update_id", 0), status))
+        if status is not None and 200 <= status < 300:
             self._queue = [queued for queued in self._queue if queued is not update]
             self._unfetched.discard(update.get("update_id"))
         self._last_activity = time.monotonic()
         return status
+
+    def post_to_webhook(self, *, again_after: float = 0.1) -> None:
+        """From now on act as Telegram does while a webhook is set: each injected update is
+        posted to it (deliver_webhook, with the secret token of setWebhook), several at once,
+        and posted again after ``again_after`` s until it is answered with 2xx; none is posted
+        while no webhook is set."""
+        if self._posting is None:
+            self._posting = asyncio.create_task(self._post_updates(again_after))
+
+    async def _post_updates(self, again_after: float) -> None:
+        posting: dict[int, asyncio.Task[None]] = {}  # id(update) -> its posts
+        try:
+            while True:
+                changed = self._updates_changed
+                posting = {key: task for key, task in posting.items() if not task.done()}
+                for update in self._queue:
+                    if id(update) not in posting:
+                        posting[id(update)] = asyncio.create_task(
+                            self._post_until_answered(update, again_after)
+                        )
+                await changed.wait()
+        finally:
+            for task in posting.values():
+                task.cancel()
+
+    async def _post_until_answered(self, update: dict, again_after: float) -> None:
+        while True:
+            if self._webhook.get("url"):
+                status = await self.deliver_webhook(
+                    update, secret=self._webhook.get("secret_token")
+                )
+                if status is not None and 200 <= status < 300:
+                    return
+            await asyncio.sleep(again_after)
 
     # -- faults ---------------------------------------------------------------------------
 

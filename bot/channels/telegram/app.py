@@ -42,7 +42,7 @@ from bot.channels.telegram.redelivery import HandledOnce, SkipHandled
 from bot.channels.telegram.retry import RetryingRateLimiter
 from bot.channels.telegram.staff import Staff, for_another_bot
 from bot.channels.telegram.unreadable import WEBHOOK_LOGGER, WebhookRefusals
-from bot.channels.telegram.webhook import guard_webhook
+from bot.channels.telegram.webhook import PendingAnswers, guard_webhook
 from bot.dialogue import BotProfile, Engine
 from bot.logs import conceal
 from bot.metrics import Metrics
@@ -95,13 +95,17 @@ class TelegramChannel:
         self.updates = SkipHandled(
             PersonByPerson(CONCURRENT_UPDATES, gate, on_refused=self._refused, exempt=asks_to_erase)
         )
-        self.unfinished = Unfinished()  # fetched, not yet handled: not confirmed to Telegram
+        # fetched, not yet handled: not confirmed to Telegram (long polling), not answered yet
+        # (webhook)
+        self.unfinished = Unfinished()
+        self.answers = PendingAnswers()
+        handled = self.unfinished.done if setup.webhook is None else self.answers.done
         self.application: Application = (
             ApplicationBuilder()
             .token(setup.token)
             .base_url(setup.api_url)
             .rate_limiter(RetryingRateLimiter(delays=setup.retry_delays))
-            .concurrent_updates(Confirming(self.updates, self.unfinished))
+            .concurrent_updates(Confirming(self.updates, handled))
             .get_updates_request(
                 HeldOffsetRequest(self.unfinished, lambda: self._unreadable("polling"))
             )
@@ -151,7 +155,7 @@ class TelegramChannel:
             await updater.start_webhook(
                 **webhook_options(url, listen, port, self.setup.keys)  # type: ignore[arg-type]
             )
-            guard_webhook(updater, self._refused_by_webhook)
+            guard_webhook(updater, self._refused_by_webhook, self.answers)
             # not the URL: an operator may have put a secret into its path
             log.info("webhook listening", extra={"listen": listen, "port": port})
         await application.start()

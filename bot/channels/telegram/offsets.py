@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -48,9 +48,9 @@ class Unfinished:
         self._in_flight |= fetched
         self.newest = max((self.newest, *fetched))
 
-    def done(self, update_id: int) -> None:
-        self._in_flight.discard(update_id)
-        self._handled.add(update_id)
+    def done(self, update: Update) -> None:
+        self._in_flight.discard(update.update_id)
+        self._handled.add(update.update_id)
         self._changed.set()
 
     def offset(self, asked: int | None) -> int | None:
@@ -120,12 +120,15 @@ class HeldOffsetRequest(UpdatesRequest):
 
 
 class Confirming(BaseUpdateProcessor):
-    """Around the processor of updates: an update counts as handled once its turn ended."""
+    """Around the processor of updates: an update counts as handled once its turn ended, also
+    when a handler failed and the error handler ran (else Telegram would hand out a poisoned
+    update forever); then `handled(update)` is called: Unfinished.done in long polling, the
+    webhook's answer (bot/channels/telegram/webhook.py) in webhook mode."""
 
-    def __init__(self, inner: BaseUpdateProcessor, unfinished: Unfinished) -> None:
+    def __init__(self, inner: BaseUpdateProcessor, handled: Callable[[Update], None]) -> None:
         super().__init__(inner.max_concurrent_updates)
         self.inner = inner
-        self.unfinished = unfinished
+        self.handled = handled
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         cut_off = False
@@ -136,7 +139,7 @@ class Confirming(BaseUpdateProcessor):
             raise
         finally:
             if not cut_off and isinstance(update, Update):
-                self.unfinished.done(update.update_id)
+                self.handled(update)
 
     async def initialize(self) -> None:
         await self.inner.initialize()

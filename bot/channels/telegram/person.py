@@ -27,6 +27,7 @@ from telegram.ext import ContextTypes
 from bot.channels.telegram.delivery import Delivered as Sent
 from bot.channels.telegram.delivery import MediaFiles, deliver
 from bot.channels.telegram.retry import MaybeSent, sent_once
+from bot.channels.telegram.staff import for_another_bot
 from bot.dialogue import (
     Action,
     ButtonPressed,
@@ -83,15 +84,16 @@ def content_of(message: Message) -> Content:
     )
 
 
-def event_of(message: Message) -> Event:
-    """What a person's message means to the dialogue."""
+def event_of(message: Message, own_username: str) -> Event:
+    """What a person's message means to the dialogue. A command addressed to another bot
+    ("/exit@otherbot") is no command of ours: it is text like any other."""
     if message.contact or message.location or message.venue:
         return Unreadable(personal=True)
     text = message.text
     if text is None:  # a sticker, photo, voice note, file, poll, ...
         return Unreadable()
     text = text[:MESSAGE_LIMIT]
-    if text.startswith("/"):
+    if text.startswith("/") and not for_another_bot(text, own_username):
         name = command_name(text.split(maxsplit=1)[0])
         if name == "start":
             user = message.from_user
@@ -107,8 +109,9 @@ def asks_to_erase(update: Update) -> bool:
     if chat is None or chat.type != Chat.PRIVATE:
         return False
     message, query = update.message, update.callback_query
-    if message is not None and message.text and message.text.startswith("/"):
-        return COMMANDS.get(command_name(message.text.split(maxsplit=1)[0])) is GlobalAction.EXIT
+    if message is not None:
+        event = event_of(message, message.get_bot().username)
+        return isinstance(event, Command) and COMMANDS.get(event.name) is GlobalAction.EXIT
     return query is not None and query.data == GLOBAL_PREFIX + GlobalAction.EXIT
 
 
@@ -233,7 +236,7 @@ class TelegramPersonUpdates:
         message = update.effective_message
         if message is None:
             return
-        event = event_of(message)
+        event = event_of(message, context.bot.username)
         keep: tuple[str, ...] = (str(message.message_id),)
         if isinstance(event, Unreadable) and event.personal:
             # Not stored, not relayed, and gone from the chat: the phone may be checked.

@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 
 
 def for_another_bot(text: str | None, own_username: str) -> bool:
-    """A command addressed to another bot in the group ("/close@otherbot"): not ours to act
-    on, nor a message for the person."""
+    """A command addressed to another bot: in the staff group ("/close@otherbot") neither acted
+    on nor relayed to the person; in a private chat ("/exit@otherbot") no command of ours."""
     if not text or not text.startswith("/"):
         return False
     _, at, addressee = text.split(maxsplit=1)[0].partition("@")

@@ -177,6 +177,44 @@ async def test_exit_deletes_the_conversation_and_the_session(
     assert unticked(labels(await last_screen(api))) == ["Deutsch", "Română"]
 
 
+async def test_exit_for_another_bot_erases_nothing_and_exit_for_this_bot_erases(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    api.send_text(BOB, "/start")
+    await press(api, BOB, "Deutsch")
+    api.send_text(BOB, "hilfe bitte")
+    before = await last_screen(api, BOB)
+    shown = len(api.chat_messages(BOB.user_id))
+
+    api.send_text(BOB, "/exit@SomeOtherBot")
+    answer = await last_screen(api, BOB)
+    assert answer is not before and answer.params["text"] == "Ich verstehe nur die Knöpfe."
+    assert len(api.chat_messages(BOB.user_id)) == shown + 2  # the command and the answer
+    assert await session_count(bot) == 1
+
+    api.send_text(BOB, "/EXIT@Wegweiser_Test_Bot")
+    await settled(api)
+    assert api.chat_messages(BOB.user_id) == {}
+    assert await session_count(bot) == 0
+
+
+@pytest.mark.parametrize("command", ["start", "menu", "back", "language", "counsellor", "privacy"])
+async def test_a_command_for_another_bot_gets_what_any_unknown_text_gets(
+    bot: RunningBot, api: FakeBotAPI, command: str
+) -> None:
+    api.send_text(BOB, "/start")
+    await press(api, BOB, "Deutsch")
+    await press(api, BOB, "Zum Menü")
+    await press(api, BOB, "Gesundheit")
+    api.send_text(BOB, "irgendwas")
+    unknown = await last_screen(api, BOB)
+
+    api.send_text(BOB, f"/{command}@SomeOtherBot")
+    answer = await last_screen(api, BOB)
+    assert answer is not unknown
+    assert (answer.params["text"], labels(answer)) == (unknown.params["text"], labels(unknown))
+
+
 @pytest.mark.parametrize("command", ["/start", "/START@wegweiser_test_bot"])
 async def test_start_command_variants_start_the_conversation(
     bot: RunningBot, api: FakeBotAPI, command: str
