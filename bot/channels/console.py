@@ -29,6 +29,7 @@ from bot.service import (
     ConversationService,
     Delivered,
     Inbound,
+    Noting,
     PersonAddress,
 )
 
@@ -80,7 +81,10 @@ class ConsoleChannel:
         self._printed += 1
         return Delivered([str(self._printed)])
 
-    async def relay(self, address: str, content: Content, reply_to: str | None) -> str:
+    async def relay(
+        self, address: str, content: Content, reply_to: str | None, noting: Noting
+    ) -> str:
+        await noting()
         return (await self.deliver(address, (Notice(content.text or ""),), edit=None)).refs[0]
 
     async def edit(self, address: str, ref: str, text: str) -> None:

@@ -180,15 +180,19 @@ class CaseDesk:
             return News.NOT_DELIVERED
         if await self.store.staff_copy(code, content.ref) is not None:
             return None
-        if not await self.store.begin_relay(code, content.ref, from_person=True):
+        if await self.store.relay_begun(code, content.ref, from_person=True):
             log.warning("a relay cut off by a restart is not repeated", extra={"case": code})
             return News.UNCONFIRMED
         reply_to = None
         if content.reply_to is not None:
             reply_to = await self.store.staff_copy(code, content.reply_to)
+
+        async def noting() -> None:
+            await self.store.begin_relay(code, content.ref, from_person=True)
+
         for attempt in range(2):
             try:
-                copied = await self.staff.relay(case, content, reply_to)
+                copied = await self.staff.relay(case, content, reply_to, noting)
             except Unconfirmed as error:
                 _failed("a message passed on got no answer", error, code)
                 return News.UNCONFIRMED
@@ -207,9 +211,12 @@ class CaseDesk:
         await self.store.end_relay(code, content.ref, from_person=True)
         return News.NOT_DELIVERED
 
-    async def begin_relay(self, code: str, staff_ref: str) -> bool:
-        """A counsellor's message is about to go to the person (see CaseStore.begin_relay)."""
-        return await self.store.begin_relay(code, staff_ref, from_person=False)
+    async def begin_relay(self, code: str, staff_ref: str) -> None:
+        """A counsellor's message is leaving for the person (see CaseStore.begin_relay)."""
+        await self.store.begin_relay(code, staff_ref, from_person=False)
+
+    async def relay_begun(self, code: str, staff_ref: str) -> bool:
+        return await self.store.relay_begun(code, staff_ref, from_person=False)
 
     async def end_relay(self, code: str, staff_ref: str) -> None:
         await self.store.end_relay(code, staff_ref, from_person=False)

@@ -38,6 +38,7 @@ from bot.service.ports import (
     Clock,
     Content,
     Inbound,
+    Noting,
     PersonAddress,
     PersonChannel,
     PersonUnreachable,
@@ -297,7 +298,7 @@ class ConversationService:
     # -- a counsellor's side of the conversation -------------------------------------------------
 
     async def relay_to_person(
-        self, key: bytes, content: Content, reply_to: str | None
+        self, key: bytes, content: Content, reply_to: str | None, noting: Noting
     ) -> str | None:
         """A counsellor's content into the person's conversation; its ref is kept for /exit.
         None if the person has no session any more. Raises ChannelError."""
@@ -307,7 +308,7 @@ class ConversationService:
             if stored is None or person is None:
                 return None
             channel = self.channels[person.channel]
-            ref = await channel.relay(person.native, content, reply_to)
+            ref = await channel.relay(person.native, content, reply_to, noting)
             window = channel.capabilities.delete_window
             await self.store.save(stored.with_messages(ref, now=self.clock.now(), keep_for=window))
             return ref

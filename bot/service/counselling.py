@@ -47,13 +47,19 @@ class Counselling:
             return "⚠️ Not delivered: this case is closed."
         if await self.desk.person_copy(case.code, content.ref) is not None:
             return None  # relayed before: the same update delivered again
-        if not await self.desk.begin_relay(case.code, content.ref):
+        if await self.desk.relay_begun(case.code, content.ref):
             return UNCONFIRMED  # begun before a restart, and it may have got there
         reply_to = None
         if content.reply_to is not None:
             reply_to = await self.desk.person_copy(case.code, content.reply_to)
+
+        async def noting() -> None:
+            await self.desk.begin_relay(case.code, content.ref)
+
         try:
-            copied = await self.conversations.relay_to_person(case.person, content, reply_to)
+            copied = await self.conversations.relay_to_person(
+                case.person, content, reply_to, noting
+            )
         except Unconfirmed:
             return UNCONFIRMED
         except ChannelError as error:

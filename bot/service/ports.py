@@ -104,6 +104,10 @@ class Delivered:
     screen: str | None = None
 
 
+Noting = Callable[[], Awaitable[None]]
+"""Called by a channel just before a relay leaves for it (after any wait for its rate limits), so
+that the service notes it then: a crash before that point is known to have sent nothing."""
+
 Acknowledge = Callable[[str | None], Awaitable[None]]
 """Answers a pressed button, with a short notice (a toast) where the channel shows one."""
 
@@ -144,8 +148,11 @@ class PersonChannel(Protocol):
         channel can. Raises PersonUnreachable or ChannelError."""
         ...
 
-    async def relay(self, address: str, content: Content, reply_to: str | None) -> str:
-        """A counsellor's content into the person's conversation; returns its ref."""
+    async def relay(
+        self, address: str, content: Content, reply_to: str | None, noting: Noting
+    ) -> str:
+        """A counsellor's content into the person's conversation; returns its ref. Raises
+        Unconfirmed when it got no answer (it is not sent again)."""
         ...
 
     async def edit(self, address: str, ref: str, text: str) -> None:
@@ -178,9 +185,11 @@ class StaffChannel(Protocol):
 
     async def close(self, case: Case) -> None: ...
 
-    async def relay(self, case: Case, content: Content, reply_to: str | None) -> str:
+    async def relay(
+        self, case: Case, content: Content, reply_to: str | None, noting: Noting
+    ) -> str:
         """The person's content into the case's place; returns the copy's ref. Raises
-        PlaceGone or ChannelError."""
+        PlaceGone, Unconfirmed or ChannelError."""
         ...
 
     async def edit(self, case: Case, ref: str, text: str) -> None: ...

@@ -179,10 +179,14 @@ class CaseStore(ABC):
         (the staff message is the bot's copy). Ends the relay begun for it."""
 
     @abstractmethod
-    async def begin_relay(self, code: str, source: str, *, from_person: bool) -> bool:
-        """Note, before it is sent, that the message `source` (its id on the sender's side) is
-        being relayed. False if that was noted before and neither remembered nor ended since:
-        a relay cut off by a crash, which may have arrived."""
+    async def begin_relay(self, code: str, source: str, *, from_person: bool) -> None:
+        """Note, just before it is sent, that the message `source` (its id on the sender's
+        side) is being relayed."""
+
+    @abstractmethod
+    async def relay_begun(self, code: str, source: str, *, from_person: bool) -> bool:
+        """Whether a relay was begun and neither remembered nor ended since: one cut off by a
+        crash, which may have arrived."""
 
     @abstractmethod
     async def end_relay(self, code: str, source: str, *, from_person: bool) -> None:

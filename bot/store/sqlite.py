@@ -194,7 +194,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE sessions ADD COLUMN channel TEXT",
     ),
     (
-        # Relays under way: noted before the copy is sent and dropped once it is remembered in
+        # Relays under way: noted as the copy is sent and dropped once it is remembered in
         # `relayed`, so that a relay cut off by a crash is neither sent twice nor lost unseen.
         # Message ids only; gone with the case.
         """CREATE TABLE relays_begun (
@@ -446,14 +446,18 @@ class SQLiteStore(SessionStore, CaseStore, UpdateLog, Transcripts):
         if await self._execute("UPDATE cases SET person = NULL WHERE person = ?", (person,)):
             await self._forget()
 
-    async def begin_relay(self, code: str, source: str, *, from_person: bool) -> bool:
-        return (
-            await self._execute(
-                "INSERT OR IGNORE INTO relays_begun (code, source, from_person) VALUES (?, ?, ?)",
-                (code, source, int(from_person)),
-            )
-            > 0
+    async def begin_relay(self, code: str, source: str, *, from_person: bool) -> None:
+        await self._execute(
+            "INSERT OR IGNORE INTO relays_begun (code, source, from_person) VALUES (?, ?, ?)",
+            (code, source, int(from_person)),
         )
+
+    async def relay_begun(self, code: str, source: str, *, from_person: bool) -> bool:
+        rows = await self._fetch(
+            "SELECT 1 FROM relays_begun WHERE code = ? AND source = ? AND from_person = ?",
+            (code, source, int(from_person)),
+        )
+        return bool(rows)
 
     async def end_relay(self, code: str, source: str, *, from_person: bool) -> None:
         await self._execute(

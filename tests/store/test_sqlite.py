@@ -816,16 +816,19 @@ async def test_relayed_ids_and_return_codes_go_when_the_case_expires(store, data
     assert b"amber-otter" not in file_bytes(database)  # the code itself was never stored
 
 
-async def test_a_relay_begun_is_begun_once_until_it_is_remembered_or_ended(store):
+async def test_a_relay_begun_stays_begun_until_it_is_remembered_or_ended(store):
     await store.save_case(a_case())
+    assert not await store.relay_begun("K7Q2", "17", from_person=True)
 
-    assert await store.begin_relay("K7Q2", "17", from_person=True)
-    assert not await store.begin_relay("K7Q2", "17", from_person=True)  # cut off: in doubt
-    assert await store.begin_relay("K7Q2", "17", from_person=False)  # the other side's id 17
+    await store.begin_relay("K7Q2", "17", from_person=True)
+    await store.begin_relay("K7Q2", "17", from_person=True)  # a retry notes it again
+    assert await store.relay_begun("K7Q2", "17", from_person=True)  # cut off here: in doubt
+    assert not await store.relay_begun("K7Q2", "17", from_person=False)  # the other side's 17
     await store.remember_relay("K7Q2", "17", "4711", from_person=True)
-    assert await store.begin_relay("K7Q2", "17", from_person=True)  # remembered: settled
-    await store.end_relay("K7Q2", "17", from_person=True)
-    assert await store.begin_relay("K7Q2", "17", from_person=True)
+    assert not await store.relay_begun("K7Q2", "17", from_person=True)  # remembered: settled
+    await store.begin_relay("K7Q2", "18", from_person=False)
+    await store.end_relay("K7Q2", "18", from_person=False)
+    assert not await store.relay_begun("K7Q2", "18", from_person=False)
 
 
 async def test_relays_begun_go_when_their_case_expires(store, database):

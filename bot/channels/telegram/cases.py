@@ -39,6 +39,7 @@ from bot.service import (
     Content,
     Counselling,
     Counsellor,
+    Noting,
     PersonAddress,
     PlaceGone,
     Unconfirmed,
@@ -167,11 +168,13 @@ class TelegramStaffChannel:
         except TelegramError as error:
             raise _staff_error(error) from error
 
-    async def relay(self, case: Case, content: Content, reply_to: str | None) -> str:
+    async def relay(
+        self, case: Case, content: Content, reply_to: str | None, noting: Noting
+    ) -> str:
         """The person's message: copied when it lies in a Telegram chat, else sent as text from
         the bot."""
         try:
-            with sent_once():
+            with sent_once(noting):
                 if content.source is not None and content.source.channel == CHANNEL:
                     copied: MessageId | Message = await self.bot.copy_message(
                         _group(case),

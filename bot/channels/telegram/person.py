@@ -49,6 +49,7 @@ from bot.service import (
     Counselling,
     Delivered,
     Inbound,
+    Noting,
     PersonAddress,
     PersonUnreachable,
     Unconfirmed,
@@ -184,7 +185,9 @@ class TelegramPersonChannel:
             None if sent.screen is None else str(sent.screen),
         )
 
-    async def relay(self, address: str, content: Content, reply_to: str | None) -> str:
+    async def relay(
+        self, address: str, content: Content, reply_to: str | None, noting: Noting
+    ) -> str:
         """A counsellor's message: copied (never forwarded) when it lies in a Telegram chat,
         else sent as text."""
         reply = (
@@ -193,7 +196,7 @@ class TelegramPersonChannel:
             else ReplyParameters(int(reply_to), allow_sending_without_reply=True)
         )
         try:
-            with sent_once():
+            with sent_once(noting):
                 if content.source is not None and content.source.channel == CHANNEL:
                     copied: MessageId | Message = await self.bot.copy_message(
                         int(address),

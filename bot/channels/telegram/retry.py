@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 JSONDict = dict[str, Any]
 
 _once: ContextVar[bool] = ContextVar("sent_once", default=False)
+_noting: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar("noting", default=None)
 # httpx failures before a request left: nothing reached Telegram, a repeat is safe
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -35,13 +36,16 @@ class MaybeSent(NetworkError):
 
 
 @contextlib.contextmanager
-def sent_once() -> Iterator[None]:
-    """Bot API calls in this block are not repeated when they may have got through."""
-    token = _once.set(True)
+def sent_once(noting: Callable[[], Awaitable[None]] | None = None) -> Iterator[None]:
+    """Bot API calls in this block are not repeated when they may have got through. `noting()`
+    is awaited just before each attempt leaves, after the wait for Telegram's rate limits: a
+    crash while waiting is then known to have sent nothing."""
+    once, noted = _once.set(True), _noting.set(noting)
     try:
         yield
     finally:
-        _once.reset(token)
+        _once.reset(once)
+        _noting.reset(noted)
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -68,6 +72,9 @@ class RetryingRateLimiter(AIORateLimiter):
             # disappearing mode and /exit never wait behind the bot's sends (a 429 is still
             # waited out). The base limit applies only to requests with a chat_id.
             data = {key: value for key, value in data.items() if key != "chat_id"}
+        noting = _noting.get() if _once.get() else None
+        if noting is not None:
+            callback = _noted_first(noting, callback)
         retries = iter(self.delays)
         while True:
             try:
@@ -87,6 +94,20 @@ class RetryingRateLimiter(AIORateLimiter):
                     extra={"method": endpoint, "error": type(error).__name__, "retry_in": delay},
                 )
                 await asyncio.sleep(delay)
+
+
+def _noted_first(
+    noting: Callable[[], Awaitable[None]],
+    callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+) -> Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]]:
+    """The request, with `noting()` awaited just before it leaves (AIORateLimiter calls it once
+    its limits let it through)."""
+
+    async def noted(*args: Any, **kwargs: Any) -> bool | JSONDict | list[JSONDict]:
+        await noting()
+        return await callback(*args, **kwargs)
+
+    return noted
 
 
 def _maybe_carried_out(error: NetworkError) -> bool:

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from bot.channels.web.sealing import Unsealable, Visitor, seal
 from bot.dialogue import Action, Notice, SendMedia, Show
 from bot.dialogue.check import MESSAGE_LIMIT
-from bot.service import Capabilities, ChannelError, Content, Delivered, NotShown
+from bot.service import Capabilities, ChannelError, Content, Delivered, Noting, NotShown
 from bot.store import Transcripts
 
 log = logging.getLogger(__name__)
@@ -177,11 +177,14 @@ class WebPersonChannel:
                     delivered.refs.append(await self.add(address, kind, self._media_name(path)))
         return delivered
 
-    async def relay(self, address: str, content: Content, reply_to: str | None) -> str:
+    async def relay(
+        self, address: str, content: Content, reply_to: str | None, noting: Noting
+    ) -> str:
         """A counsellor's message. The web shows text only: anything else is refused, so the
         counsellor hears it did not arrive."""
         if not content.text:
             raise NotShown("the person's web chat shows text only", "NotText")
+        await noting()
         return await self.add(address, "counsellor", content.text[:MESSAGE_LIMIT])
 
     async def edit(self, address: str, ref: str, text: str) -> None:
