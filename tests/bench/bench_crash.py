@@ -16,7 +16,9 @@ would at Telegram.
 At the end (the process running, everything settled) it prints:
   - person -> counsellor and counsellor -> person: messages sent, delivered (a copy arrived),
     lost (no copy), doubled (more than one copy); for the counsellor's, how many of the lost ones
-    the counsellor was told about ("Not delivered");
+    the sender was told about ("Not delivered" or "Not confirmed" in reply to a counsellor's,
+    a notice in the chat for a person's: the first lost ones of that person, as many as the
+    notices);
   - tree: presses answered (answerCallbackQuery for it, by the end) or not, and presses
     answered twice (answerCallbackQuery more than once for one press: handled twice);
   - left on the phone: messages still in the persons' chats after each sent /exit;
@@ -75,6 +77,9 @@ COUNSELLOR_IDS = 5_550_000
 # holds the bot to it): all persons together write to the staff group at most every 4 s, so that
 # what is measured is the crashes, not that queue. Counsellors write to private chats.
 STAFF_GROUP_EVERY = 4.0
+# What the sender of a relay that did not arrive, or may not have, is told.
+COUNSELLOR_TOLD = ("⚠️ Not delivered", "⚠️ Not confirmed")
+PERSON_TOLD = "⚠️ Deine letzte Nachricht ist"
 COUNSELLOR_EVERY = 2.0
 QUIET = 4.0  # settled: no call for this long (the group's limiter spaces its calls by 3 s)
 START_TIMEOUT = 30.0  # seconds from starting the process to its first getUpdates
@@ -569,8 +574,15 @@ async def _run(
     not_delivered = {
         str(m["reply_to_message"].get("text"))
         for m in api.chat_messages(STAFF["id"]).values()
-        if str(m.get("text", "")).startswith("⚠️ Not delivered") and "reply_to_message" in m
+        if str(m.get("text", "")).startswith(COUNSELLOR_TOLD) and "reply_to_message" in m
     }
+    # a person's notice names no message: it counts for as many of theirs as were lost
+    persons_told = set[str]()
+    for case in cases:
+        chat = api.chat_messages(case.person.user_id).values()
+        notices = sum(1 for m in chat if str(m.get("text", "")).startswith(PERSON_TOLD))
+        theirs = [text for text in from_persons if text.startswith(f"p{case.person.user_id}-")]
+        persons_told.update([text for text in theirs if not in_staff[text]][:notices])
     answers = Counter(  # every press is answered (its spinner stopped), once
         str(call.params.get("callback_query_id"))
         for call in api.calls_to("answerCallbackQuery")
@@ -600,7 +612,7 @@ async def _run(
         kills=bot.kills,
         starts=bot.starts,
         start_seconds_max=round(max(bot.start_seconds), 2),
-        person_to_counsellor=relayed(from_persons, in_staff, None),
+        person_to_counsellor=relayed(from_persons, in_staff, persons_told),
         counsellor_to_person=relayed(from_counsellors, at_persons, not_delivered),
         tree_presses=len(tree.presses),
         tree_answered=sum(1 for query in tree.presses if answers[query]),
