@@ -53,6 +53,11 @@ DETAIL_SYMBOLS = {
 # Marks the language in use in the language list.
 CURRENT = "✓"
 
+# Screens an engine keeps (a node in one language, on one channel, with or without a way back):
+# every screen of a flow in every language fits; the bound only keeps memory from growing should
+# sessions name channels without end.
+SCREENS_KEPT = 20_000
+
 DurationFormat = Callable[[float, str], str]
 """(seconds, language) -> a duration in words ("5 minutes"), given by the channel's side (babel),
 so that the core needs no locale data."""
@@ -321,6 +326,8 @@ class Engine:
         translator = self.renderer.translator
         self.crisis: CrisisNet = crisis_net(flow, translator, self.languages)
         self.search: SearchIndex = build_search(flow, self.renderer, self.languages)
+        # (node id, language, channel, no history) -> what _screen gives: all a screen depends on
+        self._screens: dict[tuple[str, str, str | None, bool], tuple[Action, ...]] = {}
 
     # -- the contract ------------------------------------------------------------------------
 
@@ -653,6 +660,17 @@ class Engine:
         return Show(None, self._say(session, self.flow.system.messages.choose_language), rows)
 
     def _render(self, session: Session, node_id: str) -> tuple[Action, ...]:
+        """A node's screen (and media) for the session: built once per engine for each language,
+        channel and whether there is a way back, the only parts of a session it depends on."""
+        key = (node_id, self._language(session), session.channel, not session.history)
+        screen = self._screens.get(key)
+        if screen is None:
+            screen = self._screen(session, node_id)
+            if len(self._screens) < SCREENS_KEPT:
+                self._screens[key] = screen
+        return screen
+
+    def _screen(self, session: Session, node_id: str) -> tuple[Action, ...]:
         node = self.flow.nodes[node_id]
         language = self._language(session)
         text = self.renderer.node_text(language, node_id, node, session.channel)

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT, Deployment, build_engine, translation_report
-from bot.dialogue import Command, Engine, Event, Session, Show, Unreadable, load_flow
+from bot.dialogue import (
+    ButtonPressed,
+    Command,
+    Engine,
+    Event,
+    Session,
+    Show,
+    Unreadable,
+    load_flow,
+)
 from bot.dialogue.check import CALLBACK_DATA_LIMIT, LABEL_LIMIT, MESSAGE_LIMIT
 from bot.dialogue.render import PLACEHOLDER
 from bot.i18n.catalogs import SOURCE_LANGUAGE, Catalogs, Review
@@ -180,3 +189,30 @@ def test_every_web_wording_is_translated_complete_and_fits(language: str, engine
 
 def _text(engine: Engine, language: str, node_id: str) -> str:
     return engine.renderer.node_text(language, node_id, engine.flow.nodes[node_id])
+
+
+def test_a_screen_depends_on_no_earlier_persons_session(
+    example_deployment: Deployment, compiled_locales: Path
+) -> None:
+    """The engine keeps the screens it built: two engines that served the same people in
+    opposite orders show each of them the same, so no screen carries over another person's
+    language, channel, way back, case or disappearing mode."""
+    nodes = list(load_flow(SHIPPED_FLOWS).nodes)
+    sessions = [
+        Session(node_id, history, language, case, disappear, channel)
+        for node_id in nodes
+        for history in ((), ("main.menu",))
+        for language in LAUNCH
+        for case in (None, "K7Q2")
+        for disappear in (None, 300)
+        for channel in (None, "web")
+    ]
+    # a button of no screen: the person's current screen again, after a notice
+    stale = ButtonPressed("main.menu|999")
+    engines = [
+        build_engine(load_flow(SHIPPED_FLOWS), example_deployment, locales=compiled_locales)
+        for _ in range(2)
+    ]
+    forward = {session: engines[0].step(session, stale) for session in sessions}
+    backward = {session: engines[1].step(session, stale) for session in reversed(sessions)}
+    assert forward == backward
