@@ -98,6 +98,18 @@ class Session:
     # (`channels:` in the flows) replace the default ones. None: the default texts.
     channel: str | None = None
 
+    def moved_to(self, node: str, history: tuple[str, ...]) -> Session:
+        """The same session at another node: what dataclasses.replace gives, without its cost on
+        every step."""
+        return Session(
+            node=node,
+            history=history,
+            language=self.language,
+            case=self.case,
+            disappear=self.disappear,
+            channel=self.channel,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Start:
@@ -307,6 +319,7 @@ class Engine:
         if not languages:
             raise ValueError("at least one language is needed")
         self.flow = flow
+        self._node_ids = frozenset(flow.nodes)
         self.languages = dict(languages)
         self.default_language = next(iter(self.languages))
         self.handover_available = handover_available
@@ -430,8 +443,7 @@ class Engine:
 
     def _back_to_menu(self, session: Session) -> Step:
         """After a counsellor conversation: the main menu, the case gone."""
-        ended = replace(session, case=None, history=())
-        return self._go(ended, self.flow.system.menu, remember=False)
+        return self._go(replace(session, case=None), self.flow.system.menu, history=())
 
     def _case_screen(self, session: Session, source: str, detail: str | None = None) -> Show:
         """A screen of the running case: its text, a detail, and the button that ends it."""
@@ -461,7 +473,7 @@ class Engine:
             session = replace(session, language=preselected)
             if len(self.languages) > 1:
                 return session, (self._language_choice(session),)
-        return self._go(replace(session, history=()), self.flow.system.start, remember=False)
+        return self._go(session, self.flow.system.start, history=())
 
     def _command(self, session: Session, name: str) -> Step:
         name = command_name(name)
@@ -550,12 +562,11 @@ class Engine:
     def _global(self, session: Session, action: GlobalAction) -> Step:
         match action:
             case GlobalAction.MENU:
-                return self._go(replace(session, history=()), self.flow.system.menu, remember=False)
+                return self._go(session, self.flow.system.menu, history=())
             case GlobalAction.BACK:
                 if not session.history:
                     return self._global(session, GlobalAction.MENU)
-                back = replace(session, history=session.history[:-1])
-                return self._go(back, session.history[-1], remember=False)
+                return self._go(session, session.history[-1], history=session.history[:-1])
             case GlobalAction.LANGUAGE:
                 return session, (self._language_choice(session),)
             case GlobalAction.EXIT:
@@ -581,14 +592,19 @@ class Engine:
 
     # -- showing -----------------------------------------------------------------------------
 
-    def _go(self, session: Session, node_id: str, *, remember: bool = True) -> Step:
+    def _go(
+        self, session: Session, node_id: str, *, history: tuple[str, ...] | None = None
+    ) -> Step:
+        """The session at `node_id` and its screen. `history` is the way back from there; by
+        default the session's, and the node it leaves."""
         if node_id not in self.flow.nodes:
             # Only reachable through a flow that failed its check; keep the person somewhere sane.
             node_id = self.flow.system.start
-        history = session.history
-        if remember and session.node is not None and session.node != node_id:
-            history = (*history, session.node)[-self.history_limit :]
-        moved = replace(session, node=node_id, history=history)
+        if history is None:
+            history = session.history
+            if session.node is not None and session.node != node_id:
+                history = (*history, session.node)[-self.history_limit :]
+        moved = session.moved_to(node_id, history)
         node = self.flow.nodes[node_id]
         if isinstance(node, HandoverNode) and not self.handover_available and not session.case:
             # The screen with the contacts instead of an offer: the person asked for a
@@ -600,7 +616,8 @@ class Engine:
 
     def _show_current(self, session: Session) -> Step:
         node_id = session.node or self.flow.system.start
-        return replace(session, node=node_id), self._render(session, node_id)
+        shown = session if session.node == node_id else session.moved_to(node_id, session.history)
+        return shown, self._render(session, node_id)
 
     def _refuse_stale(self, session: Session) -> Step:
         notice = Notice(self._say(session, self.flow.system.messages.stale_button))
@@ -720,15 +737,19 @@ class Engine:
 
     def _repaired(self, session: Session) -> Session:
         """A session saved under an older flow or language list, made valid for this one."""
+        if (
+            (session.node is None or session.node in self._node_ids)
+            and (session.language is None or session.language in self.languages)
+            and self._node_ids.issuperset(session.history)
+        ):
+            return session
         node = session.node
-        if node is not None and node not in self.flow.nodes:
+        if node is not None and node not in self._node_ids:
             node = self.flow.system.start
-        history = tuple(step for step in session.history if step in self.flow.nodes)
+        history = tuple(step for step in session.history if step in self._node_ids)
         language = session.language
         if language is not None and language not in self.languages:
             language = self.default_language
-        if (node, history, language) == (session.node, session.history, session.language):
-            return session
         return replace(session, node=node, history=history, language=language)
 
     def _language(self, session: Session) -> str:
