@@ -336,6 +336,12 @@ class Engine:
         # (channel, default source) -> (context, source) of the text worded for that channel
         self._channel_texts = channel_system_sources(flow.system)
         self.keywords = self._keyword_index()
+        # each keyword's words and screen, by its first word: a typed text is looked up word by
+        # word instead of every keyword being searched for in it
+        self._keywords_by_first_word: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for keyword, node_id in self.keywords.items():
+            words = tuple(keyword.split(" "))
+            self._keywords_by_first_word.setdefault(words[0], []).append((words, node_id))
         translator = self.renderer.translator
         self.crisis: CrisisNet = crisis_net(flow, translator, self.languages)
         self.search: SearchIndex = build_search(flow, self.renderer, self.languages)
@@ -529,14 +535,18 @@ class Engine:
         return shown_session, (Notice(text), *shown)
 
     def keyword_target(self, text: str) -> str | None:
-        """The screen the first keyword in a typed text jumps to, if it has one."""
-        words = f" {normalise(text)} "
-        found = [
-            (words.find(f" {keyword} "), node_id)
-            for keyword, node_id in self.keywords.items()
-            if f" {keyword} " in words
-        ]
-        return min(found)[1] if found else None
+        """The screen the first keyword in a typed text jumps to, if it has one (of keywords
+        that start at the same word, the one whose screen id sorts first)."""
+        words = tuple(normalise(text).split(" "))
+        for index, word in enumerate(words):
+            targets = [
+                node_id
+                for keyword, node_id in self._keywords_by_first_word.get(word, ())
+                if words[index : index + len(keyword)] == keyword
+            ]
+            if targets:
+                return min(targets)
+        return None
 
     def _typed(self, session: Session, text: str) -> Step:
         if (target := self.keyword_target(text)) is not None:

@@ -228,6 +228,22 @@ def test_text_that_matches_no_keyword_gets_the_friendly_hint(engine: Engine, typ
 
 
 @pytest.mark.parametrize(
+    ("typed", "target"),
+    [
+        ("Ich bin unter 18 und brauche die Pille danach", "law.under_18"),
+        ("Pille danach, ich bin unter 18", "health.after_risk"),
+        ("PILLE-DANACH?", "health.after_risk"),
+        ("die Pille nehme ich danach", None),  # a keyword of several words counts only whole
+        ("unter 180 Euro", None),
+    ],
+)
+def test_the_first_keyword_typed_decides_and_only_whole_words_count(
+    shipped: Engine, typed: str, target: str | None
+) -> None:
+    assert shipped.keyword_target(typed) == target
+
+
+@pytest.mark.parametrize(
     ("typed", "expected"),
     [
         ("Yardım", "yardim"),
