@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from bot.dialogue.crisis import CrisisNet, crisis_net
 from bot.dialogue.flow import Flow, namespace_of
@@ -57,6 +57,20 @@ CURRENT = "✓"
 # every screen of a flow in every language fits; the bound only keeps memory from growing should
 # sessions name channels without end.
 SCREENS_KEPT = 20_000
+
+Key = TypeVar("Key")
+Kept = TypeVar("Kept")
+
+
+def kept(memo: dict[Key, Kept], key: Key, build: Callable[[], Kept]) -> Kept:
+    """What `build` gives for `key`, built once while `memo` holds fewer than SCREENS_KEPT."""
+    value = memo.get(key)
+    if value is None:
+        value = build()
+        if len(memo) < SCREENS_KEPT:
+            memo[key] = value
+    return value
+
 
 DurationFormat = Callable[[float, str], str]
 """(seconds, language) -> a duration in words ("5 minutes"), given by the channel's side (babel),
@@ -347,6 +361,10 @@ class Engine:
         self.search: SearchIndex = build_search(flow, self.renderer, self.languages)
         # (node id, language, channel, no history) -> what _screen gives: all a screen depends on
         self._screens: dict[tuple[str, str, str | None, bool], tuple[Action, ...]] = {}
+        # (language, channel) -> the language list
+        self._language_lists: dict[tuple[str, str | None], Show] = {}
+        # (seconds, language) -> the time in words, for the offered disappearing times
+        self._times_in_words: dict[tuple[int, str], str] = {}
 
     # -- the contract ------------------------------------------------------------------------
 
@@ -651,7 +669,7 @@ class Engine:
             (
                 Button(
                     f"{CURRENT if seconds == session.disappear else DISAPPEAR_SYMBOL} "
-                    f"{self.durations(seconds, language)}",
+                    f"{self._in_words(seconds, language)}",
                     f"{DISAPPEAR_PREFIX}{seconds}",
                 ),
             )
@@ -672,13 +690,24 @@ class Engine:
             notice = self._say(session, texts.stopped).strip()
         else:
             on = self._say(session, texts.on).strip()
-            notice = f"{on}\n{DISAPPEAR_SYMBOL} {self.durations(seconds, language)}"
+            notice = f"{on}\n{DISAPPEAR_SYMBOL} {self._in_words(seconds, language)}"
         changed, shown = self._show_current(replace(session, disappear=seconds))
         return changed, (SetDisappearing(seconds), Notice(notice), *shown)
 
+    def _in_words(self, seconds: int, language: str) -> str:
+        """One of the disappearing times in words of `language`, worded once per engine."""
+        return kept(
+            self._times_in_words, (seconds, language), lambda: self.durations(seconds, language)
+        )
+
     def _language_choice(self, session: Session) -> Show:
         """Every offered language named in itself; the one in use (on a first start, the one the
-        phone's language pre-selected) is ticked, and the question is asked in it."""
+        phone's language pre-selected) is ticked, and the question is asked in it. Built once per
+        language and channel, the only parts of a session it depends on."""
+        key = (self._language(session), session.channel)
+        return kept(self._language_lists, key, lambda: self._language_list(session))
+
+    def _language_list(self, session: Session) -> Show:
         language = self._language(session)
         rows = tuple(
             (Button(f"{CURRENT} {name}" if code == language else name, LANGUAGE_PREFIX + code),)
@@ -690,12 +719,7 @@ class Engine:
         """A node's screen (and media) for the session: built once per engine for each language,
         channel and whether there is a way back, the only parts of a session it depends on."""
         key = (node_id, self._language(session), session.channel, not session.history)
-        screen = self._screens.get(key)
-        if screen is None:
-            screen = self._screen(session, node_id)
-            if len(self._screens) < SCREENS_KEPT:
-                self._screens[key] = screen
-        return screen
+        return kept(self._screens, key, lambda: self._screen(session, node_id))
 
     def _screen(self, session: Session, node_id: str) -> tuple[Action, ...]:
         node = self.flow.nodes[node_id]
