@@ -18,7 +18,7 @@ Measures
 
 It prints figures and asserts nothing about timing; it is not a test. Run from the project root:
 
-    .venv/bin/python tests/bench/bench_dialogue.py            # full, about 25 seconds
+    .venv/bin/python tests/bench/bench_dialogue.py            # full, about a minute
     .venv/bin/python tests/bench/bench_dialogue.py --quick    # CI smoke, a few seconds
     .venv/bin/python tests/bench/bench_dialogue.py --json bench.json
 """
@@ -290,8 +290,10 @@ class Walk:
     us_per_step: float
     engine_us_per_step: float
     nodes_visited: int
-    # engine µs/step of the recorded steps of one kind of event, by its class name
+    # engine µs/step of the recorded steps of one kind of event, and how many there were, by the
+    # event's class name
     engine_us_by_event: dict[str, float]
+    events: dict[str, int]
 
 
 EVENT_KINDS = (ButtonPressed, TextTyped, Command, Start)
@@ -372,10 +374,12 @@ def walk(
     # alone. Only some are kept, so that holding them does not slow the garbage collector down.
     engine_us = replay(engine, recorded)
     by_event = {}
+    events = {}
     for kind in EVENT_KINDS:
         of_kind = [(session, event) for session, event in recorded if isinstance(event, kind)]
         if of_kind:
             by_event[kind.__name__] = replay(engine, of_kind)
+            events[kind.__name__] = len(of_kind)
     figures = Walk(
         name,
         len(engine.flow.nodes),
@@ -386,6 +390,7 @@ def walk(
         engine_us,
         len(visited),
         by_event,
+        events,
     )
     return figures, recorded
 
@@ -613,9 +618,15 @@ def main(argv: list[str] | None = None) -> int:
     kinds = [kind.__name__ for kind in EVENT_KINDS]
     print(
         table(
-            ["engine µs/step by event", *kinds],
+            ["engine µs/step by event (steps)", *kinds],
             [
-                [w.name, *(f"{w.engine_us_by_event.get(kind, 0):.1f}" for kind in kinds)]
+                [
+                    w.name,
+                    *(
+                        f"{w.engine_us_by_event.get(kind, 0):.1f} ({w.events.get(kind, 0)})"
+                        for kind in kinds
+                    ),
+                ]
                 for w in walks
             ],
         )
