@@ -53,16 +53,17 @@ DETAIL_SYMBOLS = {
 # Marks the language in use in the language list.
 CURRENT = "✓"
 
-# Screens an engine keeps (a node in one language, on one channel, with or without a way back):
-# every screen of a flow in every language fits; the bound only keeps memory from growing should
-# sessions name channels without end.
+# What an engine keeps of each kind it builds once (a node's screen in one language, on one
+# channel, with or without a way back; a language list; a time in words): every screen of a flow
+# in every language fits; the bound only keeps memory from growing should sessions name channels
+# without end.
 SCREENS_KEPT = 20_000
 
 Key = TypeVar("Key")
 Kept = TypeVar("Kept")
 
 
-def kept(memo: dict[Key, Kept], key: Key, build: Callable[[], Kept]) -> Kept:
+def _kept(memo: dict[Key, Kept], key: Key, build: Callable[[], Kept]) -> Kept:
     """What `build` gives for `key`, built once while `memo` holds fewer than SCREENS_KEPT."""
     value = memo.get(key)
     if value is None:
@@ -696,7 +697,7 @@ class Engine:
 
     def _in_words(self, seconds: int, language: str) -> str:
         """One of the disappearing times in words of `language`, worded once per engine."""
-        return kept(
+        return _kept(
             self._times_in_words, (seconds, language), lambda: self.durations(seconds, language)
         )
 
@@ -705,7 +706,7 @@ class Engine:
         phone's language pre-selected) is ticked, and the question is asked in it. Built once per
         language and channel, the only parts of a session it depends on."""
         key = (self._language(session), session.channel)
-        return kept(self._language_lists, key, lambda: self._language_list(session))
+        return _kept(self._language_lists, key, lambda: self._language_list(session))
 
     def _language_list(self, session: Session) -> Show:
         language = self._language(session)
@@ -719,7 +720,7 @@ class Engine:
         """A node's screen (and media) for the session: built once per engine for each language,
         channel and whether there is a way back, the only parts of a session it depends on."""
         key = (node_id, self._language(session), session.channel, not session.history)
-        return kept(self._screens, key, lambda: self._screen(session, node_id))
+        return _kept(self._screens, key, lambda: self._screen(session, node_id))
 
     def _screen(self, session: Session, node_id: str) -> tuple[Action, ...]:
         node = self.flow.nodes[node_id]
