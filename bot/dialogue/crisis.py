@@ -102,6 +102,8 @@ class CrisisNet:
         for key in near_misses(word, CRISIS_NEAR_MISS_LENGTH):
             yield from self._whole.get(key, ())
         for length, entries in self._prefixes.items():
+            if len(word) < length - 1:
+                continue  # every key of these is at least length - 1 letters long
             # the prefix typed right or one letter off; one letter more or fewer typed in it
             keys = near_misses(word[:length], CRISIS_NEAR_MISS_LENGTH)
             if len(word) > length:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from bot.dialogue.crisis import CrisisNet, crisis_net
 from bot.dialogue.flow import Flow, namespace_of
@@ -53,6 +53,26 @@ DETAIL_SYMBOLS = {
 # Marks the language in use in the language list.
 CURRENT = "✓"
 
+# What an engine keeps of each kind it builds once (a node's screen in one language, on one
+# channel, with or without a way back; a language list; a time in words): every screen of a flow
+# in every language fits; the bound only keeps memory from growing should sessions name channels
+# without end.
+SCREENS_KEPT = 20_000
+
+Key = TypeVar("Key")
+Kept = TypeVar("Kept")
+
+
+def _kept(memo: dict[Key, Kept], key: Key, build: Callable[[], Kept]) -> Kept:
+    """What `build` gives for `key`, built once while `memo` holds fewer than SCREENS_KEPT."""
+    value = memo.get(key)
+    if value is None:
+        value = build()
+        if len(memo) < SCREENS_KEPT:
+            memo[key] = value
+    return value
+
+
 DurationFormat = Callable[[float, str], str]
 """(seconds, language) -> a duration in words ("5 minutes"), given by the channel's side (babel),
 so that the core needs no locale data."""
@@ -92,6 +112,18 @@ class Session:
     # The channel the person writes through ("telegram", "web", "console"): texts worded for it
     # (`channels:` in the flows) replace the default ones. None: the default texts.
     channel: str | None = None
+
+    def moved_to(self, node: str, history: tuple[str, ...]) -> Session:
+        """The same session at another node: what dataclasses.replace gives, without its cost on
+        every step."""
+        return Session(
+            node=node,
+            history=history,
+            language=self.language,
+            case=self.case,
+            disappear=self.disappear,
+            channel=self.channel,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +335,7 @@ class Engine:
         if not languages:
             raise ValueError("at least one language is needed")
         self.flow = flow
+        self._node_ids = frozenset(flow.nodes)
         self.languages = dict(languages)
         self.default_language = next(iter(self.languages))
         self.handover_available = handover_available
@@ -319,9 +352,21 @@ class Engine:
         # (channel, default source) -> (context, source) of the text worded for that channel
         self._channel_texts = channel_system_sources(flow.system)
         self.keywords = self._keyword_index()
+        # each keyword's words and screen, by its first word: a typed text is looked up word by
+        # word instead of every keyword being searched for in it
+        self._keywords_by_first_word: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for keyword, node_id in self.keywords.items():
+            words = tuple(keyword.split(" "))
+            self._keywords_by_first_word.setdefault(words[0], []).append((words, node_id))
         translator = self.renderer.translator
         self.crisis: CrisisNet = crisis_net(flow, translator, self.languages)
         self.search: SearchIndex = build_search(flow, self.renderer, self.languages)
+        # (node id, language, channel, no history) -> what _screen gives: all a screen depends on
+        self._screens: dict[tuple[str, str, str | None, bool], tuple[Action, ...]] = {}
+        # (language, channel) -> the language list
+        self._language_lists: dict[tuple[str, str | None], Show] = {}
+        # (seconds, language) -> the time in words, for the offered disappearing times
+        self._times_in_words: dict[tuple[int, str], str] = {}
 
     # -- the contract ------------------------------------------------------------------------
 
@@ -424,8 +469,7 @@ class Engine:
 
     def _back_to_menu(self, session: Session) -> Step:
         """After a counsellor conversation: the main menu, the case gone."""
-        ended = replace(session, case=None, history=())
-        return self._go(ended, self.flow.system.menu, remember=False)
+        return self._go(replace(session, case=None), self.flow.system.menu, history=())
 
     def _case_screen(self, session: Session, source: str, detail: str | None = None) -> Show:
         """A screen of the running case: its text, a detail, and the button that ends it."""
@@ -455,7 +499,7 @@ class Engine:
             session = replace(session, language=preselected)
             if len(self.languages) > 1:
                 return session, (self._language_choice(session),)
-        return self._go(replace(session, history=()), self.flow.system.start, remember=False)
+        return self._go(session, self.flow.system.start, history=())
 
     def _command(self, session: Session, name: str) -> Step:
         name = command_name(name)
@@ -511,14 +555,18 @@ class Engine:
         return shown_session, (Notice(text), *shown)
 
     def keyword_target(self, text: str) -> str | None:
-        """The screen the first keyword in a typed text jumps to, if it has one."""
-        words = f" {normalise(text)} "
-        found = [
-            (words.find(f" {keyword} "), node_id)
-            for keyword, node_id in self.keywords.items()
-            if f" {keyword} " in words
-        ]
-        return min(found)[1] if found else None
+        """The screen the first keyword in a typed text jumps to, if it has one (of keywords
+        that start at the same word, the one whose screen id sorts first)."""
+        words = tuple(normalise(text).split(" "))
+        for index, word in enumerate(words):
+            targets = [
+                node_id
+                for keyword, node_id in self._keywords_by_first_word.get(word, ())
+                if words[index : index + len(keyword)] == keyword
+            ]
+            if targets:
+                return min(targets)
+        return None
 
     def _typed(self, session: Session, text: str) -> Step:
         if (target := self.keyword_target(text)) is not None:
@@ -544,12 +592,11 @@ class Engine:
     def _global(self, session: Session, action: GlobalAction) -> Step:
         match action:
             case GlobalAction.MENU:
-                return self._go(replace(session, history=()), self.flow.system.menu, remember=False)
+                return self._go(session, self.flow.system.menu, history=())
             case GlobalAction.BACK:
                 if not session.history:
                     return self._global(session, GlobalAction.MENU)
-                back = replace(session, history=session.history[:-1])
-                return self._go(back, session.history[-1], remember=False)
+                return self._go(session, session.history[-1], history=session.history[:-1])
             case GlobalAction.LANGUAGE:
                 return session, (self._language_choice(session),)
             case GlobalAction.EXIT:
@@ -575,14 +622,19 @@ class Engine:
 
     # -- showing -----------------------------------------------------------------------------
 
-    def _go(self, session: Session, node_id: str, *, remember: bool = True) -> Step:
+    def _go(
+        self, session: Session, node_id: str, *, history: tuple[str, ...] | None = None
+    ) -> Step:
+        """The session at `node_id` and its screen. `history` is the way back from there; by
+        default the session's, and the node it leaves."""
         if node_id not in self.flow.nodes:
             # Only reachable through a flow that failed its check; keep the person somewhere sane.
             node_id = self.flow.system.start
-        history = session.history
-        if remember and session.node is not None and session.node != node_id:
-            history = (*history, session.node)[-self.history_limit :]
-        moved = replace(session, node=node_id, history=history)
+        if history is None:
+            history = session.history
+            if session.node is not None and session.node != node_id:
+                history = (*history, session.node)[-self.history_limit :]
+        moved = session.moved_to(node_id, history)
         node = self.flow.nodes[node_id]
         if isinstance(node, HandoverNode) and not self.handover_available and not session.case:
             # The screen with the contacts instead of an offer: the person asked for a
@@ -594,7 +646,8 @@ class Engine:
 
     def _show_current(self, session: Session) -> Step:
         node_id = session.node or self.flow.system.start
-        return replace(session, node=node_id), self._render(session, node_id)
+        shown = session if session.node == node_id else session.moved_to(node_id, session.history)
+        return shown, self._render(session, node_id)
 
     def _refuse_stale(self, session: Session) -> Step:
         notice = Notice(self._say(session, self.flow.system.messages.stale_button))
@@ -618,7 +671,7 @@ class Engine:
             (
                 Button(
                     f"{CURRENT if seconds == session.disappear else DISAPPEAR_SYMBOL} "
-                    f"{self.durations(seconds, language)}",
+                    f"{self._in_words(seconds, language)}",
                     f"{DISAPPEAR_PREFIX}{seconds}",
                 ),
             )
@@ -639,13 +692,24 @@ class Engine:
             notice = self._say(session, texts.stopped).strip()
         else:
             on = self._say(session, texts.on).strip()
-            notice = f"{on}\n{DISAPPEAR_SYMBOL} {self.durations(seconds, language)}"
+            notice = f"{on}\n{DISAPPEAR_SYMBOL} {self._in_words(seconds, language)}"
         changed, shown = self._show_current(replace(session, disappear=seconds))
         return changed, (SetDisappearing(seconds), Notice(notice), *shown)
 
+    def _in_words(self, seconds: int, language: str) -> str:
+        """One of the disappearing times in words of `language`, worded once per engine."""
+        return _kept(
+            self._times_in_words, (seconds, language), lambda: self.durations(seconds, language)
+        )
+
     def _language_choice(self, session: Session) -> Show:
         """Every offered language named in itself; the one in use (on a first start, the one the
-        phone's language pre-selected) is ticked, and the question is asked in it."""
+        phone's language pre-selected) is ticked, and the question is asked in it. Built once per
+        language and channel, the only parts of a session it depends on."""
+        key = (self._language(session), session.channel)
+        return _kept(self._language_lists, key, lambda: self._language_list(session))
+
+    def _language_list(self, session: Session) -> Show:
         language = self._language(session)
         rows = tuple(
             (Button(f"{CURRENT} {name}" if code == language else name, LANGUAGE_PREFIX + code),)
@@ -654,6 +718,12 @@ class Engine:
         return Show(None, self._say(session, self.flow.system.messages.choose_language), rows)
 
     def _render(self, session: Session, node_id: str) -> tuple[Action, ...]:
+        """A node's screen (and media) for the session: built once per engine for each language,
+        channel and whether there is a way back, the only parts of a session it depends on."""
+        key = (node_id, self._language(session), session.channel, not session.history)
+        return _kept(self._screens, key, lambda: self._screen(session, node_id))
+
+    def _screen(self, session: Session, node_id: str) -> tuple[Action, ...]:
         node = self.flow.nodes[node_id]
         language = self._language(session)
         text = self.renderer.node_text(language, node_id, node, session.channel)
@@ -703,15 +773,19 @@ class Engine:
 
     def _repaired(self, session: Session) -> Session:
         """A session saved under an older flow or language list, made valid for this one."""
+        if (
+            (session.node is None or session.node in self._node_ids)
+            and (session.language is None or session.language in self.languages)
+            and self._node_ids.issuperset(session.history)
+        ):
+            return session
         node = session.node
-        if node is not None and node not in self.flow.nodes:
+        if node is not None and node not in self._node_ids:
             node = self.flow.system.start
-        history = tuple(step for step in session.history if step in self.flow.nodes)
+        history = tuple(step for step in session.history if step in self._node_ids)
         language = session.language
         if language is not None and language not in self.languages:
             language = self.default_language
-        if (node, history, language) == (session.node, session.history, session.language):
-            return session
         return replace(session, node=node, history=history, language=language)
 
     def _language(self, session: Session) -> str:

@@ -7,14 +7,18 @@ Measures
      folder, modelled on tests/fixtures/minimal, checked once to be free of errors before timing);
   3. Engine.step calls per second in a deterministic random walk (buttons, now and then a typed
      keyword or text, /menu or /back) on both flows. steps/s and µs/step include the walk's own
-     work (choosing the next event); "engine µs/step" replays the recorded steps without it;
+     work (choosing the next event); "engine µs/step" replays the recorded steps without it (the
+     fastest of REPLAY_RUNS replays, as the machine may be shared), also by kind of event (a
+     button press, typed text, a command, a start) and, with the translations, in each language
+     (the same steps with the session in that language, after one replay that builds what the
+     engine builds on first use, such as the search index of a language);
   4. peak memory (tracemalloc) while loading and checking the 2,000-node flow and building its
      engine, and what stays allocated afterwards (measured after warm-up, so one-time caches of
      the interpreter and libraries are not counted).
 
 It prints figures and asserts nothing about timing; it is not a test. Run from the project root:
 
-    .venv/bin/python tests/bench/bench_dialogue.py            # full, about 25 seconds
+    .venv/bin/python tests/bench/bench_dialogue.py            # full, about a minute
     .venv/bin/python tests/bench/bench_dialogue.py --quick    # CI smoke, a few seconds
     .venv/bin/python tests/bench/bench_dialogue.py --json bench.json
 """
@@ -33,8 +37,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -78,6 +82,7 @@ GENERATED_TOPICS = 20
 BRANCHING = 5  # children per menu in a generated topic
 SEED = 20261125
 REPLAY_STEPS = 20_000  # walk steps recorded and replayed for the engine-only figure
+REPLAY_RUNS = 3  # replays of them; the fastest counts
 
 
 @dataclass(frozen=True)
@@ -272,6 +277,9 @@ def series(name: str, nodes: int, runs: int, cold: float, function: Callable[[],
     return Timing(name, nodes, runs, cold * 1e3, statistics.median(times) * 1e3, min(times) * 1e3)
 
 
+Recorded = list[tuple[Session, Event]]
+
+
 @dataclass(frozen=True)
 class Walk:
     name: str
@@ -282,20 +290,53 @@ class Walk:
     us_per_step: float
     engine_us_per_step: float
     nodes_visited: int
+    # engine µs/step of the recorded steps of one kind of event, and how many there were, by the
+    # event's class name
+    engine_us_by_event: dict[str, float]
+    events: dict[str, int]
+
+
+EVENT_KINDS = (ButtonPressed, TextTyped, Command, Start)
+
+
+def replay(engine: Engine, recorded: Sequence[tuple[Session, Event]]) -> float:
+    """Engine.step on recorded steps again, without choosing events: µs per step, the fastest
+    of REPLAY_RUNS runs."""
+    step = engine.step
+    fastest = float("inf")
+    for _ in range(REPLAY_RUNS):
+        gc.collect()
+        start = time.perf_counter()
+        for session, event in recorded:
+            step(session, event)
+        fastest = min(fastest, time.perf_counter() - start)
+    return fastest / len(recorded) * 1e6
+
+
+def in_language(recorded: Recorded, language: str) -> Recorded:
+    """The same steps with the session in `language` (a session without one, a first start,
+    stays without)."""
+    return [
+        (session if session.language is None else replace(session, language=language), event)
+        for session, event in recorded
+    ]
 
 
 RANDOM_TEXTS = ("hallo", "ich brauche hilfe", "was kostet das?", "wo bist du", "🙂", "ok danke")
 
 
-def walk(name: str, engine: Engine, max_steps: int, max_seconds: float, seed: int) -> Walk:
+def walk(
+    name: str, engine: Engine, max_steps: int, max_seconds: float, seed: int
+) -> tuple[Walk, Recorded]:
     """Presses a random button of the last screen; about every 10th step types a keyword or some
-    text, or sends /menu or /back. Starts again (Start) after /exit or a handover."""
+    text, or sends /menu or /back. Starts again (Start) after /exit or a handover. Returns the
+    first REPLAY_STEPS steps too."""
     rng = random.Random(seed)
     keywords = sorted(engine.keywords)
     session = Session()
     event: Event = Start()
     visited: set[str] = set()
-    recorded: list[tuple[Session, Event]] = []
+    recorded: Recorded = []
     record = recorded.append
     steps = 0
     step = engine.step
@@ -331,21 +372,27 @@ def walk(name: str, engine: Engine, max_steps: int, max_seconds: float, seed: in
     seconds = time.perf_counter() - start
     # The first steps again without the walk's own work (choosing the next event): the engine
     # alone. Only some are kept, so that holding them does not slow the garbage collector down.
-    gc.collect()
-    start = time.perf_counter()
-    for recorded_session, recorded_event in recorded:
-        step(recorded_session, recorded_event)
-    replay_seconds = time.perf_counter() - start
-    return Walk(
+    engine_us = replay(engine, recorded)
+    by_event = {}
+    events = {}
+    for kind in EVENT_KINDS:
+        of_kind = [(session, event) for session, event in recorded if isinstance(event, kind)]
+        if of_kind:
+            by_event[kind.__name__] = replay(engine, of_kind)
+            events[kind.__name__] = len(of_kind)
+    figures = Walk(
         name,
         len(engine.flow.nodes),
         steps,
         seconds,
         steps / seconds,
         seconds / steps * 1e6,
-        replay_seconds / len(recorded) * 1e6,
+        engine_us,
         len(visited),
+        by_event,
+        events,
     )
+    return figures, recorded
 
 
 @dataclass(frozen=True)
@@ -390,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     fixture = load_deployment(MINIMAL_DEPLOYMENT)
     timings: list[Timing] = []
     walks: list[Walk] = []
+    by_language: dict[str, float] = {}
 
     # 1. the shipped flows. The first check_flows is the process's first flow load (cold);
     # later "cold" figures are the first call of their series.
@@ -505,7 +553,14 @@ def main(argv: list[str] | None = None) -> int:
             ("generated", generated_engine),
             (f"shipped, {len(languages)} languages", translated),
         ):
-            walks.append(walk(name, engine, mode.walk_steps, mode.walk_seconds, SEED))
+            done, recorded = walk(name, engine, mode.walk_steps, mode.walk_seconds, SEED)
+            walks.append(done)
+        # the last walk's steps (the translated engine) in each language
+        for language in languages:
+            steps = in_language(recorded, language)
+            for session, event in steps:  # the first search in a language builds its index
+                translated.step(session, event)
+            by_language[language] = replay(translated, steps)
 
         # 5. memory
         used = memory("generated flow + engine", generated, fixture)
@@ -560,6 +615,30 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print()
+    kinds = [kind.__name__ for kind in EVENT_KINDS]
+    print(
+        table(
+            ["engine µs/step by event (steps)", *kinds],
+            [
+                [
+                    w.name,
+                    *(
+                        f"{w.engine_us_by_event.get(kind, 0):.1f} ({w.events.get(kind, 0)})"
+                        for kind in kinds
+                    ),
+                ]
+                for w in walks
+            ],
+        )
+    )
+    print()
+    print(
+        table(
+            [f"{walks[-1].name}, by language", "engine µs/step"],
+            [[language, f"{us:.1f}"] for language, us in by_language.items()],
+        )
+    )
+    print()
     print(
         table(
             ["memory (tracemalloc)", "nodes", "peak MiB", "retained MiB"],
@@ -585,6 +664,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             "load": [asdict(t) for t in timings],
             "walk": [asdict(w) for w in walks],
+            "engine_us_per_step_by_language": by_language,
             "memory": asdict(used),
             "total_seconds": total,
         }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -228,6 +228,22 @@ def test_text_that_matches_no_keyword_gets_the_friendly_hint(engine: Engine, typ
 
 
 @pytest.mark.parametrize(
+    ("typed", "target"),
+    [
+        ("Ich bin unter 18 und brauche die Pille danach", "law.under_18"),
+        ("Pille danach, ich bin unter 18", "health.after_risk"),
+        ("PILLE-DANACH?", "health.after_risk"),
+        ("die Pille nehme ich danach", None),  # a keyword of several words counts only whole
+        ("unter 180 Euro", None),
+    ],
+)
+def test_the_first_keyword_typed_decides_and_only_whole_words_count(
+    shipped: Engine, typed: str, target: str | None
+) -> None:
+    assert shipped.keyword_target(typed) == target
+
+
+@pytest.mark.parametrize(
     ("typed", "expected"),
     [
         ("Yardım", "yardim"),
@@ -388,6 +404,14 @@ def test_session_with_a_language_no_longer_offered_gets_the_default(engine: Engi
     after, actions = engine.step(Session(node="main.menu", language="xx"), Command("menu"))
     assert after.language == "de"
     assert shown(actions).node_id == "main.menu"
+
+
+def test_moving_a_session_keeps_all_but_its_place_and_way_back() -> None:
+    session = Session("main.menu", ("main.welcome",), "ro", "K7Q2", 300, "web")
+    # every field set: a new field of Session must be set here too, so moving it is checked
+    assert all(getattr(session, field.name) != field.default for field in fields(Session))
+    moved = session.moved_to("topic.test", ("main.welcome", "main.menu"))
+    assert moved == replace(session, node="topic.test", history=("main.welcome", "main.menu"))
 
 
 # ------------------------------------------------------------------------------ shipped flows

@@ -3,6 +3,7 @@ translated, nothing a person needs is lost, and every message fits Telegram."""
 
 from __future__ import annotations
 
+import random
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -10,7 +11,16 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT, Deployment, build_engine, translation_report
-from bot.dialogue import Command, Engine, Event, Session, Show, Unreadable, load_flow
+from bot.dialogue import (
+    ButtonPressed,
+    Command,
+    Engine,
+    Event,
+    Session,
+    Show,
+    Unreadable,
+    load_flow,
+)
 from bot.dialogue.check import CALLBACK_DATA_LIMIT, LABEL_LIMIT, MESSAGE_LIMIT
 from bot.dialogue.render import PLACEHOLDER
 from bot.i18n.catalogs import SOURCE_LANGUAGE, Catalogs, Review
@@ -180,3 +190,42 @@ def test_every_web_wording_is_translated_complete_and_fits(language: str, engine
 
 def _text(engine: Engine, language: str, node_id: str) -> str:
     return engine.renderer.node_text(language, node_id, engine.flow.nodes[node_id])
+
+
+def test_a_screen_depends_on_no_earlier_persons_session(
+    example_deployment: Deployment, compiled_locales: Path
+) -> None:
+    """The engine keeps the screens it built: engines that served the same people in different
+    orders show each of them the same, so no screen carries over another person's language,
+    channel, way back, case or disappearing mode."""
+    nodes = list(load_flow(SHIPPED_FLOWS).nodes)
+    sessions = [
+        Session(node_id, history, language, case, disappear, channel)
+        for node_id in nodes
+        for history in ((), ("main.menu",))
+        for language in LAUNCH
+        for case in (None, "K7Q2")
+        for disappear in (None, 300)
+        for channel in (None, "web")
+    ]
+    # a button of no screen (the person's screen again, after a notice); at one node also the
+    # language list and the disappearing times, which are the same at every node
+    stale: Event = ButtonPressed("main.menu|999")
+    steps = [(session, stale) for session in sessions] + [
+        (session, event)
+        for session in sessions
+        if session.node == nodes[0]
+        for event in (Command("language"), ButtonPressed("!disappearing"))
+    ]
+    orders = [steps, steps[::-1]]
+    for seed in range(2):
+        shuffled = steps.copy()
+        random.Random(seed).shuffle(shuffled)
+        orders.append(shuffled)
+    served = []
+    for order in orders:
+        engine = build_engine(
+            load_flow(SHIPPED_FLOWS), example_deployment, locales=compiled_locales
+        )
+        served.append({step: engine.step(*step) for step in order})
+    assert all(answers == served[0] for answers in served[1:])
