@@ -364,4 +364,6 @@ def webhook_options(url: str, listen: str, port: int, keys: SecretKeys) -> dict[
         "webhook_url": url,
         "secret_token": keys.webhook_secret(),
         "allowed_updates": ALLOWED_UPDATES,
+        # each request is answered only after its turn: as many open as turns may run at once
+        "max_connections": CONCURRENT_UPDATES,
     }

@@ -4,8 +4,9 @@ Left alone, it logs the whole update at CRITICAL (the user's id, names, username
 polling, never confirms it: the same update comes back at once, again and again, and nobody else
 is answered. Here such an update is skipped once and counted (`wegweiser_unreadable_updates`),
 never logged: in long polling it becomes an empty update of its id, which no handler answers and
-the next poll confirms; in webhook mode python-telegram-bot refuses it itself, and the record it
-logs about it is counted (bot/logs.py keeps the update out of the line).
+the next poll confirms; in webhook mode python-telegram-bot refuses it itself, the record it logs
+about it is counted (bot/logs.py keeps the update out of the line), and webhook.py answers the
+request as done, so that Telegram does not post it again.
 """
 
 from __future__ import annotations

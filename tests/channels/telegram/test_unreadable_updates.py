@@ -86,7 +86,8 @@ async def test_webhook_mode_counts_an_unreadable_update_and_logs_none_of_it(
     logs: io.StringIO,
 ) -> None:
     secret = setup.keys.webhook_secret()
-    await api.deliver_webhook({"update_id": 1, **poisoned()}, secret=secret)
+    # answered as done: Telegram would post a refused update again and again
+    assert await api.deliver_webhook({"update_id": 1, **poisoned()}, secret=secret) == 200
     api.add_chat({"id": ANA.user_id, "type": "private", "first_name": ANA.first_name})
     assert await api.deliver_webhook(start_update(2), secret=secret) == 200
     await api.wait_for("sendMessage")

@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from bot.channels.telegram import BotSetup
+from bot.channels.telegram.app import CONCURRENT_UPDATES
 from bot.dialogue import Engine
 from bot.runtime import Runtime
 from tests.channels.telegram.conftest import ANA, log_events, settled
@@ -54,6 +55,8 @@ async def test_webhook_is_registered_with_the_derived_secret_token(
     registered = api.webhook
     assert registered["url"] == webhook_bot
     assert registered["secret_token"] == setup.keys.webhook_secret()
+    # a request is held until its turn ends: Telegram may keep as many open as turns run
+    assert registered["max_connections"] == CONCURRENT_UPDATES
 
 
 async def test_the_log_says_where_the_webhook_listens(
