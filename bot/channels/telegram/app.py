@@ -100,12 +100,13 @@ class TelegramChannel:
         self.unfinished = Unfinished()
         self.answers = PendingAnswers()
         handled = self.unfinished.done if setup.webhook is None else self.answers.done
+        self.turns = Confirming(self.updates, handled)
         self.application: Application = (
             ApplicationBuilder()
             .token(setup.token)
             .base_url(setup.api_url)
             .rate_limiter(RetryingRateLimiter(delays=setup.retry_delays))
-            .concurrent_updates(Confirming(self.updates, handled))
+            .concurrent_updates(self.turns)
             .get_updates_request(
                 HeldOffsetRequest(self.unfinished, lambda: self._unreadable("polling"))
             )
@@ -182,7 +183,7 @@ class TelegramChannel:
             cut = 0
             while not stopping.done():
                 # also the updates python-telegram-bot takes from its queue meanwhile
-                for task in self._turns_in_flight():
+                for task in list(self.turns.running):
                     cut += task.cancel()
                 await asyncio.wait({stopping}, timeout=0.05)
             if cut:
@@ -193,11 +194,6 @@ class TelegramChannel:
             confirm = application.bot.get_updates(offset=self.unfinished.confirming(), timeout=0)
             await _bounded(confirm, max(left(), SHUTDOWN_AT_LEAST), "confirm the handled updates")
         await _bounded(application.shutdown(), max(left(), SHUTDOWN_AT_LEAST), "shut down")
-
-    def _turns_in_flight(self) -> list[asyncio.Task[object]]:
-        """python-telegram-bot's tasks of the updates it is handling (by their task name)."""
-        name = f"Application:{self.application.bot.id}:process_concurrent_update"
-        return [task for task in asyncio.all_tasks() if task.get_name() == name]
 
     async def reloaded(self, before: Engine, after: Engine, report: str, asked_here: bool) -> None:
         """A flow reload: the profile again if it changed; the staff group hears of a reload it

@@ -123,21 +123,27 @@ class Confirming(BaseUpdateProcessor):
     """Around the processor of updates: an update counts as handled once its turn ended, also
     when a handler failed and the error handler ran (else Telegram would hand out a poisoned
     update forever); then `handled(update)` is called: Unfinished.done in long polling, the
-    webhook's answer (bot/channels/telegram/webhook.py) in webhook mode."""
+    webhook's answer (bot/channels/telegram/webhook.py) in webhook mode. `running`: the tasks
+    of the turns under way, for a stop to cut off."""
 
     def __init__(self, inner: BaseUpdateProcessor, handled: Callable[[Update], None]) -> None:
         super().__init__(inner.max_concurrent_updates)
         self.inner = inner
         self.handled = handled
+        self.running: set[asyncio.Task[Any]] = set()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         cut_off = False
+        task = asyncio.current_task()
+        if task is not None:
+            self.running.add(task)
         try:
             await self.inner.do_process_update(update, coroutine)
         except asyncio.CancelledError:
             cut_off = True  # by a stop: not handled, Telegram hands it out again after a restart
             raise
         finally:
+            self.running.discard(task)
             if not cut_off and isinstance(update, Update):
                 self.handled(update)
 
