@@ -411,7 +411,7 @@ class Deployment(_Section):
             teams.append(
                 Team(
                     name=setting.name,
-                    chat_id=chat_id,
+                    group=str(chat_id),
                     languages=frozenset(setting.languages),
                     areas=frozenset(setting.areas),
                     hours=hours,

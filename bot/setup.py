@@ -47,8 +47,9 @@ class BotSetup:
 
     @property
     def staff_chats(self) -> frozenset[int]:
-        """Every staff group: the teams' and WEGWEISER_COUNSELLOR_CHAT_ID."""
-        chats = {team.chat_id for team in self.deployment.teams(self.staff_chat_id)}
+        """Every staff group (Telegram's, the only staff channel): the teams' and
+        WEGWEISER_COUNSELLOR_CHAT_ID."""
+        chats = {int(team.group) for team in self.deployment.teams(self.staff_chat_id)}
         if self.staff_chat_id is not None:
             chats.add(self.staff_chat_id)
         return frozenset(chats)

@@ -23,7 +23,7 @@ LOOK_AHEAD_DAYS = 21
 @dataclass(frozen=True, slots=True)
 class Team:
     name: str
-    chat_id: int
+    group: str  # the team's staff place, as its staff channel names it (a Telegram group's id)
     languages: frozenset[str] = frozenset()  # empty: every language
     areas: frozenset[str] = frozenset()  # empty: every topic area
     hours: tuple[OpeningTime, ...] | None = None  # None: always on duty

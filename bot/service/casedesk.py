@@ -155,7 +155,7 @@ class CaseDesk:
             person=key,
             code=new_case_code(await self.store.case_codes()),
             team=team.name,
-            group=str(team.chat_id),
+            group=team.group,
             on_duty=team.on_duty(now),
             back=format_back(back, request.language) if back is not None else None,
         )

@@ -22,9 +22,9 @@ def at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
     return datetime.datetime(2026, 12, day, hour, minute, tzinfo=BERLIN)
 
 
-GENERAL = Team("Beratung", -100, fallback=True)
-HEALTH = Team("Gesundheitsamt", -200, areas=frozenset({"health"}))
-BULGARIAN = Team("Team BG", -300, languages=frozenset({"bg"}), areas=frozenset({"law", "work"}))
+GENERAL = Team("Beratung", "-100", fallback=True)
+HEALTH = Team("Gesundheitsamt", "-200", areas=frozenset({"health"}))
+BULGARIAN = Team("Team BG", "-300", languages=frozenset({"bg"}), areas=frozenset({"law", "work"}))
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ def test_a_case_goes_to_the_first_team_that_covers_it_else_the_fallback(
 
 
 def test_on_duty_in_office_hours_but_not_on_holidays_or_at_night() -> None:
-    team = Team("Beratung", -100, hours=OFFICE, holidays=CHRISTMAS)
+    team = Team("Beratung", "-100", hours=OFFICE, holidays=CHRISTMAS)
     assert team.on_duty(at(21, 10))  # Monday 10:00
     assert not team.on_duty(at(21, 16))  # closes at 16:00
     assert not team.on_duty(at(24, 11))  # Christmas Eve, a Thursday
@@ -47,10 +47,10 @@ def test_on_duty_in_office_hours_but_not_on_holidays_or_at_night() -> None:
 
 
 def test_back_at_skips_the_night_the_weekend_and_holidays() -> None:
-    team = Team("Beratung", -100, hours=OFFICE, holidays=CHRISTMAS)
+    team = Team("Beratung", "-100", hours=OFFICE, holidays=CHRISTMAS)
     assert team.back_at(at(21, 18)) == at(22, 10)
     assert team.back_at(at(23, 17)) == at(28, 10)  # Thu 24th holiday, Fri-Sun closed
-    assert Team("immer", -1).back_at(at(23, 17)) == at(23, 17)
+    assert Team("immer", "-1").back_at(at(23, 17)) == at(23, 17)
 
 
 def test_when_they_are_back_reads_in_the_persons_language() -> None:
@@ -62,7 +62,7 @@ def test_one_team_by_default_in_the_staff_group_with_the_services_hours(
     example_deployment: Deployment,
 ) -> None:
     (team,) = example_deployment.teams(staff_chat_id=-100)
-    assert team.chat_id == -100 and team.hours is not None
+    assert team.group == "-100" and team.hours is not None
     assert team.on_duty(at(21, 11)) and not team.on_duty(at(21, 17))
     assert example_deployment.teams(staff_chat_id=None) == []
 
