@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 from bot.channels.console import ConsoleChat
 from bot.channels.web.app import WebChat, WebSetup
 from bot.dialogue import Engine
+from bot.handover.lifecycle import CasePolicy
 from bot.live_flows import reload_report
 from bot.metrics import Metrics
 from bot.service import (
@@ -164,10 +165,15 @@ class Runtime:
                 telegram.staff_channel(),
                 setup.keys,
                 teams,
-                deployment.handover,
+                CasePolicy(
+                    idle_days=deployment.handover.idle_days,
+                    case_days=deployment.handover.case_days,
+                    return_code_days=deployment.handover.return_code_days,
+                    claim_minutes=deployment.handover.claim_minutes,
+                    erase_staff_copies=deployment.safety.erase_staff_copies,
+                ),
                 deployment.timezone,
                 statistics,
-                erase_staff_copies=deployment.safety.erase_staff_copies,
             )
             if telegram is not None and teams
             else None

@@ -19,7 +19,6 @@ import zoneinfo
 from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 
-from bot.config import HandoverSetting
 from bot.dialogue import CaseNews, Event, News, RequestHandover, Session, TextTyped
 from bot.handover.case import (
     Case,
@@ -120,28 +119,18 @@ class CaseDesk:
         staff: StaffChannel,
         keys: SecretKeys,
         teams: Sequence[Team],
-        settings: HandoverSetting,
+        policy: CasePolicy,
         timezone: str,
         statistics: Statistics,
-        *,
-        erase_staff_copies: bool = False,
     ) -> None:
-        """`erase_staff_copies`: /exit also deletes the copies of the person's messages in the
-        case's place (safety.erase_staff_copies)."""
         self.store = store
         self.staff = staff
         self.keys = keys
         self.teams = list(teams)
+        self.policy = policy
         self.timezone = timezone
         self.statistics = statistics
         self._locks: Locks[str] = Locks()
-        self.policy = CasePolicy(
-            idle_days=settings.idle_days,
-            case_days=settings.case_days,
-            return_code_days=settings.return_code_days,
-            claim_minutes=settings.claim_minutes,
-            erase_staff_copies=erase_staff_copies,
-        )
 
     # -- the person's side (in a turn of theirs) ---------------------------------------------------
 
