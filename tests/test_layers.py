@@ -1,6 +1,7 @@
 """The layering rule, checked on the source: the core (dialogue, case lifecycle, statistics) and
 the service import no channel library, database driver or web framework, not even through a
-package they import, and never read the clock themselves; the dialogue does not import i18n."""
+package they import, never read the clock themselves, and are given their settings rather than
+reading the deployment file; the dialogue does not import i18n."""
 
 from __future__ import annotations
 
@@ -94,6 +95,13 @@ def test_core_and_service_do_not_read_the_clock(name: str) -> None:
     clock = MODULES["bot.service.ports"]
     allowed = MODULES[name] == clock  # the system clock is the port's one implementation
     assert allowed or not calls, f"{name} reads the clock: {calls}"
+
+
+@pytest.mark.parametrize("name", layer(CORE + SERVICE))
+def test_core_and_service_are_given_their_settings_not_the_deployment_file(name: str) -> None:
+    """The composition root turns the deployment file into plain policies (SessionPolicy,
+    CasePolicy); the layers below never read bot.config."""
+    assert "bot.config" not in loaded_with(name), name
 
 
 def test_the_dialogue_does_not_import_i18n() -> None:
