@@ -11,8 +11,8 @@ For each number of stored sessions (1,000, 10,000 and 100,000; the real store on
      turns' longest stall during it.
 
 Targets (issue 13, at 100,000 sessions): /exit under 50 ms p99, no turn of another person
-stalled over 20 ms. It prints figures and verdicts; the full form exits 1 when a target is missed,
-the quick form (CI, on a shared machine) never. Run from the project root:
+stalled over 20 ms. It prints figures and a "met" or "below target" line for each, and measures
+without judging, like the other benchmarks: it exits 0 unless it breaks. Run from the project root:
 
     .venv/bin/python tests/bench/bench_exit.py            # 1,000 / 10,000 / 100,000, about 1 min
     .venv/bin/python tests/bench/bench_exit.py --quick    # 1,000 / 5,000, a few seconds
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         print(f"figures written to {args.json}")
-    return 0 if args.quick or all(met for _, met in checks) else 1
+    return 0
 
 
 if __name__ == "__main__":
