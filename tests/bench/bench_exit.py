@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.store.sqlite import SQLiteStore
 from tests.bench.bench_store import KEYS, NOW, SEED, fill, percentile, sizes
-from tests.bench.report import table
+from tests.bench.report import table, verdict_lines
 
 SIZES = (1_000, 10_000, 100_000)
 QUICK_SIZES = (1_000, 5_000)
@@ -170,10 +170,6 @@ def verdicts(largest: Figures) -> list[tuple[str, bool]]:
             largest.turns_during_exits_max_ms < STALL_LIMIT_MS,
         ),
     ]
-
-
-def verdict_lines(checks: list[tuple[str, bool]]) -> list[str]:
-    return [f"{'met' if met else 'below target'}: {what}" for what, met in checks]
 
 
 def report(all_figures: list[Figures]) -> None:

@@ -33,10 +33,11 @@ of 120 + 1200 a minute would otherwise refuse; the shipped default stays). The l
 aiohttp in this process (two connection pools: one for the streams, one of keep-alive
 connections for the turns), so it runs on the other core; the CPU time of both is printed.
 
-A missed target prints a line starting with FAIL and the exit code is 1, except with --quick
-(CI: fewer people and seconds, every figure printed). Either way an error exits 1: a turn or a
-stream failed, or the server logged a warning or an error under the load (a count lost, a turn
-failed); a harness that breaks (the server does not start) exits 2. Run from the project root:
+Each target prints a line, "met" or "below target" with its figure; a figure never fails the run
+(a shared machine moves it). An error exits 1: a turn or a stream failed, or the server logged a
+warning or an error under the load (a count lost, a turn failed); a harness that breaks (the
+server does not start) exits 2. --quick is CI's form: fewer people and seconds, every figure
+printed. Run from the project root:
 
     .venv/bin/python tests/bench/bench_web.py            # full: 200 x (1 + 10); 1,000 x 30 s
     .venv/bin/python tests/bench/bench_web.py --quick    # CI: 30 x (1 + 4); 1,000 x 6 s
@@ -82,7 +83,7 @@ from bot.runtime import Runtime
 from bot.store import SecretKeys
 from tests.bench import bench_bot
 from tests.bench.bench_bot import Load, percentile
-from tests.bench.report import table
+from tests.bench.report import table, verdict_lines
 from tests.conftest import SHIPPED_FLOWS, engine_for
 
 SECRET = "bench-web-secret-key-0123456789abcdefghijklmnop"  # for this script only
@@ -818,15 +819,6 @@ def verdicts(transfers: list[Transfer], target: Target) -> list[tuple[str, bool]
     ]
 
 
-def verdict_lines(checks: list[tuple[str, bool]]) -> list[str]:
-    return [f"{'met' if met else 'FAIL'}: {what}" for what, met in checks]
-
-
-def exit_code(checks: list[tuple[str, bool]], *, quick: bool) -> int:
-    """1 when a target was missed, except in the quick form (CI on a shared machine)."""
-    return 0 if quick or all(met for _, met in checks) else 1
-
-
 def load_row(name: str, load: Load) -> list[str]:
     return [
         name,
@@ -1044,7 +1036,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"py-spy profile of the server during the target load: {py_spy}")
     if broken:
         return 1
-    return exit_code(checks, quick=args.quick)
+    return 0
 
 
 if __name__ == "__main__":
