@@ -56,6 +56,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass, field
@@ -83,6 +84,7 @@ from bot.config import EXAMPLE_DEPLOYMENT, Deployment, load_deployment
 from bot.logs import configure_logging
 from bot.runtime import Runtime
 from bot.store import SecretKeys
+from bot.store.sqlite import SQLiteStore
 from tests.bench.report import table
 from tests.channels.telegram.polling import POLL_TIMEOUT, start_polling, stop_polling
 from tests.conftest import SHIPPED_FLOWS, engine_for
@@ -437,6 +439,7 @@ class Run:
     rss_mib: float  # resident memory of the process right after the measured load
     database_kib: float | None = None  # the SQLite files after the bot stopped
     sessions: int | None = None
+    statements_per_update: float | None = None  # SQL statements the store ran, per update
 
 
 def rss_mib() -> float:
@@ -464,10 +467,13 @@ async def measure(
     behaviour: Behaviour,
     mode: Mode,
     profiler: cProfile.Profile | None = None,
-) -> tuple[Load, float]:
-    """Warm up, then the measured load; returns it and the memory right after it."""
+    store: Callable[[], SQLiteStore | None] = lambda: None,
+) -> tuple[Load, float, float | None]:
+    """Warm up, then the measured load; returns it, the memory right after it, and how many SQL
+    statements the `store()` of the started bot ran per update meanwhile."""
     async with bot:
         await generate_load(api, WARM_UP_IDS, mode.warm_persons, mode.warm_presses, behaviour, mode)
+        statements = await count_statements(store())
         if profiler is not None:
             profiler.enable()
         try:
@@ -478,13 +484,24 @@ async def measure(
             if profiler is not None:
                 profiler.disable()
         memory = rss_mib()
+        per_update = None if statements is None else statements() / load.updates
     print(f"  {name}: {load.updates} updates in {load.seconds:.1f} s", flush=True)
-    return load, memory
+    return load, memory, per_update
+
+
+async def count_statements(store: SQLiteStore | None) -> Callable[[], int] | None:
+    """From now on, how many SQL statements the store's connection runs (SQLite's trace hook,
+    called in aiosqlite's thread for each statement)."""
+    if store is None:
+        return None
+    counted = Counter[str]()
+    await store._connection.set_trace_callback(lambda sql: counted.update(("statement",)))
+    return lambda: counted["statement"]
 
 
 async def run_echo(mode: Mode) -> Run:
     async with ObservedBotAPI() as api:
-        load, memory = await measure("echo", api, polling(echo_application(api)), ECHO, mode)
+        load, memory, _ = await measure("echo", api, polling(echo_application(api)), ECHO, mode)
     return Run("echo (PTB, no rate limiter)", load, memory)
 
 
@@ -496,10 +513,12 @@ async def run_wegweiser(
         database = Path(temporary) / "wegweiser.sqlite3"
         async with ObservedBotAPI() as api:
             runtime = wegweiser_runtime(api, database, deployment, telegram_limit=telegram_limit)
-            load, memory = await measure(name, api, running(runtime), WEGWEISER, mode, profiler)
+            load, memory, statements = await measure(
+                name, api, running(runtime), WEGWEISER, mode, profiler, lambda: runtime.store
+            )
         size = database_kib(database)
         sessions = mode.warm_persons + mode.persons
-    return Run(name, load, memory, size, sessions)
+    return Run(name, load, memory, size, sessions, statements)
 
 
 async def run_all(
@@ -624,6 +643,11 @@ def main(argv: list[str] | None = None) -> int:
         f"database: {shipped.database_kib:.0f} KiB for {shipped.sessions} sessions after the"
         f" wegweiser run ({lifted.database_kib:.0f} KiB after run 3)"
     )
+    if shipped.statements_per_update is not None:
+        print(
+            f"SQL statements per update (each a trip to the store's thread): "
+            f"{shipped.statements_per_update:.1f} in the wegweiser run"
+        )
     if profiler is not None:
         print()
         print("cProfile of run 3 (the measured load only; the fake server shares the loop):")
