@@ -21,7 +21,7 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -59,7 +59,7 @@ class SlowChannel:
         self.calls = 0
         self.deleted = 0
 
-    async def delete(self, address: str, refs: Sequence[str]) -> None:
+    async def delete(self, address: str, refs: Sequence[str], keep: Collection[str] = ()) -> None:
         self.calls += 1
         self.deleted += len(refs)
         await asyncio.sleep(self.latency)
