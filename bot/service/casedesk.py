@@ -18,6 +18,7 @@ import logging
 import zoneinfo
 from collections.abc import Awaitable, Sequence
 from dataclasses import replace
+from enum import Enum
 
 from bot.dialogue import CaseNews, Event, News, RequestHandover, Session, TextTyped
 from bot.handover.case import (
@@ -62,6 +63,7 @@ from bot.service.ports import (
     ChannelError,
     Content,
     Counsellor,
+    Noting,
     PlaceGone,
     StaffChannel,
     Unconfirmed,
@@ -75,6 +77,14 @@ TOPIC_NAME_LIMIT = 128
 
 PersonNews = tuple[bytes, CaseNews]
 """News for a person (by pseudonym), for the conversation service to tell in a turn of theirs."""
+
+
+class EarlierRelay(Enum):
+    """What became of a relay of the same message before (an update delivered again)."""
+
+    NONE = "none"  # new: relay it
+    ARRIVED = "arrived"  # its copy is on record: nothing to do
+    IN_DOUBT = "in doubt"  # it left but was never recorded (a crash): it may have arrived
 
 
 def topic_name(case: Case) -> str:
@@ -167,18 +177,16 @@ class CaseDesk:
         case = await self.store.case(code)
         if case is None or case.state is CaseState.CLOSED:
             return News.NOT_DELIVERED
-        if await self.store.staff_copy(code, content.ref) is not None:
+        earlier = await self.earlier_relay(code, content.ref, from_person=True)
+        if earlier is EarlierRelay.ARRIVED:
             return None
-        if await self.store.relay_begun(code, content.ref, from_person=True):
+        if earlier is EarlierRelay.IN_DOUBT:
             log.warning("a relay cut off by a restart is not repeated", extra={"case": code})
             return News.UNCONFIRMED
         reply_to = None
         if content.reply_to is not None:
             reply_to = await self.store.staff_copy(code, content.reply_to)
-
-        async def noting() -> None:
-            await self.store.begin_relay(code, content.ref, from_person=True)
-
+        noting = self.noting(code, content.ref, from_person=True)
         for attempt in range(2):
             try:
                 copied = await self.staff.relay(case, content, reply_to, noting)
@@ -197,18 +205,30 @@ class CaseDesk:
                 break
             await self.store.remember_relay(code, content.ref, copied, from_person=True)
             return None
-        await self.store.end_relay(code, content.ref, from_person=True)
+        await self.end_relay(code, content.ref, from_person=True)
         return News.NOT_DELIVERED
 
-    async def begin_relay(self, code: str, staff_ref: str) -> None:
-        """A counsellor's message is leaving for the person (see CaseStore.begin_relay)."""
-        await self.store.begin_relay(code, staff_ref, from_person=False)
+    # -- relays once, both ways (`source`: the message's ref on its sender's side) -------------
 
-    async def relay_begun(self, code: str, staff_ref: str) -> bool:
-        return await self.store.relay_begun(code, staff_ref, from_person=False)
+    async def earlier_relay(self, code: str, source: str, *, from_person: bool) -> EarlierRelay:
+        copy = self.store.staff_copy if from_person else self.store.person_copy
+        if await copy(code, source) is not None:
+            return EarlierRelay.ARRIVED
+        if await self.store.relay_begun(code, source, from_person=from_person):
+            return EarlierRelay.IN_DOUBT
+        return EarlierRelay.NONE
 
-    async def end_relay(self, code: str, staff_ref: str) -> None:
-        await self.store.end_relay(code, staff_ref, from_person=False)
+    def noting(self, code: str, source: str, *, from_person: bool) -> Noting:
+        """For the channel to call just before the copy leaves (see CaseStore.begin_relay)."""
+
+        async def note() -> None:
+            await self.store.begin_relay(code, source, from_person=from_person)
+
+        return note
+
+    async def end_relay(self, code: str, source: str, *, from_person: bool) -> None:
+        """The relay did not leave, or failed for certain: a repeat may send it."""
+        await self.store.end_relay(code, source, from_person=from_person)
 
     async def person_ended(self, code: str, now: datetime.datetime) -> None:
         await self._event_of_case(code, Close(Closer.PERSON), now)

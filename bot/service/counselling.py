@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from bot.handover.case import Case, CaseState
 from bot.handover.lifecycle import Closer
-from bot.service.casedesk import CaseDesk, PersonNews
+from bot.service.casedesk import CaseDesk, EarlierRelay, PersonNews
 from bot.service.conversation import ConversationService
 from bot.service.ports import (
     ChannelError,
@@ -45,17 +45,15 @@ class Counselling:
         tell the counsellor when it did not reach them (None: delivered)."""
         if case.state is CaseState.CLOSED or case.person is None:
             return "⚠️ Not delivered: this case is closed."
-        if await self.desk.person_copy(case.code, content.ref) is not None:
-            return None  # relayed before: the same update delivered again
-        if await self.desk.relay_begun(case.code, content.ref):
-            return UNCONFIRMED  # begun before a restart, and it may have got there
+        earlier = await self.desk.earlier_relay(case.code, content.ref, from_person=False)
+        if earlier is EarlierRelay.ARRIVED:
+            return None  # the same update delivered again
+        if earlier is EarlierRelay.IN_DOUBT:
+            return UNCONFIRMED  # cut off by a restart, and it may have got there
         reply_to = None
         if content.reply_to is not None:
             reply_to = await self.desk.person_copy(case.code, content.reply_to)
-
-        async def noting() -> None:
-            await self.desk.begin_relay(case.code, content.ref)
-
+        noting = self.desk.noting(case.code, content.ref, from_person=False)
         try:
             copied = await self.conversations.relay_to_person(
                 case.person, content, reply_to, noting
@@ -63,10 +61,10 @@ class Counselling:
         except Unconfirmed:
             return UNCONFIRMED
         except ChannelError as error:
-            await self.desk.end_relay(case.code, content.ref)
+            await self.desk.end_relay(case.code, content.ref, from_person=False)
             return await self._not_delivered(case, error)
         if copied is None:
-            await self.desk.end_relay(case.code, content.ref)
+            await self.desk.end_relay(case.code, content.ref, from_person=False)
             return "⚠️ Not delivered: the person's chat has expired."
         news = await self.desk.counsellor_replied(
             case, copied, content.ref, counsellor, self.clock.now()
