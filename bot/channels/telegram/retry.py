@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 JSONDict = dict[str, Any]
 
-_once: ContextVar[bool] = ContextVar("sent_once", default=False)
-_noting: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar("noting", default=None)
+# inside sent_once(): the call that notes the relay; None outside
+_noting: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar("sent_once", default=None)
 # httpx failures before a request left: nothing reached Telegram, a repeat is safe
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -36,16 +36,15 @@ class MaybeSent(NetworkError):
 
 
 @contextlib.contextmanager
-def sent_once(noting: Callable[[], Awaitable[None]] | None = None) -> Iterator[None]:
+def sent_once(noting: Callable[[], Awaitable[None]]) -> Iterator[None]:
     """Bot API calls in this block are not repeated when they may have got through. `noting()`
     is awaited just before each attempt leaves, after the wait for Telegram's rate limits: a
     crash while waiting is then known to have sent nothing."""
-    once, noted = _once.set(True), _noting.set(noting)
+    token = _noting.set(noting)
     try:
         yield
     finally:
-        _once.reset(once)
-        _noting.reset(noted)
+        _noting.reset(token)
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -72,7 +71,7 @@ class RetryingRateLimiter(AIORateLimiter):
             # disappearing mode and /exit never wait behind the bot's sends (a 429 is still
             # waited out). The base limit applies only to requests with a chat_id.
             data = {key: value for key, value in data.items() if key != "chat_id"}
-        noting = _noting.get() if _once.get() else None
+        noting = _noting.get()
         if noting is not None:
             callback = _noted_first(noting, callback)
         retries = iter(self.delays)
@@ -84,7 +83,7 @@ class RetryingRateLimiter(AIORateLimiter):
             except BadRequest:
                 raise
             except NetworkError as error:  # TimedOut, 5xx, connection failures
-                if _once.get() and _maybe_carried_out(error):
+                if noting is not None and _maybe_carried_out(error):
                     raise MaybeSent(f"no answer to {endpoint}") from error
                 delay = next(retries, None)
                 if delay is None:
