@@ -50,7 +50,7 @@ TELEGRAM_API_URL = "https://api.telegram.org/bot"
 # stale copies may stay in the file: one rebuild, about 1 s at 100,000 sessions
 # (tests/bench/bench_exit.py), and the time between the job's runs it takes.
 ERASE_ALLOWANCE_MINUTES = 1
-# `wegweiser run --dev` keeps a generated secret key here (in the working directory).
+# `wegweiser run` without a secret key set keeps a generated one here (in the working directory).
 GENERATED_SECRET_FILE = Path("secret.key")
 
 
